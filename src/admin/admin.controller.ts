@@ -1,0 +1,87 @@
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthPrincipal } from '../common/auth-types';
+import { Auth } from '../common/decorators/auth.decorator';
+import { Principal } from '../common/decorators/request-params.decorator';
+import { Page, PaginationQuery } from '../common/http/pagination';
+import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
+import { UuidParam } from '../common/http/uuid-param.pipe';
+import {
+  CreateUserRequest,
+  ListUsersQuery,
+  UpdateUserRequest,
+  UserListResponse,
+  UserResponse,
+} from '../users/dto/user.dto';
+import { UsersService } from '../users/users.service';
+import {
+  AdminUpdateWorkspaceRequest,
+  WorkspaceListResponse,
+  WorkspaceResponse,
+} from '../workspaces/dto/workspace.dto';
+import { WorkspacesService } from '../workspaces/workspaces.service';
+
+const ADMIN = { scope: 'admin', instanceAdmin: true } as const;
+
+@ApiTags('admin')
+@Controller('api/v1/admin')
+export class AdminController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly workspaces: WorkspacesService,
+  ) {}
+
+  @Get('users')
+  @Auth(ADMIN)
+  @ApiOperation({ summary: 'All users' })
+  @ApiOkResponse({ type: UserListResponse })
+  listUsers(@Query() query: ListUsersQuery): Promise<Page<UserResponse>> {
+    return this.users.list(query);
+  }
+
+  @Post('users')
+  @Auth(ADMIN)
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiCreatedResponse({ type: UserResponse })
+  createUser(
+    @Principal() me: AuthPrincipal,
+    @Body() dto: CreateUserRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<UserResponse> {
+    return this.users.create(me, dto, meta);
+  }
+
+  @Patch('users/:id')
+  @Auth(ADMIN)
+  @ApiOperation({ summary: 'Lock or unlock a user, change admin rights or password' })
+  @ApiOkResponse({ type: UserResponse })
+  updateUser(
+    @Principal() me: AuthPrincipal,
+    @Param('id', new UuidParam('User')) id: string,
+    @Body() dto: UpdateUserRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<UserResponse> {
+    return this.users.update(me, id, dto, meta);
+  }
+
+  @Get('workspaces')
+  @Auth(ADMIN)
+  @ApiOperation({ summary: 'All workspaces with plan and billing state' })
+  @ApiOkResponse({ type: WorkspaceListResponse })
+  listWorkspaces(@Query() query: PaginationQuery): Promise<Page<WorkspaceResponse>> {
+    return this.workspaces.adminList(query);
+  }
+
+  @Patch('workspaces/:id')
+  @Auth(ADMIN)
+  @ApiOperation({ summary: 'Set a workspace’s plan, billing status and token packs' })
+  @ApiOkResponse({ type: WorkspaceResponse })
+  updateWorkspace(
+    @Principal() me: AuthPrincipal,
+    @Param('id', new UuidParam('Workspace')) id: string,
+    @Body() dto: AdminUpdateWorkspaceRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<WorkspaceResponse> {
+    return this.workspaces.adminUpdate(me, id, dto, meta);
+  }
+}

@@ -1,0 +1,87 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiExtension, ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { Permission, Scope } from '../auth-types';
+import { ApiErrorResponse } from '../errors/api-error.dto';
+
+export const AUTH_METADATA = 'tessera:auth';
+
+/** Where a route finds its workspace: the X-Workspace-Id header or a path parameter. */
+export type WorkspaceSource = 'header' | { param: string };
+
+export interface RouteAuth {
+  /** Token scope the route needs (SPEC §5). */
+  scope: Scope;
+  /** Permission the caller's role must grant in the workspace (SPEC §6). */
+  permission?: Permission;
+  workspace?: WorkspaceSource;
+  /** Instance administrators only (SPEC §8). */
+  instanceAdmin?: boolean;
+  /** Instance tokens (no workspace) may call this header route without X-Workspace-Id. */
+  allowInstanceToken?: boolean;
+  /** Route works on plans without API access (workspace management itself). Default false. */
+  skipPlanCheck?: boolean;
+  /** Route is a write that still works while billing is read-only (revoking a token). */
+  allowWhenReadOnly?: boolean;
+}
+
+export interface RouteAccess {
+  public: boolean;
+  auth?: RouteAuth;
+}
+
+const errorDoc = (status: number, description: string): MethodDecorator & ClassDecorator =>
+  ApiResponse({ status, description, type: ApiErrorResponse });
+
+/**
+ * Declares who may call a route. Global guards enforce it; Swagger shows it.
+ * A route without @Auth() or @Public() is refused (and fails the route meta-test).
+ */
+export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
+  const decorators: Array<MethodDecorator & ClassDecorator> = [
+    SetMetadata(AUTH_METADATA, { public: false, auth: options } satisfies RouteAccess),
+    ApiBearerAuth('bearer'),
+    ApiBasicAuth('basic'),
+    ApiExtension('x-required-scope', options.scope),
+    errorDoc(
+      401,
+      'missing_credentials, invalid_token, token_revoked, token_expired, invalid_credentials',
+    ),
+    errorDoc(
+      403,
+      [
+        `insufficient_scope (needs the \`${options.scope}\` scope)`,
+        options.permission ? `forbidden (role needs \`${options.permission}\`)` : undefined,
+        options.instanceAdmin ? 'forbidden (instance administrators only)' : undefined,
+        options.workspace === 'header'
+          ? 'workspace_forbidden, workspace_mismatch, plan_required'
+          : undefined,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    ),
+  ];
+  if (options.permission) {
+    decorators.push(ApiExtension('x-required-permission', options.permission));
+  }
+  if (options.workspace === 'header') {
+    decorators.push(
+      ApiHeader({
+        name: 'X-Workspace-Id',
+        required: !options.allowInstanceToken,
+        description: options.allowInstanceToken
+          ? 'Workspace the request acts in (optional for instance tokens).'
+          : 'Workspace the request acts in; must match the token’s workspace.',
+      }),
+      errorDoc(400, 'workspace_required, validation_failed'),
+    );
+  }
+  if (options.workspace && !options.allowWhenReadOnly) {
+    decorators.push(errorDoc(402, 'workspace_read_only (writes while billing is read-only)'));
+  }
+  return applyDecorators(...decorators);
+}
+
+/** A route anyone may call without credentials. */
+export function Public(): MethodDecorator & ClassDecorator {
+  return SetMetadata(AUTH_METADATA, { public: true } satisfies RouteAccess);
+}

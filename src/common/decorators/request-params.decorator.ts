@@ -1,0 +1,54 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { AuthPrincipal } from '../auth-types';
+import { ApiError } from '../errors/api-error';
+import { contextOf, TesseraRequest } from '../http/request-context';
+import { Membership } from '../../workspaces/entities/membership.entity';
+import { Workspace } from '../../workspaces/entities/workspace.entity';
+
+function requestOf(ctx: ExecutionContext): TesseraRequest {
+  return ctx.switchToHttp().getRequest<TesseraRequest>();
+}
+
+function missing(what: string): ApiError {
+  // A route read context its @Auth() metadata did not ask the guards to resolve.
+  return new ApiError(500, 'internal_error', `Route misconfigured: no ${what} in context.`);
+}
+
+export const Principal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): AuthPrincipal => {
+    const principal = contextOf(requestOf(ctx)).principal;
+    if (!principal) {
+      throw missing('principal');
+    }
+    return principal;
+  },
+);
+
+export const CurrentWorkspace = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Workspace => {
+    const workspace = contextOf(requestOf(ctx)).workspace;
+    if (!workspace) {
+      throw missing('workspace');
+    }
+    return workspace;
+  },
+);
+
+/** The workspace when one was named; undefined for instance tokens on routes that allow them. */
+export const OptionalWorkspace = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Workspace | undefined => contextOf(requestOf(ctx)).workspace,
+);
+
+export const CurrentMembership = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Membership => {
+    const membership = contextOf(requestOf(ctx)).membership;
+    if (!membership) {
+      throw missing('membership');
+    }
+    return membership;
+  },
+);
+
+export const ClientIp = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string => requestOf(ctx).ip,
+);

@@ -1,0 +1,32 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'name' })
+  field!: string;
+
+  @ApiProperty({ example: 'name must be shorter than or equal to 100 characters' })
+  message!: string;
+}
+
+/** The one error body of the whole API (SPEC §3). */
+export class ApiErrorResponse {
+  @ApiProperty({ example: 403 })
+  statusCode!: number;
+
+  @ApiProperty({ example: 'Forbidden' })
+  error!: string;
+
+  @ApiProperty({ example: 'insufficient_scope' })
+  code!: string;
+
+  @ApiProperty({
+    example: 'This token lacks the write scope; create a token with the write scope.',
+  })
+  message!: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  details?: FieldErrorDto[];
+
+  @ApiPropertyOptional({ description: 'Present on 500 responses, for support.' })
+  request_id?: string;
+}

@@ -1,0 +1,99 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import { ApiError, ApiErrorBody, ErrorCode, reasonPhrase } from '../errors/api-error';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'missing_credentials',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+const MESSAGE_BY_STATUS: Record<number, string> = {
+  400: 'The request could not be read; send a valid JSON body.',
+  404: 'There is nothing at this address; check the path against /api/docs.',
+  405: 'This method is not allowed on this route.',
+  413: 'The request body is too large.',
+  415: 'Send the body as application/json.',
+};
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) {
+    return false;
+  }
+  const code = (error.driverError as { code?: string } | undefined)?.code ?? '';
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/** Renders anything thrown as the one JSON error body of SPEC §3, never leaking internals. */
+export function renderError(
+  error: unknown,
+  requestId: string,
+  logger: Logger,
+): { status: number; body: ApiErrorBody; headers: Record<string, string> } {
+  if (error instanceof ApiError) {
+    return { status: error.status, body: error.toBody(), headers: error.headers };
+  }
+  if (isUniqueViolation(error)) {
+    const conflict = new ApiError(409, 'conflict', 'Another record already uses this value.');
+    return { status: 409, body: conflict.toBody(), headers: {} };
+  }
+  const status =
+    error instanceof HttpException
+      ? error.getStatus()
+      : typeof (error as { statusCode?: unknown })?.statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
+  if (status >= 400 && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? 'validation_failed';
+    return {
+      status,
+      body: {
+        statusCode: status,
+        error: reasonPhrase(status),
+        code,
+        message: MESSAGE_BY_STATUS[status] ?? 'The request was refused.',
+      },
+      headers: {},
+    };
+  }
+  logger.error(
+    `Unhandled error on request ${requestId}: ${(error as Error)?.stack ?? String(error)}`,
+  );
+  const unavailable = status === 503;
+  return {
+    status: unavailable ? 503 : 500,
+    body: {
+      statusCode: unavailable ? 503 : 500,
+      error: reasonPhrase(unavailable ? 503 : 500),
+      code: unavailable ? 'service_unavailable' : 'internal_error',
+      message: 'Something went wrong on our side; try again, and quote the request id to support.',
+      request_id: requestId,
+    },
+    headers: {},
+  };
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { status, body, headers } = renderError(exception, String(request.id), this.logger);
+    void reply.status(status).headers(headers).type('application/json').send(body);
+  }
+}

@@ -1,0 +1,143 @@
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  AuthPrincipal,
+  isTokenPrincipal,
+  planHasApiAccess,
+  roleAllows,
+  scopesAllow,
+} from '../auth-types';
+import { RouteAuth } from '../decorators/auth.decorator';
+import { ApiError, forbidden, notFound, validationFailed } from '../errors/api-error';
+import { insufficientScope } from '../errors/auth-errors';
+import { contextOf, headerValue, TesseraRequest } from '../http/request-context';
+import { WorkspaceAccessService } from '../../workspaces/workspace-access.service';
+import { routeAccess } from './authentication.guard';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Second global guard: may this principal do this here? Applies the route's declared scope,
+ * instance-admin rule, workspace (membership, token binding, plan), role permission and the
+ * billing read-only rule, in that order (SPEC §5, §6).
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly workspaces: WorkspaceAccessService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const access = routeAccess(this.reflector, context);
+    if (!access || access.public || !access.auth) {
+      return true;
+    }
+    const rule = access.auth;
+    const request = context.switchToHttp().getRequest<TesseraRequest>();
+    const ctx = contextOf(request);
+    const principal = ctx.principal;
+    if (!principal) {
+      throw new ApiError(500, 'internal_error', 'Authentication did not run.');
+    }
+
+    if (!scopesAllow(principal.scopes, rule.scope)) {
+      throw insufficientScope(rule.scope);
+    }
+    if (rule.instanceAdmin && !principal.user.isAdmin) {
+      throw forbidden('Only instance administrators can do this.');
+    }
+    if (rule.workspace) {
+      await this.resolveWorkspace(request, rule, principal);
+    }
+    return true;
+  }
+
+  private async resolveWorkspace(
+    request: TesseraRequest,
+    rule: RouteAuth,
+    principal: AuthPrincipal,
+  ): Promise<void> {
+    const fromHeader = rule.workspace === 'header';
+    const workspaceId = fromHeader
+      ? headerValue(request, 'x-workspace-id')?.trim()
+      : (request.params as Record<string, string | undefined>)[
+          (rule.workspace as { param: string }).param
+        ];
+
+    if (!workspaceId) {
+      if (rule.allowInstanceToken && isInstanceLevel(principal)) {
+        return; // instance-level call (SPEC §5: instance tokens need no workspace)
+      }
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'workspace_required',
+        'This route acts in a workspace: send its id in the X-Workspace-Id header.',
+      );
+    }
+    if (!UUID.test(workspaceId)) {
+      if (!fromHeader) {
+        throw notFound('Workspace');
+      }
+      throw validationFailed([
+        { field: 'X-Workspace-Id', message: 'X-Workspace-Id must be a workspace id (a UUID).' },
+      ]);
+    }
+    if (principal.tokenWorkspaceId && principal.tokenWorkspaceId !== workspaceId) {
+      throw new ApiError(
+        HttpStatus.FORBIDDEN,
+        'workspace_mismatch',
+        'This token belongs to another workspace; use a token created in this workspace.',
+      );
+    }
+    const found = await this.workspaces.membershipOf(workspaceId, principal.user.id);
+    if (!found) {
+      if (!fromHeader) {
+        throw notFound('Workspace');
+      }
+      throw new ApiError(
+        HttpStatus.FORBIDDEN,
+        'workspace_forbidden',
+        'You are not a member of this workspace.',
+      );
+    }
+    const { workspace, membership } = found;
+    if (!rule.skipPlanCheck && !planHasApiAccess(workspace.plan)) {
+      throw new ApiError(
+        HttpStatus.FORBIDDEN,
+        'plan_required',
+        `The ${workspace.plan} plan has no API access; upgrade the workspace to Pro or higher.`,
+      );
+    }
+    if (isTokenPrincipal(principal) && !roleAllows(membership.role, 'api.use')) {
+      throw forbidden(
+        `Your role (${membership.role}) in this workspace does not include API access.`,
+      );
+    }
+    if (rule.permission && !roleAllows(membership.role, rule.permission)) {
+      throw forbidden(
+        `Your role (${membership.role}) in this workspace does not allow this (needs ${rule.permission}).`,
+      );
+    }
+    if (
+      workspace.billingStatus === 'read_only' &&
+      !READ_METHODS.has(request.method) &&
+      !rule.allowWhenReadOnly
+    ) {
+      throw new ApiError(
+        HttpStatus.PAYMENT_REQUIRED,
+        'workspace_read_only',
+        'This workspace is read-only until its billing is settled; reads still work.',
+      );
+    }
+    const ctx = contextOf(request);
+    ctx.workspace = workspace;
+    ctx.membership = membership;
+  }
+}
+
+/** Instance admins calling with an instance token or a password act at instance level. */
+function isInstanceLevel(principal: AuthPrincipal): boolean {
+  return principal.user.isAdmin && principal.tokenWorkspaceId === null;
+}

@@ -1,0 +1,43 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const DEFAULT_LIMIT = 25;
+export const MAX_LIMIT = 100;
+
+export class PaginationQuery {
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
+  limit?: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  total_count: number;
+  offset: number;
+  limit: number;
+}
+
+export function pageWindow(query: PaginationQuery): { offset: number; limit: number } {
+  return { offset: query.offset ?? 0, limit: query.limit ?? DEFAULT_LIMIT };
+}
+
+export function toPage<E, T>(
+  rows: E[],
+  total: number,
+  window: { offset: number; limit: number },
+  map: (row: E) => T,
+): Page<T> {
+  return { data: rows.map(map), total_count: total, offset: window.offset, limit: window.limit };
+}

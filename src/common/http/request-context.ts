@@ -1,0 +1,23 @@
+import { FastifyRequest } from 'fastify';
+import { AuthPrincipal } from '../auth-types';
+import { Membership } from '../../workspaces/entities/membership.entity';
+import { Workspace } from '../../workspaces/entities/workspace.entity';
+
+/** What the guards learn about a request, for the handlers to read. */
+export interface RequestContext {
+  principal?: AuthPrincipal;
+  workspace?: Workspace;
+  membership?: Membership;
+}
+
+export type TesseraRequest = FastifyRequest & { tessera?: RequestContext };
+
+export function contextOf(request: TesseraRequest): RequestContext {
+  request.tessera ??= {};
+  return request.tessera;
+}
+
+export function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,154 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { resolve } from 'node:path';
+
+// The raw environment, validated once at start-up. Nothing else reads process.env.
+class EnvironmentVariables {
+  @IsOptional()
+  @Matches(/^(mysql|mariadb):\/\/[^\s]+$/, {
+    message: 'DATABASE_URL must look like mysql://user:pass@host:3306/db',
+  })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DATA_DIR?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  HOST?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9]{0,6}_$/, {
+    message: 'TOKEN_PREFIX must be 2-8 lowercase letters/digits ending in "_" (e.g. ts_)',
+  })
+  TOKEN_PREFIX?: string;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:6379' })
+  REDIS_URL?: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{2,64}$/, {
+    message: 'ADMIN_USERNAME must be 2-64 letters, digits, dots, dashes or underscores',
+  })
+  ADMIN_USERNAME?: string;
+
+  @IsOptional()
+  @Matches(/^[^\s@]+@[^\s@]+$/, { message: 'ADMIN_EMAIL must be an e-mail address' })
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  ADMIN_PASSWORD?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  TOKEN_USAGE_FLUSH_MS?: number;
+}
+
+export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
+
+export interface AppConfig {
+  database: DatabaseConfig;
+  dataDir: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  tokenPrefix: string;
+  redisUrl: string | null;
+  logLevel: string;
+  admin: { username: string; email: string; password: string | null };
+  tokenUsageFlushMs: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const NUMERIC_KEYS = ['PORT', 'TOKEN_USAGE_FLUSH_MS'] as const;
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+    }
+  }
+  const problems: string[] = [];
+  for (const key of NUMERIC_KEYS) {
+    if (raw[key] !== undefined) {
+      const text = raw[key] as string;
+      if (!/^\d+$/.test(text)) {
+        problems.push(`${key} must be a whole number (got "${text}")`);
+        delete raw[key];
+      } else {
+        raw[key] = Number(text);
+      }
+    }
+  }
+  const vars = plainToInstance(EnvironmentVariables, raw);
+  for (const error of validateSync(vars, { whitelist: false })) {
+    for (const message of Object.values(error.constraints ?? {})) {
+      problems.push(message.startsWith(error.property) ? message : `${error.property}: ${message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+
+  const dataDir = resolve(vars.DATA_DIR ?? './data');
+  const port = vars.PORT ?? 3000;
+  const host = vars.HOST ?? '127.0.0.1';
+  return {
+    database: vars.DATABASE_URL
+      ? { type: 'mysql', url: vars.DATABASE_URL.replace(/^mariadb:/, 'mysql:') }
+      : { type: 'sqlite', path: resolve(dataDir, 'tessera.sqlite') },
+    dataDir,
+    port,
+    host,
+    publicUrl: (vars.PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
+    tokenPrefix: vars.TOKEN_PREFIX ?? 'ts_',
+    redisUrl: vars.REDIS_URL ?? null,
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    admin: {
+      username: vars.ADMIN_USERNAME ?? 'admin',
+      email: vars.ADMIN_EMAIL ?? `${vars.ADMIN_USERNAME ?? 'admin'}@localhost`,
+      password: vars.ADMIN_PASSWORD ?? null,
+    },
+    tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
+  };
+}

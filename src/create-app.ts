@@ -1,0 +1,73 @@
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module';
+import { apiValidationPipe } from './common/http/validation';
+import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
+import { AppConfig } from './config/app-config';
+import { setupSwagger } from './swagger';
+
+const NEST_LEVELS: Record<string, LogLevel[] | false> = {
+  silent: false,
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+export interface CreateAppOptions {
+  /** Where Fastify's request log goes (tests capture it); default stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Builds the whole application; used by main.ts and by the end-to-end tests. */
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: 1_048_576,
+    routerOptions: { maxParamLength: 200 },
+    genReqId: () => randomUUID(),
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            stream: options.logStream,
+            redact: {
+              paths: SECRET_HEADERS.map((h) => `req.headers["${h}"]`),
+              censor: '[REDACTED]',
+            },
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                remoteAddress: req.ip,
+              }),
+            },
+          },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    adapter,
+    {
+      logger: NEST_LEVELS[config.logLevel] ?? NEST_LEVELS.info,
+    },
+  );
+  app.useGlobalPipes(apiValidationPipe());
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  setupSwagger(app, config);
+  await app.init();
+  await fastify.ready();
+  return app;
+}

@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { DataSourceOptions } from 'typeorm';
+import { AuditEvent } from '../audit/entities/audit-event.entity';
+import { AppConfig } from '../config/app-config';
+import { Issue } from '../issues/entities/issue.entity';
+import { Project } from '../projects/entities/project.entity';
+import { InstanceSettings } from '../settings/entities/instance-settings.entity';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { User } from '../users/entities/user.entity';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+export const ENTITIES = [
+  User,
+  Workspace,
+  Membership,
+  ApiToken,
+  Project,
+  Issue,
+  InstanceSettings,
+  AuditEvent,
+];
+
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: false,
+  };
+  if (config.database.type === 'mysql') {
+    return {
+      ...common,
+      type: 'mysql',
+      url: config.database.url,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      extra: { connectionLimit: 20 },
+    };
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: config.database.path,
+    // WAL lets readers proceed while a write commits.
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}

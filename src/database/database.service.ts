@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+
+/**
+ * Transactions that behave the same on MySQL and on the embedded SQLite file.
+ *
+ * SQLite has one connection that TypeORM shares between all callers, so two overlapping
+ * transactions would nest into each other. We queue them in-process instead; SQLite allows a
+ * single writer anyway. On MySQL, row locks (`lockForUpdate`) serialize the critical sections.
+ */
+@Injectable()
+export class DatabaseService {
+  private sqliteQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  get isMysql(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.isMysql) {
+      return this.dataSource.transaction(work);
+    }
+    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+    this.sqliteQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Locks one row until the surrounding transaction ends (a no-op on SQLite, see above). */
+  async lockForUpdate<E extends ObjectLiteral>(
+    manager: EntityManager,
+    entity: EntityTarget<E>,
+    id: string,
+  ): Promise<E | null> {
+    const qb = manager.createQueryBuilder(entity, 'row').where('row.id = :id', { id });
+    if (this.isMysql) {
+      qb.setLock('pessimistic_write');
+    }
+    return qb.getOne();
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+}

@@ -1,0 +1,143 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
+import { PaginationQuery } from '../../common/http/pagination';
+import {
+  Issue,
+  ISSUE_PRIORITIES,
+  ISSUE_STATUSES,
+  IssuePriority,
+  IssueStatus,
+} from '../entities/issue.entity';
+
+export class CreateIssueRequest {
+  @ApiProperty({ example: 'Login button does nothing on Safari', maxLength: 255 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  subject!: string;
+
+  @ApiPropertyOptional({ maxLength: 65535, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65535)
+  description?: string | null;
+
+  @ApiPropertyOptional({ enum: ISSUE_STATUSES, default: 'open' })
+  @IsOptional()
+  @IsIn(ISSUE_STATUSES)
+  status?: IssueStatus;
+
+  @ApiPropertyOptional({ enum: ISSUE_PRIORITIES, default: 'normal' })
+  @IsOptional()
+  @IsIn(ISSUE_PRIORITIES)
+  priority?: IssuePriority;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'A workspace member.',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsUUID()
+  assignee_id?: string | null;
+}
+
+export class UpdateIssueRequest {
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  subject?: string;
+
+  @ApiPropertyOptional({ maxLength: 65535, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65535)
+  description?: string | null;
+
+  @ApiPropertyOptional({ enum: ISSUE_STATUSES })
+  @IsOptional()
+  @IsIn(ISSUE_STATUSES)
+  status?: IssueStatus;
+
+  @ApiPropertyOptional({ enum: ISSUE_PRIORITIES })
+  @IsOptional()
+  @IsIn(ISSUE_PRIORITIES)
+  priority?: IssuePriority;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'null unassigns.',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsUUID()
+  assignee_id?: string | null;
+}
+
+export class ListIssuesQuery extends PaginationQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  project_id?: string;
+
+  @ApiPropertyOptional({ enum: ISSUE_STATUSES })
+  @IsOptional()
+  @IsIn(ISSUE_STATUSES)
+  status?: IssueStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  assignee_id?: string;
+}
+
+export class IssueResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) workspace_id!: string;
+  @ApiProperty({ format: 'uuid' }) project_id!: string;
+  @ApiProperty() subject!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ enum: ISSUE_STATUSES }) status!: IssueStatus;
+  @ApiProperty({ enum: ISSUE_PRIORITIES }) priority!: IssuePriority;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) assignee_id!: string | null;
+  @ApiProperty({ format: 'uuid' }) author_id!: string;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class IssueListResponse {
+  @ApiProperty({ type: [IssueResponse] }) data!: IssueResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export function toIssueResponse(i: Issue): IssueResponse {
+  return {
+    id: i.id,
+    workspace_id: i.workspaceId,
+    project_id: i.projectId,
+    subject: i.subject,
+    description: i.description,
+    status: i.status,
+    priority: i.priority,
+    assignee_id: i.assigneeId,
+    author_id: i.authorId,
+    created_at: i.createdAt.toISOString(),
+    updated_at: i.updatedAt.toISOString(),
+  };
+}

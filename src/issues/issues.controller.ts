@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuthPrincipal } from '../common/auth-types';
+import { Auth } from '../common/decorators/auth.decorator';
+import { CurrentWorkspace, Principal } from '../common/decorators/request-params.decorator';
+import { Page } from '../common/http/pagination';
+import { UuidParam } from '../common/http/uuid-param.pipe';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import {
+  CreateIssueRequest,
+  IssueListResponse,
+  IssueResponse,
+  ListIssuesQuery,
+  UpdateIssueRequest,
+} from './dto/issue.dto';
+import { IssuesService } from './issues.service';
+
+@ApiTags('issues')
+@Controller('api/v1')
+export class IssuesController {
+  constructor(private readonly issues: IssuesService) {}
+
+  @Get('issues')
+  @Auth({ scope: 'read', permission: 'issues.read', workspace: 'header' })
+  @ApiOperation({ summary: 'Issues of the workspace, filtered by project, status and assignee' })
+  @ApiOkResponse({ type: IssueListResponse })
+  list(
+    @CurrentWorkspace() ws: Workspace,
+    @Query() query: ListIssuesQuery,
+  ): Promise<Page<IssueResponse>> {
+    return this.issues.list(ws, query);
+  }
+
+  @Post('projects/:projectId/issues')
+  @Auth({ scope: 'write', permission: 'issues.write', workspace: 'header' })
+  @ApiOperation({ summary: 'Create an issue in a project (starts open, priority normal)' })
+  @ApiCreatedResponse({ type: IssueResponse })
+  create(
+    @Principal() me: AuthPrincipal,
+    @CurrentWorkspace() ws: Workspace,
+    @Param('projectId', new UuidParam('Project')) projectId: string,
+    @Body() dto: CreateIssueRequest,
+  ): Promise<IssueResponse> {
+    return this.issues.create(me, ws, projectId, dto);
+  }
+
+  @Get('issues/:id')
+  @Auth({ scope: 'read', permission: 'issues.read', workspace: 'header' })
+  @ApiOperation({ summary: 'One issue' })
+  @ApiOkResponse({ type: IssueResponse })
+  get(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Issue')) id: string,
+  ): Promise<IssueResponse> {
+    return this.issues.get(ws, id);
+  }
+
+  @Patch('issues/:id')
+  @Auth({ scope: 'write', permission: 'issues.write', workspace: 'header' })
+  @ApiOperation({ summary: 'Update an issue' })
+  @ApiOkResponse({ type: IssueResponse })
+  update(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Issue')) id: string,
+    @Body() dto: UpdateIssueRequest,
+  ): Promise<IssueResponse> {
+    return this.issues.update(ws, id, dto);
+  }
+
+  @Delete('issues/:id')
+  @HttpCode(204)
+  @Auth({ scope: 'delete', permission: 'issues.delete', workspace: 'header' })
+  @ApiOperation({ summary: 'Delete an issue' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Issue')) id: string,
+  ): Promise<void> {
+    await this.issues.remove(ws, id);
+  }
+}

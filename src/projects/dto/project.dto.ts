@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PaginationQuery } from '../../common/http/pagination';
+import { Project } from '../entities/project.entity';
+
+const IDENTIFIER = /^[a-z][a-z0-9_-]{0,99}$/;
+const IDENTIFIER_MESSAGE =
+  'identifier must start with a lowercase letter and use only a-z, 0-9, "-" and "_" (at most 100)';
+
+export class CreateProjectRequest {
+  @ApiProperty({ example: 'Website relaunch', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ example: 'website', description: 'Unique in the workspace.' })
+  @Matches(IDENTIFIER, { message: IDENTIFIER_MESSAGE })
+  identifier!: string;
+
+  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  description?: string | null;
+}
+
+export class UpdateProjectRequest {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(IDENTIFIER, { message: IDENTIFIER_MESSAGE })
+  identifier?: string;
+
+  @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  description?: string | null;
+}
+
+export class ListProjectsQuery extends PaginationQuery {}
+
+export class ProjectResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) workspace_id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() identifier!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class ProjectListResponse {
+  @ApiProperty({ type: [ProjectResponse] }) data!: ProjectResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export function toProjectResponse(p: Project): ProjectResponse {
+  return {
+    id: p.id,
+    workspace_id: p.workspaceId,
+    name: p.name,
+    identifier: p.identifier,
+    description: p.description,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,84 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Auth } from '../common/decorators/auth.decorator';
+import { CurrentWorkspace } from '../common/decorators/request-params.decorator';
+import { Page } from '../common/http/pagination';
+import { UuidParam } from '../common/http/uuid-param.pipe';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import {
+  CreateProjectRequest,
+  ListProjectsQuery,
+  ProjectListResponse,
+  ProjectResponse,
+  UpdateProjectRequest,
+} from './dto/project.dto';
+import { ProjectsService } from './projects.service';
+
+@ApiTags('projects')
+@Controller('api/v1/projects')
+export class ProjectsController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Get()
+  @Auth({ scope: 'read', permission: 'projects.read', workspace: 'header' })
+  @ApiOperation({ summary: 'Projects of the workspace' })
+  @ApiOkResponse({ type: ProjectListResponse })
+  list(
+    @CurrentWorkspace() ws: Workspace,
+    @Query() query: ListProjectsQuery,
+  ): Promise<Page<ProjectResponse>> {
+    return this.projects.list(ws, query);
+  }
+
+  @Post()
+  @Auth({ scope: 'write', permission: 'projects.write', workspace: 'header' })
+  @ApiOperation({ summary: 'Create a project' })
+  @ApiCreatedResponse({ type: ProjectResponse })
+  create(
+    @CurrentWorkspace() ws: Workspace,
+    @Body() dto: CreateProjectRequest,
+  ): Promise<ProjectResponse> {
+    return this.projects.create(ws, dto);
+  }
+
+  @Get(':id')
+  @Auth({ scope: 'read', permission: 'projects.read', workspace: 'header' })
+  @ApiOperation({ summary: 'One project' })
+  @ApiOkResponse({ type: ProjectResponse })
+  get(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Project')) id: string,
+  ): Promise<ProjectResponse> {
+    return this.projects.get(ws, id);
+  }
+
+  @Patch(':id')
+  @Auth({ scope: 'write', permission: 'projects.write', workspace: 'header' })
+  @ApiOperation({ summary: 'Update a project' })
+  @ApiOkResponse({ type: ProjectResponse })
+  update(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Project')) id: string,
+    @Body() dto: UpdateProjectRequest,
+  ): Promise<ProjectResponse> {
+    return this.projects.update(ws, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Auth({ scope: 'delete', permission: 'projects.write', workspace: 'header' })
+  @ApiOperation({ summary: 'Delete a project and its issues' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(
+    @CurrentWorkspace() ws: Workspace,
+    @Param('id', new UuidParam('Project')) id: string,
+  ): Promise<void> {
+    await this.projects.remove(ws, id);
+  }
+}

@@ -1,0 +1,143 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { Scope, SCOPES } from '../../common/auth-types';
+import { PaginationQuery } from '../../common/http/pagination';
+import { ApiToken } from '../entities/api-token.entity';
+
+export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
+export type TokenStateFilter = (typeof TOKEN_STATES)[number];
+export type TokenState = Exclude<TokenStateFilter, 'all'>;
+
+export class CreateTokenRequest {
+  @ApiProperty({ example: 'CI deploy bot', maxLength: 100 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name!: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['read', 'write'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true })
+  scopes!: Scope[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 365, example: 30, description: 'Or expires_at.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  expires_in_days?: number;
+
+  @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z', description: 'Or expires_in_days.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string;
+}
+
+export class RotateTokenRequest {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 86400,
+    default: 0,
+    description: 'How long the old token keeps working.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  grace_seconds?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 365, description: 'Default: keep the old expiry.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  expires_in_days?: number;
+
+  @ApiPropertyOptional({ description: 'Default: keep the old expiry.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string;
+}
+
+export class ListTokensQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: TOKEN_STATES, default: 'active' })
+  @IsOptional()
+  @IsIn(TOKEN_STATES)
+  state?: TokenStateFilter;
+
+  @ApiPropertyOptional({
+    description: 'Every member’s tokens (for users who manage API access).',
+    default: false,
+  })
+  @IsOptional()
+  @Type(() => String)
+  @IsIn(['true', 'false'])
+  all?: 'true' | 'false';
+}
+
+export class TokenResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'ts_4fK9xQ2a' }) token_prefix!: string;
+  @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
+  @ApiProperty({ format: 'uuid' }) user_id!: string;
+  @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
+  @ApiProperty() expires_at!: string;
+  @ApiProperty({ nullable: true, type: String }) last_used_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_used_ip!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty({ nullable: true, type: String }) revoked_at!: string | null;
+}
+
+export class CreatedTokenResponse extends TokenResponse {
+  @ApiProperty({ description: 'The secret. Shown only in this response; store it now.' })
+  token!: string;
+}
+
+export class TokenListResponse {
+  @ApiProperty({ type: [TokenResponse] }) data!: TokenResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export function tokenState(token: ApiToken, now = Date.now()): TokenState {
+  if (token.revokedAt && token.revokedAt.getTime() <= now) {
+    return 'revoked';
+  }
+  return token.expiresAt.getTime() <= now ? 'expired' : 'active';
+}
+
+export function toTokenResponse(token: ApiToken): TokenResponse {
+  return {
+    id: token.id,
+    name: token.name,
+    token_prefix: token.tokenPrefix,
+    scopes: token.scopes,
+    workspace_id: token.workspaceId,
+    user_id: token.userId,
+    state: tokenState(token),
+    expires_at: token.expiresAt.toISOString(),
+    last_used_at: token.lastUsedAt?.toISOString() ?? null,
+    last_used_ip: token.lastUsedIp,
+    created_at: token.createdAt.toISOString(),
+    revoked_at: token.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,125 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuthPrincipal } from '../common/auth-types';
+import { Auth } from '../common/decorators/auth.decorator';
+import { OptionalWorkspace, Principal } from '../common/decorators/request-params.decorator';
+import { ApiErrorResponse } from '../common/errors/api-error.dto';
+import { Page } from '../common/http/pagination';
+import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
+import { UuidParam } from '../common/http/uuid-param.pipe';
+import { CurrentMembershipOptional } from '../workspaces/membership.decorator';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import {
+  CreatedTokenResponse,
+  CreateTokenRequest,
+  ListTokensQuery,
+  RotateTokenRequest,
+  TokenListResponse,
+  TokenResponse,
+} from './dto/token.dto';
+import { TokensService } from './tokens.service';
+
+const TOKEN_ROUTE = { workspace: 'header', allowInstanceToken: true } as const;
+
+@ApiTags('tokens')
+@Controller('api/v1/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Post()
+  @Auth({ scope: 'write', ...TOKEN_ROUTE })
+  @ApiOperation({
+    summary: 'Create an API token',
+    description:
+      'The response is the only time the token string is shown. Expiry is mandatory. ' +
+      'A token can only create tokens with its own scopes or fewer, expiring no later than itself.',
+  })
+  @ApiCreatedResponse({ type: CreatedTokenResponse })
+  @ApiConflictResponse({ description: 'token_limit_reached', type: ApiErrorResponse })
+  create(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Body() dto: CreateTokenRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<CreatedTokenResponse> {
+    return this.tokens.create(me, { workspace, membership }, dto, meta);
+  }
+
+  @Get()
+  @Auth({ scope: 'read', ...TOKEN_ROUTE })
+  @ApiOperation({ summary: 'List your tokens (or every member’s with all=true)' })
+  @ApiOkResponse({ type: TokenListResponse })
+  list(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Query() query: ListTokensQuery,
+  ): Promise<Page<TokenResponse>> {
+    return this.tokens.list(me, { workspace, membership }, query);
+  }
+
+  @Get('self')
+  @Auth({ scope: 'read', ...TOKEN_ROUTE })
+  @ApiOperation({ summary: 'The token this request is authenticated with' })
+  @ApiOkResponse({ type: TokenResponse })
+  self(@Principal() me: AuthPrincipal): Promise<TokenResponse> {
+    return this.tokens.self(me);
+  }
+
+  @Get(':id')
+  @Auth({ scope: 'read', ...TOKEN_ROUTE })
+  @ApiOperation({ summary: 'One token' })
+  @ApiOkResponse({ type: TokenResponse })
+  get(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+  ): Promise<TokenResponse> {
+    return this.tokens.get(me, { workspace, membership }, id);
+  }
+
+  @Post(':id/rotate')
+  @HttpCode(201)
+  @Auth({ scope: 'write', ...TOKEN_ROUTE })
+  @ApiOperation({
+    summary: 'Rotate a token',
+    description:
+      'Creates a replacement with the same name and scopes; the old token keeps working for grace_seconds.',
+  })
+  @ApiCreatedResponse({ type: CreatedTokenResponse })
+  rotate(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+    @Body() dto: RotateTokenRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<CreatedTokenResponse> {
+    return this.tokens.rotate(me, { workspace, membership }, id, dto, meta);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Auth({ scope: 'delete', ...TOKEN_ROUTE, allowWhenReadOnly: true })
+  @ApiOperation({ summary: 'Revoke a token (allowed even while billing is read-only)' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  async revoke(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    await this.tokens.revoke(me, { workspace, membership }, id, meta);
+  }
+}

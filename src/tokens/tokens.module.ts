@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { User } from '../users/entities/user.entity';
+import { ApiToken } from './entities/api-token.entity';
+import { TokenFormat } from './token-format';
+import { TokenUsageRecorder } from './token-usage.recorder';
+import { TokenVerifier } from './token-verifier.service';
+import { TokensController } from './tokens.controller';
+import { TokensService } from './tokens.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ApiToken, User])],
+  controllers: [TokensController],
+  providers: [
+    {
+      provide: TokenFormat,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new TokenFormat(config.tokenPrefix),
+    },
+    TokenUsageRecorder,
+    TokenVerifier,
+    TokensService,
+  ],
+  exports: [TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
+})
+export class TokensModule {}

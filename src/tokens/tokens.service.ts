@@ -1,0 +1,354 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AuthPrincipal, roleAllows, Scope, scopesAllow, tokenLimitFor } from '../common/auth-types';
+import { notFound } from '../common/errors/api-error';
+import { Page, pageWindow, toPage } from '../common/http/pagination';
+import { RequestMeta } from '../common/http/request-meta.decorator';
+import { DatabaseService } from '../database/database.service';
+import { SettingsService } from '../settings/settings.service';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import {
+  CreatedTokenResponse,
+  CreateTokenRequest,
+  ListTokensQuery,
+  RotateTokenRequest,
+  TokenResponse,
+  toTokenResponse,
+} from './dto/token.dto';
+import { ApiToken } from './entities/api-token.entity';
+import { TokenFormat, sha256Hex } from './token-format';
+import { TokenErrors } from './tokens.errors';
+
+const DAY_MS = 86_400_000;
+
+/** Where a token call acts: a workspace (with the caller's membership) or instance level. */
+export interface TokenScope {
+  workspace?: Workspace;
+  membership?: Membership;
+}
+
+@Injectable()
+export class TokensService {
+  constructor(
+    @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
+    private readonly format: TokenFormat,
+    private readonly db: DatabaseService,
+    private readonly settings: SettingsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(
+    me: AuthPrincipal,
+    where: TokenScope,
+    dto: CreateTokenRequest,
+    meta: RequestMeta,
+  ): Promise<CreatedTokenResponse> {
+    this.assertMayUseApi(where);
+    const expiresAt = await this.resolveExpiry(dto);
+    this.assertWithinCaller(me, dto.scopes, expiresAt);
+
+    const secret = this.format.generate();
+    const token = await this.db.transaction(async (m) => {
+      if (where.workspace) {
+        await this.assertBelowLimit(m, where.workspace.id);
+      }
+      const created = m.create(ApiToken, {
+        id: randomUUID(),
+        userId: me.user.id,
+        workspaceId: where.workspace?.id ?? null,
+        name: dto.name.trim(),
+        tokenPrefix: this.format.displayPrefix(secret),
+        tokenHash: sha256Hex(secret),
+        scopes: orderScopes(dto.scopes),
+        expiresAt,
+        lastUsedAt: null,
+        lastUsedIp: null,
+        revokedAt: null,
+        replacedById: null,
+        createdAt: new Date(),
+      });
+      await m.insert(ApiToken, created);
+      await this.audit.record(
+        {
+          action: 'token.created',
+          actor: me,
+          workspaceId: created.workspaceId,
+          targetType: 'api_token',
+          targetId: created.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: {
+            name: created.name,
+            scopes: created.scopes,
+            token_prefix: created.tokenPrefix,
+          },
+        },
+        m,
+      );
+      return created;
+    });
+    return { ...toTokenResponse(token), token: secret };
+  }
+
+  async list(
+    me: AuthPrincipal,
+    where: TokenScope,
+    query: ListTokensQuery,
+  ): Promise<Page<TokenResponse>> {
+    const window = pageWindow(query);
+    const everyone = query.all === 'true';
+    if (everyone && !this.mayManage(where)) {
+      throw TokenErrors.cannotManage();
+    }
+    const qb = this.tokens
+      .createQueryBuilder('t')
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'ASC')
+      .skip(window.offset)
+      .take(window.limit);
+    if (where.workspace) {
+      qb.where('t.workspace_id = :ws', { ws: where.workspace.id });
+    } else {
+      qb.where('t.workspace_id IS NULL');
+    }
+    if (!everyone) {
+      qb.andWhere('t.user_id = :uid', { uid: me.user.id });
+    }
+    applyStateFilter(qb, query.state ?? 'active', new Date());
+    const [rows, total] = await qb.getManyAndCount();
+    return toPage(rows, total, window, toTokenResponse);
+  }
+
+  async get(me: AuthPrincipal, where: TokenScope, id: string): Promise<TokenResponse> {
+    return toTokenResponse(await this.findVisible(me, where, id));
+  }
+
+  async self(me: AuthPrincipal): Promise<TokenResponse> {
+    if (!me.tokenId) {
+      throw notFound(
+        'This request was not made with an API token, so there is no current token; it',
+      );
+    }
+    const token = await this.tokens.findOneBy({ id: me.tokenId });
+    if (!token) {
+      throw notFound('Token');
+    }
+    return toTokenResponse(token);
+  }
+
+  async rotate(
+    me: AuthPrincipal,
+    where: TokenScope,
+    id: string,
+    dto: RotateTokenRequest,
+    meta: RequestMeta,
+  ): Promise<CreatedTokenResponse> {
+    this.assertMayUseApi(where);
+    const old = await this.findVisible(me, where, id, { ownOnly: true });
+    const now = Date.now();
+    const active =
+      (!old.revokedAt || old.revokedAt.getTime() > now) && old.expiresAt.getTime() > now;
+    if (!active || old.replacedById) {
+      throw TokenErrors.notRotatable();
+    }
+    const explicitExpiry = dto.expires_in_days !== undefined || dto.expires_at !== undefined;
+    const expiresAt = explicitExpiry ? await this.resolveExpiry(dto) : old.expiresAt;
+    this.assertWithinCaller(me, old.scopes, expiresAt);
+
+    const secret = this.format.generate();
+    const graceSeconds = dto.grace_seconds ?? 0;
+    const replacement = await this.db.transaction(async (m) => {
+      const created = m.create(ApiToken, {
+        ...old,
+        id: randomUUID(),
+        tokenPrefix: this.format.displayPrefix(secret),
+        tokenHash: sha256Hex(secret),
+        expiresAt,
+        lastUsedAt: null,
+        lastUsedIp: null,
+        revokedAt: null,
+        replacedById: null,
+        createdAt: new Date(),
+      });
+      await m.insert(ApiToken, created);
+      // Conditional on "not yet replaced", so two concurrent rotations cannot both win.
+      const result = await m.update(
+        ApiToken,
+        { id: old.id, replacedById: IsNull() },
+        { replacedById: created.id, revokedAt: new Date(Date.now() + graceSeconds * 1000) },
+      );
+      if (!result.affected) {
+        throw TokenErrors.notRotatable();
+      }
+      await this.audit.record(
+        {
+          action: 'token.rotated',
+          actor: me,
+          workspaceId: old.workspaceId,
+          targetType: 'api_token',
+          targetId: old.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { replaced_by: created.id, grace_seconds: graceSeconds },
+        },
+        m,
+      );
+      return created;
+    });
+    return { ...toTokenResponse(replacement), token: secret };
+  }
+
+  async revoke(me: AuthPrincipal, where: TokenScope, id: string, meta: RequestMeta): Promise<void> {
+    const token = await this.findVisible(me, where, id);
+    const now = new Date();
+    if (token.revokedAt && token.revokedAt.getTime() <= now.getTime()) {
+      return; // already revoked: DELETE is idempotent
+    }
+    await this.db.transaction(async (m) => {
+      await m.update(ApiToken, { id: token.id }, { revokedAt: now });
+      await this.audit.record(
+        {
+          action: 'token.revoked',
+          actor: me,
+          workspaceId: token.workspaceId,
+          targetType: 'api_token',
+          targetId: token.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId },
+        },
+        m,
+      );
+    });
+  }
+
+  /** Active tokens that count against the plan: not revoked, not expired, not rotated away. */
+  async countActive(workspaceId: string, manager?: EntityManager): Promise<number> {
+    const repo = manager ? manager.getRepository(ApiToken) : this.tokens;
+    const now = new Date();
+    return repo
+      .createQueryBuilder('t')
+      .where('t.workspace_id = :ws', { ws: workspaceId })
+      .andWhere('t.replaced_by_id IS NULL')
+      .andWhere('t.expires_at > :now', { now })
+      .andWhere(
+        new Brackets((b) =>
+          b.where('t.revoked_at IS NULL').orWhere('t.revoked_at > :now', { now }),
+        ),
+      )
+      .getCount();
+  }
+
+  private async assertBelowLimit(m: EntityManager, workspaceId: string): Promise<void> {
+    // The row lock makes concurrent creations in one workspace wait for each other (MySQL);
+    // SQLite transactions are already serialized by DatabaseService.
+    const workspace = await this.db.lockForUpdate(m, Workspace, workspaceId);
+    if (!workspace) {
+      throw notFound('Workspace');
+    }
+    const limit = tokenLimitFor(workspace.plan, workspace.tokenPacks);
+    if (limit !== null && (await this.countActive(workspaceId, m)) >= limit) {
+      throw TokenErrors.limitReached(limit);
+    }
+  }
+
+  private async resolveExpiry(dto: {
+    expires_in_days?: number;
+    expires_at?: string;
+  }): Promise<Date> {
+    const { maxTokenLifetimeDays: maxDays } = await this.settings.get();
+    if (dto.expires_in_days !== undefined && dto.expires_at !== undefined) {
+      throw TokenErrors.expiryTwice();
+    }
+    const now = Date.now();
+    if (dto.expires_in_days !== undefined) {
+      if (dto.expires_in_days < 1 || dto.expires_in_days > maxDays) {
+        throw TokenErrors.expiryOutOfRange('expires_in_days', maxDays);
+      }
+      return new Date(now + dto.expires_in_days * DAY_MS);
+    }
+    if (dto.expires_at !== undefined) {
+      const at = new Date(dto.expires_at);
+      const lifetime = at.getTime() - now;
+      // One minute of slack below a day absorbs clock skew and the time the request took.
+      if (Number.isNaN(lifetime) || lifetime < DAY_MS - 60_000 || lifetime > maxDays * DAY_MS) {
+        throw TokenErrors.expiryOutOfRange('expires_at', maxDays);
+      }
+      return at;
+    }
+    throw TokenErrors.expiryMissing();
+  }
+
+  private assertWithinCaller(me: AuthPrincipal, scopes: readonly Scope[], expiresAt: Date): void {
+    if (me.tokenId === null) {
+      return; // password credentials act with the user's full rights
+    }
+    if (!scopes.every((scope) => scopesAllow(me.scopes, scope))) {
+      throw TokenErrors.scopesExceedCaller();
+    }
+    if (me.expiresAt && expiresAt.getTime() > me.expiresAt.getTime()) {
+      throw TokenErrors.expiryExceedsCaller();
+    }
+  }
+
+  private assertMayUseApi(where: TokenScope): void {
+    if (where.membership && !roleAllows(where.membership.role, 'api.use')) {
+      throw TokenErrors.cannotUseApi();
+    }
+  }
+
+  private mayManage(where: TokenScope): boolean {
+    return !!where.membership && roleAllows(where.membership.role, 'api.manage');
+  }
+
+  /** Own tokens, or any token of the workspace for those who manage API access; else 404. */
+  private async findVisible(
+    me: AuthPrincipal,
+    where: TokenScope,
+    id: string,
+    options: { ownOnly?: boolean } = {},
+  ): Promise<ApiToken> {
+    const token = await this.tokens.findOneBy({
+      id,
+      workspaceId: where.workspace ? where.workspace.id : IsNull(),
+    });
+    const visible =
+      token && (token.userId === me.user.id || (!options.ownOnly && this.mayManage(where)));
+    if (!token || !visible) {
+      throw notFound('Token');
+    }
+    return token;
+  }
+}
+
+function orderScopes(scopes: Scope[]): Scope[] {
+  const order: Scope[] = ['read', 'write', 'delete', 'admin'];
+  return order.filter((scope) => scopes.includes(scope));
+}
+
+function applyStateFilter(
+  qb: SelectQueryBuilder<ApiToken>,
+  state: 'active' | 'expired' | 'revoked' | 'all',
+  now: Date,
+): void {
+  const notRevoked = new Brackets((b) =>
+    b.where('t.revoked_at IS NULL').orWhere('t.revoked_at > :now', { now }),
+  );
+  switch (state) {
+    case 'active':
+      qb.andWhere(notRevoked).andWhere('t.expires_at > :now', { now });
+      break;
+    case 'expired':
+      qb.andWhere(notRevoked).andWhere('t.expires_at <= :now', { now });
+      break;
+    case 'revoked':
+      qb.andWhere('t.revoked_at <= :now', { now });
+      break;
+    case 'all':
+      break;
+  }
+}

@@ -1,0 +1,138 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { AuthMethod, Role, Scope, SCOPES } from '../../common/auth-types';
+import { PaginationQuery } from '../../common/http/pagination';
+import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';
+
+const USERNAME = /^[A-Za-z0-9._-]{2,64}$/;
+
+export class CreateUserRequest {
+  @ApiProperty({
+    example: 'jsmith',
+    description: 'The login everywhere (2-64 of A-Z a-z 0-9 . _ -).',
+  })
+  @Matches(USERNAME, {
+    message: 'username must be 2-64 letters, digits, dots, dashes or underscores',
+  })
+  username!: string;
+
+  @ApiProperty({ example: 'jsmith@example.com' })
+  @IsEmail()
+  @MaxLength(255)
+  email!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 256 })
+  @IsString()
+  @MinLength(12)
+  @MaxLength(256)
+  password!: string;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  is_admin?: boolean;
+}
+
+export class UpdateUserRequest {
+  @ApiPropertyOptional({ enum: USER_STATUSES })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  is_admin?: boolean;
+
+  @ApiPropertyOptional({ minLength: 12, maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MinLength(12)
+  @MaxLength(256)
+  password?: string;
+}
+
+export class ListUsersQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: USER_STATUSES })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+}
+
+export class UserResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() is_admin!: boolean;
+  @ApiProperty({ enum: USER_STATUSES }) status!: UserStatus;
+  @ApiProperty() two_factor_enabled!: boolean;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class UserListResponse {
+  @ApiProperty({ type: [UserResponse] }) data!: UserResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export class AuthInfo {
+  @ApiProperty({
+    enum: [
+      'bearer',
+      'api_key',
+      'query_key',
+      'basic_token',
+      'basic_password',
+      'legacy_api_password',
+      'oauth',
+    ],
+  })
+  method!: AuthMethod;
+  @ApiProperty({ nullable: true, type: String }) token_id!: string | null;
+  @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
+  @ApiProperty({ nullable: true, type: String }) workspace_id!: string | null;
+  @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
+}
+
+export class UserRef {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() username!: string;
+}
+
+export class MyWorkspace {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() role!: Role;
+  @ApiProperty() plan!: string;
+}
+
+export class MeResponse extends UserResponse {
+  @ApiProperty({ type: AuthInfo }) auth!: AuthInfo;
+  @ApiProperty({ type: UserRef, nullable: true }) impersonated_by!: UserRef | null;
+  @ApiProperty({ type: [MyWorkspace], description: 'Workspaces this credential may act in.' })
+  workspaces!: MyWorkspace[];
+}
+
+export function toUserResponse(user: User): UserResponse {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    is_admin: user.isAdmin,
+    status: user.status,
+    two_factor_enabled: user.totpEnabledAt !== null,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}

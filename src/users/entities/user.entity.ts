@@ -1,0 +1,47 @@
+import { Column, Entity } from 'typeorm';
+import { DateColumn, IdColumn } from '../../database/columns';
+
+export const USER_STATUSES = ['active', 'locked'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+@Entity('users')
+export class User {
+  @IdColumn()
+  id!: string;
+
+  @Column({ type: 'varchar', length: 64, unique: true })
+  username!: string;
+
+  @Column({ type: 'varchar', length: 255, unique: true })
+  email!: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255, select: false })
+  passwordHash!: string;
+
+  @Column({ name: 'is_admin', type: 'boolean', default: false })
+  isAdmin!: boolean;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status!: UserStatus;
+
+  @Column({
+    name: 'legacy_api_password_hash',
+    type: 'varchar',
+    length: 255,
+    nullable: true,
+    select: false,
+  })
+  legacyApiPasswordHash!: string | null;
+
+  @Column({ name: 'totp_secret', type: 'varchar', length: 64, nullable: true, select: false })
+  totpSecret!: string | null;
+
+  @DateColumn('totp_enabled_at', { nullable: true })
+  totpEnabledAt!: Date | null;
+
+  @DateColumn('created_at')
+  createdAt!: Date;
+
+  @DateColumn('updated_at')
+  updatedAt!: Date;
+}

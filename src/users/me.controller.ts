@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthPrincipal } from '../common/auth-types';
+import { Auth } from '../common/decorators/auth.decorator';
+import { Principal } from '../common/decorators/request-params.decorator';
+import { MeResponse } from './dto/user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('me')
+@Controller('api/v1/me')
+export class MeController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @Auth({ scope: 'read' })
+  @ApiOperation({ summary: 'The calling user and how this request authenticated' })
+  @ApiOkResponse({ type: MeResponse })
+  me(@Principal() me: AuthPrincipal): Promise<MeResponse> {
+    return this.users.me(me);
+  }
+}

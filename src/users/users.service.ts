@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AuthPrincipal } from '../common/auth-types';
+import { conflict, notFound } from '../common/errors/api-error';
+import { Page, pageWindow, toPage } from '../common/http/pagination';
+import { RequestMeta } from '../common/http/request-meta.decorator';
+import { PasswordHasher } from '../auth/password-hasher';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import {
+  CreateUserRequest,
+  ListUsersQuery,
+  MeResponse,
+  toUserResponse,
+  UpdateUserRequest,
+  UserResponse,
+} from './dto/user.dto';
+import { User } from './entities/user.entity';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
+    @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {}
+
+  async me(principal: AuthPrincipal): Promise<MeResponse> {
+    const user = await this.users.findOneByOrFail({ id: principal.user.id });
+    const memberships = await this.memberships.find({
+      where: principal.tokenWorkspaceId
+        ? { userId: user.id, workspaceId: principal.tokenWorkspaceId }
+        : { userId: user.id },
+    });
+    const workspaces = memberships.length
+      ? await this.workspaces.findBy(memberships.map((m) => ({ id: m.workspaceId })))
+      : [];
+    const byId = new Map(workspaces.map((w) => [w.id, w]));
+    return {
+      ...toUserResponse(user),
+      auth: {
+        method: principal.method,
+        token_id: principal.tokenId,
+        scopes: principal.scopes,
+        workspace_id: principal.tokenWorkspaceId,
+        expires_at: principal.expiresAt?.toISOString() ?? null,
+      },
+      impersonated_by: principal.impersonatedBy
+        ? { id: principal.impersonatedBy.id, username: principal.impersonatedBy.username }
+        : null,
+      workspaces: memberships
+        .filter((m) => byId.has(m.workspaceId))
+        .map((m) => {
+          const workspace = byId.get(m.workspaceId) as Workspace;
+          return { id: workspace.id, name: workspace.name, role: m.role, plan: workspace.plan };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    };
+  }
+
+  async list(query: ListUsersQuery): Promise<Page<UserResponse>> {
+    const window = pageWindow(query);
+    const [rows, total] = await this.users.findAndCount({
+      where: query.status ? { status: query.status } : {},
+      order: { username: 'ASC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    return toPage(rows, total, window, toUserResponse);
+  }
+
+  async create(
+    actor: AuthPrincipal | null,
+    dto: CreateUserRequest,
+    meta?: RequestMeta,
+  ): Promise<UserResponse> {
+    await this.assertAvailable(dto.username, dto.email);
+    const now = new Date();
+    const user = this.users.create({
+      id: randomUUID(),
+      username: dto.username,
+      email: dto.email.toLowerCase(),
+      passwordHash: await this.hasher.hash(dto.password),
+      isAdmin: dto.is_admin ?? false,
+      status: 'active',
+      legacyApiPasswordHash: null,
+      totpSecret: null,
+      totpEnabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.users.insert(user);
+    await this.audit.record({
+      action: 'user.created',
+      actor,
+      targetType: 'user',
+      targetId: user.id,
+      ip: meta?.ip,
+      userAgent: meta?.userAgent,
+      metadata: { username: user.username, is_admin: user.isAdmin },
+    });
+    return toUserResponse(user);
+  }
+
+  async update(
+    actor: AuthPrincipal,
+    id: string,
+    dto: UpdateUserRequest,
+    meta: RequestMeta,
+  ): Promise<UserResponse> {
+    const user = await this.users.findOneBy({ id });
+    if (!user) {
+      throw notFound('User');
+    }
+    if (id === actor.user.id && (dto.status === 'locked' || dto.is_admin === false)) {
+      throw conflict('You cannot lock yourself or remove your own admin rights.');
+    }
+    const changes: Partial<User> = { updatedAt: new Date() };
+    if (dto.status !== undefined) {
+      changes.status = dto.status;
+    }
+    if (dto.is_admin !== undefined) {
+      changes.isAdmin = dto.is_admin;
+    }
+    if (dto.password !== undefined) {
+      changes.passwordHash = await this.hasher.hash(dto.password);
+    }
+    await this.users.update({ id }, changes);
+    await this.audit.record({
+      action: 'user.updated',
+      actor,
+      targetType: 'user',
+      targetId: id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      metadata: {
+        fields: Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined),
+      },
+    });
+    return toUserResponse(await this.users.findOneByOrFail({ id }));
+  }
+
+  async count(): Promise<number> {
+    return this.users.count();
+  }
+
+  private async assertAvailable(username: string, email: string): Promise<void> {
+    if (await this.users.existsBy({ username })) {
+      throw conflict('This username is taken.', 'username');
+    }
+    if (await this.users.existsBy({ email: email.toLowerCase() })) {
+      throw conflict('This e-mail address is already used.', 'email');
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../../common/auth-types';
+import { PaginationQuery } from '../../common/http/pagination';
+import { Membership } from '../entities/membership.entity';
+import { Workspace } from '../entities/workspace.entity';
+
+export class CreateWorkspaceRequest {
+  @ApiProperty({ example: 'Acme Engineering', maxLength: 120 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name!: string;
+}
+
+export class UpdateWorkspaceRequest {
+  @ApiPropertyOptional({ maxLength: 120 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(120)
+  name?: string;
+}
+
+export class AdminUpdateWorkspaceRequest {
+  @ApiPropertyOptional({ enum: PLANS })
+  @IsOptional()
+  @IsIn(PLANS)
+  plan?: Plan;
+
+  @ApiPropertyOptional({ enum: BILLING_STATUSES })
+  @IsOptional()
+  @IsIn(BILLING_STATUSES)
+  billing_status?: BillingStatus;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Each pack adds 5 tokens.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  token_packs?: number;
+}
+
+export class AddMemberRequest {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  user_id!: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+export class UpdateMemberRequest {
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+export class ListWorkspacesQuery extends PaginationQuery {}
+
+export class WorkspaceResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: PLANS }) plan!: Plan;
+  @ApiProperty({ enum: BILLING_STATUSES }) billing_status!: BillingStatus;
+  @ApiProperty() token_packs!: number;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Active tokens allowed; null = unlimited.',
+  })
+  token_limit!: number | null;
+  @ApiPropertyOptional({ enum: ROLES, description: 'Your role (omitted in admin lists).' })
+  role?: Role;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class WorkspaceListResponse {
+  @ApiProperty({ type: [WorkspaceResponse] }) data!: WorkspaceResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export class MemberResponse {
+  @ApiProperty({ format: 'uuid' }) user_id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty() created_at!: string;
+}
+
+export class MemberListResponse {
+  @ApiProperty({ type: [MemberResponse] }) data!: MemberResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export function toMemberResponse(m: Membership, username: string): MemberResponse {
+  return { user_id: m.userId, username, role: m.role, created_at: m.createdAt.toISOString() };
+}
+
+export function toWorkspaceResponse(
+  workspace: Workspace,
+  tokenLimit: number | null,
+  role?: Role,
+): WorkspaceResponse {
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    plan: workspace.plan,
+    billing_status: workspace.billingStatus,
+    token_packs: workspace.tokenPacks,
+    token_limit: tokenLimit,
+    ...(role ? { role } : {}),
+    created_at: workspace.createdAt.toISOString(),
+    updated_at: workspace.updatedAt.toISOString(),
+  };
+}

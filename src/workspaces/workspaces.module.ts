@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { User } from '../users/entities/user.entity';
+import { Membership } from './entities/membership.entity';
+import { Workspace } from './entities/workspace.entity';
+import { WorkspaceAccessService } from './workspace-access.service';
+import { WorkspacesController } from './workspaces.controller';
+import { WorkspacesService } from './workspaces.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Workspace, Membership, User, ApiToken])],
+  controllers: [WorkspacesController],
+  providers: [WorkspacesService, WorkspaceAccessService],
+  exports: [WorkspacesService, WorkspaceAccessService],
+})
+export class WorkspacesModule {}

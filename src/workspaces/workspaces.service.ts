@@ -1,0 +1,354 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { In, IsNull, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AuthPrincipal, Role, tokenLimitFor } from '../common/auth-types';
+import {
+  ApiError,
+  conflict,
+  forbidden,
+  notFound,
+  validationFailed,
+} from '../common/errors/api-error';
+import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
+import { RequestMeta } from '../common/http/request-meta.decorator';
+import { DatabaseService } from '../database/database.service';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { User } from '../users/entities/user.entity';
+import {
+  AddMemberRequest,
+  AdminUpdateWorkspaceRequest,
+  CreateWorkspaceRequest,
+  MemberResponse,
+  toMemberResponse,
+  toWorkspaceResponse,
+  UpdateWorkspaceRequest,
+  WorkspaceResponse,
+} from './dto/workspace.dto';
+import { Membership } from './entities/membership.entity';
+import { Workspace } from './entities/workspace.entity';
+
+const describe = (w: Workspace, role?: Role): WorkspaceResponse =>
+  toWorkspaceResponse(w, tokenLimitFor(w.plan, w.tokenPacks), role);
+
+@Injectable()
+export class WorkspacesService {
+  constructor(
+    @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
+    @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly db: DatabaseService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The caller's workspaces; a workspace-bound token sees only its own. */
+  async listMine(me: AuthPrincipal, query: PaginationQuery): Promise<Page<WorkspaceResponse>> {
+    const window = pageWindow(query);
+    const where = me.tokenWorkspaceId
+      ? { userId: me.user.id, workspaceId: me.tokenWorkspaceId }
+      : { userId: me.user.id };
+    const [memberships, total] = await this.memberships.findAndCount({
+      where,
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    const rows = memberships.length
+      ? await this.workspaces.findBy({ id: In(memberships.map((m) => m.workspaceId)) })
+      : [];
+    const byId = new Map(rows.map((w) => [w.id, w]));
+    const data = memberships
+      .filter((m) => byId.has(m.workspaceId))
+      .map((m) => describe(byId.get(m.workspaceId) as Workspace, m.role));
+    return { data, total_count: total, offset: window.offset, limit: window.limit };
+  }
+
+  async create(
+    me: AuthPrincipal,
+    dto: CreateWorkspaceRequest,
+    meta: RequestMeta,
+  ): Promise<WorkspaceResponse> {
+    if (me.tokenWorkspaceId) {
+      throw forbidden(
+        'A token bound to a workspace cannot create workspaces; use your password or an instance token.',
+      );
+    }
+    const now = new Date();
+    const workspace = this.workspaces.create({
+      id: randomUUID(),
+      name: dto.name.trim(),
+      plan: 'free',
+      billingStatus: 'active',
+      tokenPacks: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.db.transaction(async (m) => {
+      await m.insert(Workspace, workspace);
+      await m.insert(Membership, {
+        id: randomUUID(),
+        workspaceId: workspace.id,
+        userId: me.user.id,
+        role: 'owner',
+        createdAt: now,
+        updatedAt: now,
+      });
+      await this.audit.record(
+        {
+          action: 'workspace.created',
+          actor: me,
+          workspaceId: workspace.id,
+          targetType: 'workspace',
+          targetId: workspace.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { name: workspace.name },
+        },
+        m,
+      );
+    });
+    return describe(workspace, 'owner');
+  }
+
+  get(workspace: Workspace, membership: Membership): WorkspaceResponse {
+    return describe(workspace, membership.role);
+  }
+
+  async update(
+    me: AuthPrincipal,
+    workspace: Workspace,
+    membership: Membership,
+    dto: UpdateWorkspaceRequest,
+    meta: RequestMeta,
+  ): Promise<WorkspaceResponse> {
+    if (dto.name !== undefined) {
+      await this.workspaces.update(
+        { id: workspace.id },
+        { name: dto.name.trim(), updatedAt: new Date() },
+      );
+      await this.audit.record({
+        action: 'workspace.updated',
+        actor: me,
+        workspaceId: workspace.id,
+        targetType: 'workspace',
+        targetId: workspace.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        metadata: { name: dto.name.trim() },
+      });
+    }
+    return describe(await this.workspaces.findOneByOrFail({ id: workspace.id }), membership.role);
+  }
+
+  async listMembers(workspace: Workspace, query: PaginationQuery): Promise<Page<MemberResponse>> {
+    const window = pageWindow(query);
+    const [rows, total] = await this.memberships.findAndCount({
+      where: { workspaceId: workspace.id },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    const names = await this.usernames(rows.map((m) => m.userId));
+    return toPage(rows, total, window, (m) => toMemberResponse(m, names.get(m.userId) ?? ''));
+  }
+
+  async addMember(
+    me: AuthPrincipal,
+    workspace: Workspace,
+    myMembership: Membership,
+    dto: AddMemberRequest,
+    meta: RequestMeta,
+  ): Promise<MemberResponse> {
+    this.assertMayGrant(myMembership, dto.role);
+    const user = await this.users.findOneBy({ id: dto.user_id.toLowerCase() });
+    if (!user) {
+      throw validationFailed([{ field: 'user_id', message: 'No user has this id.' }]);
+    }
+    if (await this.memberships.existsBy({ workspaceId: workspace.id, userId: user.id })) {
+      throw conflict('This user is already a member of the workspace.', 'user_id');
+    }
+    const now = new Date();
+    const membership = this.memberships.create({
+      id: randomUUID(),
+      workspaceId: workspace.id,
+      userId: user.id,
+      role: dto.role,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.memberships.insert(membership);
+    await this.audit.record({
+      action: 'member.added',
+      actor: me,
+      workspaceId: workspace.id,
+      targetType: 'user',
+      targetId: user.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      metadata: { role: dto.role },
+    });
+    return toMemberResponse(membership, user.username);
+  }
+
+  async updateMember(
+    me: AuthPrincipal,
+    workspace: Workspace,
+    myMembership: Membership,
+    userId: string,
+    role: Role,
+    meta: RequestMeta,
+  ): Promise<MemberResponse> {
+    const result = await this.db.transaction(async (m) => {
+      await this.db.lockForUpdate(m, Workspace, workspace.id); // serializes last-owner checks
+      const target = await this.findMember(m.getRepository(Membership), workspace.id, userId);
+      this.assertMayGrant(myMembership, role);
+      this.assertMayGrant(myMembership, target.role);
+      if (target.role === 'owner' && role !== 'owner') {
+        await this.assertNotLastOwner(m.getRepository(Membership), workspace.id);
+      }
+      await m.update(Membership, { id: target.id }, { role, updatedAt: new Date() });
+      await this.audit.record(
+        {
+          action: 'member.updated',
+          actor: me,
+          workspaceId: workspace.id,
+          targetType: 'user',
+          targetId: userId,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { from: target.role, to: role },
+        },
+        m,
+      );
+      return { ...target, role };
+    });
+    const names = await this.usernames([userId]);
+    return toMemberResponse(result, names.get(userId) ?? '');
+  }
+
+  /** Removes a member and revokes their tokens in this workspace. */
+  async removeMember(
+    me: AuthPrincipal,
+    workspace: Workspace,
+    myMembership: Membership,
+    userId: string,
+    meta: RequestMeta,
+  ): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await this.db.lockForUpdate(m, Workspace, workspace.id);
+      const target = await this.findMember(m.getRepository(Membership), workspace.id, userId);
+      this.assertMayGrant(myMembership, target.role);
+      if (target.role === 'owner') {
+        await this.assertNotLastOwner(m.getRepository(Membership), workspace.id);
+      }
+      await m.delete(Membership, { id: target.id });
+      await m.update(
+        ApiToken,
+        { workspaceId: workspace.id, userId, revokedAt: IsNull() },
+        { revokedAt: new Date() },
+      );
+      await this.audit.record(
+        {
+          action: 'member.removed',
+          actor: me,
+          workspaceId: workspace.id,
+          targetType: 'user',
+          targetId: userId,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { role: target.role },
+        },
+        m,
+      );
+    });
+  }
+
+  async adminList(query: PaginationQuery): Promise<Page<WorkspaceResponse>> {
+    const window = pageWindow(query);
+    const [rows, total] = await this.workspaces.findAndCount({
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    return toPage(rows, total, window, (w) => describe(w));
+  }
+
+  async adminUpdate(
+    me: AuthPrincipal,
+    id: string,
+    dto: AdminUpdateWorkspaceRequest,
+    meta: RequestMeta,
+  ): Promise<WorkspaceResponse> {
+    const workspace = await this.workspaces.findOneBy({ id });
+    if (!workspace) {
+      throw notFound('Workspace');
+    }
+    const changes: Partial<Workspace> = { updatedAt: new Date() };
+    if (dto.plan !== undefined) {changes.plan = dto.plan;}
+    if (dto.billing_status !== undefined) {changes.billingStatus = dto.billing_status;}
+    if (dto.token_packs !== undefined) {changes.tokenPacks = dto.token_packs;}
+    await this.workspaces.update({ id }, changes);
+    await this.audit.record({
+      action: 'workspace.plan_changed',
+      actor: me,
+      workspaceId: id,
+      targetType: 'workspace',
+      targetId: id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      metadata: {
+        plan: dto.plan ?? null,
+        billing_status: dto.billing_status ?? null,
+        token_packs: dto.token_packs ?? null,
+        previous_plan: workspace.plan,
+        previous_billing_status: workspace.billingStatus,
+      },
+    });
+    return describe(await this.workspaces.findOneByOrFail({ id }));
+  }
+
+  private async findMember(
+    repo: Repository<Membership>,
+    workspaceId: string,
+    userId: string,
+  ): Promise<Membership> {
+    const membership = await repo.findOneBy({ workspaceId, userId });
+    if (!membership) {
+      throw notFound('Member');
+    }
+    return membership;
+  }
+
+  // Owners are the only ones who can make, change or remove owners.
+  private assertMayGrant(mine: Membership, role: Role): void {
+    if (role === 'owner' && mine.role !== 'owner') {
+      throw forbidden('Only workspace owners can grant, change or remove the owner role.');
+    }
+  }
+
+  private async assertNotLastOwner(
+    repo: Repository<Membership>,
+    workspaceId: string,
+  ): Promise<void> {
+    const owners = await repo.countBy({ workspaceId, role: 'owner' });
+    if (owners <= 1) {
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        'conflict',
+        'A workspace needs at least one owner; make someone else owner first.',
+      );
+    }
+  }
+
+  private async usernames(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) {
+      return new Map();
+    }
+    const users = await this.users.find({
+      where: { id: In(ids) },
+      select: { id: true, username: true },
+    });
+    return new Map(users.map((u) => [u.id, u.username]));
+  }
+}
