@@ -58,7 +58,10 @@ describe('Authentication (Bearer and Basic)', () => {
 
     it('accepts Basic with any user name and a token as the password (basic_token)', async () => {
       const token = await createToken(t, alice, ws, { scopes: ['read'] });
-      const res = await t.http().get('/api/v1/me').set('Authorization', basicAuth('anything', token.token));
+      const res = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', basicAuth('anything', token.token));
       assert.equal(res.status, 200);
       assert.equal(res.body.auth.method, 'basic_token');
       assert.equal(res.body.auth.token_id, token.id);
@@ -76,12 +79,25 @@ describe('Authentication (Bearer and Basic)', () => {
 
   describe('refusals', () => {
     it('returns 401 invalid_credentials for a wrong password and for an unknown user', async () => {
-      const wrong = await t.http().get('/api/v1/me').set('Authorization', basicAuth(alice.username, 'nope-nope-nope'));
+      const wrong = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', basicAuth(alice.username, 'nope-nope-nope'));
       assertError(wrong, 401, 'invalid_credentials');
-      assert.match(String(wrong.headers['www-authenticate']), /^Bearer realm="tessera", error="invalid_token"/);
-      const unknown = await t.http().get('/api/v1/me').set('Authorization', basicAuth('ghost', 'nope-nope-nope'));
+      assert.match(
+        String(wrong.headers['www-authenticate']),
+        /^Bearer realm="tessera", error="invalid_token"/,
+      );
+      const unknown = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', basicAuth('ghost', 'nope-nope-nope'));
       assertError(unknown, 401, 'invalid_credentials');
-      assert.equal(wrong.body.message, unknown.body.message, 'no user enumeration through messages');
+      assert.equal(
+        wrong.body.message,
+        unknown.body.message,
+        'no user enumeration through messages',
+      );
     });
 
     it('returns 401 invalid_token for a token with a bad checksum, before any lookup', async () => {
@@ -136,15 +152,26 @@ describe('Authentication (Bearer and Basic)', () => {
         .set('Authorization', t.adminBasic)
         .send({ status: 'locked' });
       assert.equal(lock.status, 200);
-      assertError(await t.http().get('/api/v1/me').set('Authorization', token.bearer), 401, 'invalid_token');
-      assertError(await t.http().get('/api/v1/me').set('Authorization', bob.basic), 401, 'invalid_credentials');
+      assertError(
+        await t.http().get('/api/v1/me').set('Authorization', token.bearer),
+        401,
+        'invalid_token',
+      );
+      assertError(
+        await t.http().get('/api/v1/me').set('Authorization', bob.basic),
+        401,
+        'invalid_credentials',
+      );
       const unlock = await t
         .http()
         .patch(`/api/v1/admin/users/${bob.id}`)
         .set('Authorization', t.adminBasic)
         .send({ status: 'active' });
       assert.equal(unlock.status, 200);
-      assert.equal((await t.http().get('/api/v1/me').set('Authorization', token.bearer)).status, 200);
+      assert.equal(
+        (await t.http().get('/api/v1/me').set('Authorization', token.bearer)).status,
+        200,
+      );
     });
 
     const malformed: Array<[string, string]> = [

@@ -36,7 +36,12 @@ export async function createUser(
     .http()
     .post('/api/v1/admin/users')
     .set('Authorization', t.adminBasic)
-    .send({ username, email: `${username}@example.test`, password, is_admin: options.isAdmin ?? false });
+    .send({
+      username,
+      email: `${username}@example.test`,
+      password,
+      is_admin: options.isAdmin ?? false,
+    });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return { id: res.body.id as string, username, password, basic: basicAuth(username, password) };
 }
@@ -61,7 +66,11 @@ export async function createWorkspace(
   options: { plan?: Plan; name?: string } = {},
 ): Promise<TestWorkspace> {
   const name = options.name ?? unique('ws');
-  const res = await t.http().post('/api/v1/workspaces').set('Authorization', owner.basic).send({ name });
+  const res = await t
+    .http()
+    .post('/api/v1/workspaces')
+    .set('Authorization', owner.basic)
+    .send({ name });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const plan = options.plan ?? 'pro';
   if (plan !== 'free') {
@@ -111,7 +120,11 @@ export function assertError(
   status: number,
   code: string,
 ): void {
-  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
+  assert.equal(
+    res.status,
+    status,
+    `expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`,
+  );
   const body = res.body as Record<string, unknown>;
   assert.equal(body.statusCode, status);
   assert.equal(body.code, code);
@@ -122,5 +135,7 @@ export function assertError(
 
 /** Moves a token's expiry into the past (the API refuses to create one that short-lived). */
 export async function expireToken(t: TestApp, tokenId: string): Promise<void> {
-  await t.dataSource.getRepository(ApiToken).update({ id: tokenId }, { expiresAt: new Date(Date.now() - 1000) });
+  await t.dataSource
+    .getRepository(ApiToken)
+    .update({ id: tokenId }, { expiresAt: new Date(Date.now() - 1000) });
 }

@@ -35,7 +35,10 @@ export function basicAuth(username: string, password: string): string {
 }
 
 /** Where this run's database lives: MySQL/MariaDB when TEST_DATABASE_URL is set, else SQLite. */
-async function freshDatabase(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+async function freshDatabase(): Promise<{
+  env: Record<string, string>;
+  drop: () => Promise<void>;
+}> {
   const base = process.env.TEST_DATABASE_URL;
   if (base) {
     const url = new URL(base);
@@ -46,7 +49,9 @@ async function freshDatabase(): Promise<{ env: Record<string, string>; drop: () 
       user: decodeURIComponent(url.username || 'root'),
       password: decodeURIComponent(url.password),
     });
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.query(
+      `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+    );
     await admin.end();
     url.pathname = `/${name}`;
     return {
