@@ -7,13 +7,15 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const build = join(root, 'build');
-
+// A build folder of this run's own, so that parallel runs never overwrite each other's files.
+const build = join(root, 'build', `test-run-${process.pid}`);
 rmSync(build, { recursive: true, force: true });
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+process.on('exit', () => rmSync(build, { recursive: true, force: true }));
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', build, '--incremental', 'false'],
+  { cwd: root, stdio: 'inherit' },
+);
 if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }

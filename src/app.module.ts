@@ -9,6 +9,9 @@ import { AuthenticationGuard } from './common/guards/authentication.guard';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DocsModule } from './docs/docs.module';
+import { OAuthModule } from './oauth/oauth.module';
+import { WebModule } from './web/web.module';
 import { HealthModule } from './health/health.module';
 import { IssuesModule } from './issues/issues.module';
 import { ProjectsModule } from './projects/projects.module';
@@ -35,6 +38,9 @@ export class AppModule {
         IssuesModule,
         AdminModule,
         HealthModule,
+        DocsModule,
+        OAuthModule,
+        WebModule,
       ],
       providers: [
         // Order matters: who is calling, then what they may do.

@@ -7,7 +7,10 @@ import { AppModule } from './app.module';
 import { apiValidationPipe } from './common/http/validation';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
+import { registerResponseHeaders } from './common/http/response-headers';
+import { SettingsService } from './settings/settings.service';
 import { setupSwagger } from './swagger';
+import { registerWebSession } from './web/web-session';
 
 const NEST_LEVELS: Record<string, LogLevel[] | false> = {
   silent: false,
@@ -60,11 +63,10 @@ export async function createApp(
     },
   );
   app.useGlobalPipes(apiValidationPipe());
+  await registerWebSession(app, config);
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
+  registerResponseHeaders(fastify, config, app.get(SettingsService));
 
   setupSwagger(app, config);
   await app.init();

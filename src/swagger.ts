@@ -16,8 +16,51 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
       .setVersion('1')
       .addServer(config.publicUrl)
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', description: 'An API token: Authorization: Bearer ts_…' },
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'Tessera API token (ts_…)',
+          description: 'An API token: Authorization: Bearer ts_…',
+        },
         'bearer',
+      )
+      .addApiKey(
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'An API token in X-API-Key (alias X-Redmine-API-Key)',
+        },
+        'api-key',
+      )
+      .addApiKey(
+        {
+          type: 'apiKey',
+          in: 'query',
+          name: 'key',
+          description: 'An API token as ?key= (discouraged; admins can switch it off)',
+        },
+        'query-key',
+      )
+      .addOAuth2(
+        {
+          type: 'oauth2',
+          description: 'OAuth2 authorization code flow with PKCE, for registered applications.',
+          flows: {
+            authorizationCode: {
+              authorizationUrl: `${config.publicUrl}/oauth/authorize`,
+              tokenUrl: `${config.publicUrl}/oauth/token`,
+              refreshUrl: `${config.publicUrl}/oauth/token`,
+              scopes: {
+                read: 'Read workspaces, projects, issues and tokens',
+                write: 'Create and change projects, issues and tokens',
+                delete: 'Delete issues and projects, revoke tokens',
+                admin: 'Everything the user can do, including administration',
+              },
+            },
+          },
+        },
+        'oauth2',
       )
       .addBasicAuth(
         {

@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, Repository } from 'typeorm';
 import { AuthPrincipal } from '../common/auth-types';
+import { Page, pageWindow, toPage } from '../common/http/pagination';
+import {
+  AdminListAuditEventsQuery,
+  AuditEventResponse,
+  toAuditEventResponse,
+} from './dto/audit-event.dto';
 import { AuditEvent, AuditMetadata } from './entities/audit-event.entity';
 
 export type AuditAction =
@@ -17,7 +23,17 @@ export type AuditAction =
   | 'member.added'
   | 'member.updated'
   | 'member.removed'
-  | 'admin.bootstrap';
+  | 'admin.bootstrap'
+  | 'auth.failed'
+  | 'auth.legacy_used'
+  | 'auth.switch_user'
+  | 'settings.updated'
+  | 'user.two_factor_enabled'
+  | 'user.two_factor_disabled'
+  | 'oauth_application.created'
+  | 'oauth_application.deleted'
+  | 'web.login'
+  | 'web.logout';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -51,5 +67,31 @@ export class AuditService {
       createdAt: new Date(),
     });
     await repo.insert(event);
+  }
+
+  /** Newest first; `workspaceId` undefined = every event (instance admins). */
+  async list(
+    query: AdminListAuditEventsQuery,
+    workspaceId?: string,
+  ): Promise<Page<AuditEventResponse>> {
+    const window = pageWindow(query);
+    const where: FindOptionsWhere<AuditEvent> = {};
+    const scope = workspaceId ?? query.workspace_id;
+    if (scope) {
+      where.workspaceId = scope.toLowerCase();
+    }
+    if (query.action) {
+      where.action = query.action;
+    }
+    if (query.actor_id) {
+      where.actorId = query.actor_id.toLowerCase();
+    }
+    const [rows, total] = await this.events.findAndCount({
+      where,
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    return toPage(rows, total, window, toAuditEventResponse);
   }
 }

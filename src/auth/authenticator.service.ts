@@ -1,20 +1,162 @@
 import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
 import passport from 'passport';
-import { AuthPrincipal } from '../common/auth-types';
-import { AuthErrors } from '../common/errors/auth-errors';
+import { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AuthPrincipal, scopesAllow } from '../common/auth-types';
+import { ApiError } from '../common/errors/api-error';
+import { AuthErrors, RequestErrors } from '../common/errors/auth-errors';
+import { headerValue } from '../common/http/request-context';
+import { TokenFormat } from '../tokens/token-format';
+import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
+import { User } from '../users/entities/user.entity';
 import { PresentedCredential, presentedCredentials } from './credentials';
+import { LegacyUsageRecorder } from './legacy-usage.recorder';
 
-/** Resolves the credentials of a request (SPEC §4) to one principal through Passport. */
+export interface AuthenticateOptions {
+  /** 2FA management routes accept a 2FA user's password (they check a TOTP code themselves). */
+  allowTwoFactorPassword?: boolean;
+}
+
+const PASSWORD_KINDS = new Set(['basic', 'legacy']);
+
+/**
+ * Resolves the credentials of a request (SPEC §4) to one principal through the Passport
+ * strategies, then applies X-Switch-User. Usage bookkeeping is in memory (batched writes).
+ */
 @Injectable()
 export class Authenticator {
-  async authenticate(request: FastifyRequest): Promise<AuthPrincipal> {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly tokenUsage: TokenUsageRecorder,
+    private readonly legacyUsage: LegacyUsageRecorder,
+    private readonly audit: AuditService,
+    private readonly tokenFormat: TokenFormat,
+  ) {}
+
+  async authenticate(
+    request: FastifyRequest,
+    options: AuthenticateOptions = {},
+  ): Promise<AuthPrincipal> {
     const credentials = presentedCredentials(request);
     if (credentials.length === 0) {
       throw AuthErrors.missing();
     }
-    const [first] = credentials;
-    return this.runStrategy(first);
+    if (credentials.some((c) => c.kind === 'query_key')) {
+      // ?key= is a credential, not a route parameter: consume it, so that query DTOs (which
+      // refuse unknown parameters) never see it and no handler can echo it.
+      delete (request.query as Record<string, unknown>).key;
+    }
+    const principal = await this.resolve(request, credentials);
+    if (
+      principal.method === 'basic_password' &&
+      principal.twoFactorEnabled &&
+      !options.allowTwoFactorPassword
+    ) {
+      throw AuthErrors.twoFactorRequired();
+    }
+
+    if (principal.tokenId) {
+      this.tokenUsage.record(principal.tokenId, request.ip);
+    }
+    if (principal.method === 'legacy_api_password') {
+      this.legacyUsage.record(principal.user.id, request.ip, headerValue(request, 'user-agent'));
+    }
+    return this.switchUser(request, principal);
+  }
+
+  private async resolve(
+    request: FastifyRequest,
+    credentials: PresentedCredential[],
+  ): Promise<AuthPrincipal> {
+    let principals: AuthPrincipal[];
+    try {
+      principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
+    } catch (error) {
+      await this.auditFailure(request, credentials, error);
+      throw error;
+    }
+    const [first, ...others] = principals;
+    // Two credentials are fine only when they name the same principal: the same user through
+    // the same token (e.g. one token sent twice), or the same user's password twice.
+    if (
+      others.some(
+        (p) =>
+          p.user.id !== first.user.id ||
+          p.tokenId !== first.tokenId ||
+          p.oauthTokenId !== first.oauthTokenId,
+      )
+    ) {
+      throw RequestErrors.ambiguous();
+    }
+    return first;
+  }
+
+  /** X-Switch-User / X-Redmine-Switch-User: instance admins act as another user (SPEC §4). */
+  private async switchUser(
+    request: FastifyRequest,
+    principal: AuthPrincipal,
+  ): Promise<AuthPrincipal> {
+    const login =
+      headerValue(request, 'x-switch-user') ?? headerValue(request, 'x-redmine-switch-user');
+    if (login === undefined || !principal.user.isAdmin || !scopesAllow(principal.scopes, 'admin')) {
+      return principal; // ignored for everyone but instance admins with the admin scope
+    }
+    const target =
+      login.length > 0 && login.length <= 64
+        ? await this.users.findOne({
+            where: { username: login },
+            select: { id: true, username: true, email: true, isAdmin: true, status: true },
+          })
+        : null;
+    if (!target || target.status !== 'active') {
+      throw RequestErrors.switchUserInvalid(login);
+    }
+    const switched: AuthPrincipal = {
+      ...principal,
+      user: {
+        id: target.id,
+        username: target.username,
+        email: target.email,
+        isAdmin: target.isAdmin,
+      },
+      impersonatedBy: principal.user,
+      twoFactorEnabled: false,
+    };
+    await this.audit.record({
+      action: 'auth.switch_user',
+      actor: switched,
+      targetType: 'user',
+      targetId: target.id,
+      ip: request.ip,
+      userAgent: headerValue(request, 'user-agent'),
+      metadata: { method: request.method, path: request.url.split('?')[0].slice(0, 200) },
+    });
+    return switched;
+  }
+
+  private async auditFailure(
+    request: FastifyRequest,
+    credentials: PresentedCredential[],
+    error: unknown,
+  ): Promise<void> {
+    const failed = credentials.find((c) => PASSWORD_KINDS.has(c.kind) && c.login !== undefined);
+    if (!failed || !(error instanceof ApiError) || error.code !== 'invalid_credentials') {
+      return;
+    }
+    const login = (failed.login ?? '').slice(0, 100);
+    await this.audit.record({
+      action: 'auth.failed',
+      actor: null,
+      ip: request.ip,
+      userAgent: headerValue(request, 'user-agent'),
+      metadata: {
+        method: failed.kind === 'legacy' ? 'legacy_api_password' : 'basic_password',
+        // A token sent as the user name (Redmine's `key:x`) is a secret, not a login.
+        login: this.tokenFormat.looksLikeToken(login) ? '[REDACTED]' : login,
+      },
+    });
   }
 
   private runStrategy(credential: PresentedCredential): Promise<AuthPrincipal> {
@@ -23,11 +165,13 @@ export class Authenticator {
         if (error) {
           reject(error instanceof Error ? error : new Error('Authentication failed'));
         } else if (!user) {
-          // The strategy found the credential unreadable (bad base64, no colon, ...).
+          // The strategy found the credential unreadable (bad base64, no colon, empty key, ...).
           reject(
-            credential.kind === 'basic'
+            credential.kind === 'basic' || credential.kind === 'legacy'
               ? AuthErrors.invalidCredentials()
-              : AuthErrors.malformedAuthorization(),
+              : credential.kind === 'bearer'
+                ? AuthErrors.malformedAuthorization()
+                : AuthErrors.malformedToken(),
           );
         } else {
           resolve(user);

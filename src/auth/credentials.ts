@@ -1,5 +1,6 @@
 import { FastifyRequest } from 'fastify';
 import { AuthErrors } from '../common/errors/auth-errors';
+import { headerValue } from '../common/http/request-context';
 
 /**
  * The slice of a request that a Passport strategy gets to see. Strategies never see the whole
@@ -10,42 +11,88 @@ export interface CredentialRequest {
   headers: Record<string, string>;
   query: Record<string, string>;
   body: undefined;
-  ip: string;
 }
 
-export type CredentialKind = 'bearer' | 'basic';
+export type CredentialKind = 'bearer' | 'basic' | 'api_key' | 'query_key' | 'legacy';
 
 export interface PresentedCredential {
   kind: CredentialKind;
+  /** Passport strategy name. */
   strategy: string;
   request: CredentialRequest;
+  /** The login a password credential names, for failed-login audit events. */
+  login?: string;
 }
 
-const STRATEGY: Record<CredentialKind, string> = {
+export const STRATEGIES: Record<CredentialKind, string> = {
   bearer: 'tessera-bearer',
   basic: 'tessera-basic',
+  api_key: 'tessera-api-key',
+  query_key: 'tessera-query-key',
+  legacy: 'tessera-legacy',
 };
 
-function credentialRequest(ip: string, headers: Record<string, string>): CredentialRequest {
-  return { headers, query: {}, body: undefined, ip };
+function credential(
+  kind: CredentialKind,
+  headers: Record<string, string>,
+  query: Record<string, string> = {},
+  login?: string,
+): PresentedCredential {
+  return { kind, strategy: STRATEGIES[kind], request: { headers, query, body: undefined }, login };
 }
 
-/** Finds every credential a request presents, without validating any of them. */
+function basicLogin(value: string): string | undefined {
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, colon) : undefined;
+}
+
+/** Finds every credential a request presents (SPEC §4), without validating any of them. */
 export function presentedCredentials(request: FastifyRequest): PresentedCredential[] {
   const found: PresentedCredential[] = [];
-  const authorization = request.headers.authorization;
+
+  const authorization = headerValue(request, 'authorization');
   if (authorization !== undefined) {
     const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization);
     const scheme = match?.[1].toLowerCase();
     if (!match || (scheme !== 'bearer' && scheme !== 'basic')) {
       throw AuthErrors.malformedAuthorization();
     }
-    const kind: CredentialKind = scheme === 'bearer' ? 'bearer' : 'basic';
-    found.push({
-      kind,
-      strategy: STRATEGY[kind],
-      request: credentialRequest(request.ip, { authorization: `${match[1]} ${match[2]}` }),
-    });
+    const headers = { authorization: `${match[1]} ${match[2]}` };
+    found.push(
+      scheme === 'bearer'
+        ? credential('bearer', headers)
+        : credential('basic', headers, {}, basicLogin(match[2])),
+    );
+  }
+
+  for (const name of ['x-api-key', 'x-redmine-api-key']) {
+    const value = headerValue(request, name);
+    if (value !== undefined) {
+      found.push(credential('api_key', { 'x-api-key': value.trim() }));
+    }
+  }
+
+  const raw = (request.query as Record<string, unknown> | undefined)?.key;
+  if (raw !== undefined) {
+    const first: unknown = Array.isArray(raw) ? raw[0] : raw;
+    found.push(credential('query_key', {}, { key: typeof first === 'string' ? first : '' }));
+  }
+
+  const legacyUser = headerValue(request, 'x-auth-user');
+  const legacyToken = headerValue(request, 'x-auth-token');
+  if (legacyUser !== undefined || legacyToken !== undefined) {
+    if (!legacyUser || !legacyToken) {
+      throw AuthErrors.legacyIncomplete();
+    }
+    found.push(
+      credential(
+        'legacy',
+        { 'x-auth-user': legacyUser, 'x-auth-token': legacyToken },
+        {},
+        legacyUser,
+      ),
+    );
   }
   return found;
 }

@@ -123,8 +123,13 @@ export interface AuthPrincipal {
   tokenWorkspaceId: string | null;
   expiresAt: Date | null;
   impersonatedBy: PrincipalUser | null;
+  /** The user has 2FA on: password credentials are refused except on 2FA management routes. */
+  twoFactorEnabled: boolean;
+  /** The OAuth access token used, when the credential was one (SPEC §9). */
+  oauthTokenId?: string;
 }
 
+/** API tokens and OAuth access tokens: subject to the role's "use the API" permission. */
 export function isTokenPrincipal(principal: AuthPrincipal): boolean {
-  return principal.tokenId !== null;
+  return principal.tokenId !== null || principal.oauthTokenId !== undefined;
 }

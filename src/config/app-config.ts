@@ -140,7 +140,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     dataDir,
     port,
     host,
-    publicUrl: (vars.PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
+    // An IPv6 literal (HOST=::) needs brackets inside a URL.
+    publicUrl: (
+      vars.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    ).replace(/\/+$/, ''),
     tokenPrefix: vars.TOKEN_PREFIX ?? 'ts_',
     redisUrl: vars.REDIS_URL ?? null,
     logLevel: vars.LOG_LEVEL ?? 'info',

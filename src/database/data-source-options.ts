@@ -9,7 +9,14 @@ import { ApiToken } from '../tokens/entities/api-token.entity';
 import { User } from '../users/entities/user.entity';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
+import { LegacyAuthUsage as LegacyAuthUsageEntity } from '../auth/entities/legacy-auth-usage.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { LegacyAuthUsage1764100000000 } from './migrations/1764100000000-legacy-auth-usage';
+import { OAuth1764200000000 } from './migrations/1764200000000-oauth';
+import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
+import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
+import { OAuthToken } from '../oauth/entities/oauth-token.entity';
+import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 
 export const ENTITIES = [
   User,
@@ -20,9 +27,18 @@ export const ENTITIES = [
   Issue,
   InstanceSettings,
   AuditEvent,
+  LegacyAuthUsageEntity,
+  OAuthApplication,
+  OAuthAuthorizationCode,
+  OAuthToken,
+  InstanceSecret,
 ];
 
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  LegacyAuthUsage1764100000000,
+  OAuth1764200000000,
+];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   const common = {

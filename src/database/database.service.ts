@@ -33,8 +33,9 @@ export class DatabaseService {
     manager: EntityManager,
     entity: EntityTarget<E>,
     id: string,
+    idProperty = 'id',
   ): Promise<E | null> {
-    const qb = manager.createQueryBuilder(entity, 'row').where('row.id = :id', { id });
+    const qb = manager.createQueryBuilder(entity, 'row').where(`row.${idProperty} = :id`, { id });
     if (this.isMysql) {
       qb.setLock('pessimistic_write');
     }

@@ -28,9 +28,15 @@ export class IssuesService {
   async list(workspace: Workspace, query: ListIssuesQuery): Promise<Page<IssueResponse>> {
     const window = pageWindow(query);
     const where: FindOptionsWhere<Issue> = { workspaceId: workspace.id };
-    if (query.project_id) {where.projectId = query.project_id.toLowerCase();}
-    if (query.status) {where.status = query.status;}
-    if (query.assignee_id) {where.assigneeId = query.assignee_id.toLowerCase();}
+    if (query.project_id) {
+      where.projectId = query.project_id.toLowerCase();
+    }
+    if (query.status) {
+      where.status = query.status;
+    }
+    if (query.assignee_id) {
+      where.assigneeId = query.assignee_id.toLowerCase();
+    }
     const [rows, total] = await this.issues.findAndCount({
       where,
       order: { createdAt: 'ASC', id: 'ASC' },
@@ -73,10 +79,18 @@ export class IssuesService {
   async update(workspace: Workspace, id: string, dto: UpdateIssueRequest): Promise<IssueResponse> {
     const issue = await this.findInWorkspace(workspace.id, id);
     const changes: Partial<Issue> = { updatedAt: new Date() };
-    if (dto.subject !== undefined) {changes.subject = dto.subject.trim();}
-    if (dto.description !== undefined) {changes.description = dto.description;}
-    if (dto.status !== undefined) {changes.status = dto.status;}
-    if (dto.priority !== undefined) {changes.priority = dto.priority;}
+    if (dto.subject !== undefined) {
+      changes.subject = dto.subject.trim();
+    }
+    if (dto.description !== undefined) {
+      changes.description = dto.description;
+    }
+    if (dto.status !== undefined) {
+      changes.status = dto.status;
+    }
+    if (dto.priority !== undefined) {
+      changes.priority = dto.priority;
+    }
     if (dto.assignee_id !== undefined) {
       changes.assigneeId = (await this.checkAssignee(workspace.id, dto.assignee_id)) ?? null;
     }

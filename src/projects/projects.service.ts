@@ -59,9 +59,15 @@ export class ProjectsService {
       await this.assertIdentifierFree(workspace.id, dto.identifier);
     }
     const changes: Partial<Project> = { updatedAt: new Date() };
-    if (dto.name !== undefined) {changes.name = dto.name.trim();}
-    if (dto.identifier !== undefined) {changes.identifier = dto.identifier;}
-    if (dto.description !== undefined) {changes.description = dto.description;}
+    if (dto.name !== undefined) {
+      changes.name = dto.name.trim();
+    }
+    if (dto.identifier !== undefined) {
+      changes.identifier = dto.identifier;
+    }
+    if (dto.description !== undefined) {
+      changes.description = dto.description;
+    }
     await this.projects.update({ id: project.id, workspaceId: workspace.id }, changes);
     return toProjectResponse({ ...project, ...changes });
   }

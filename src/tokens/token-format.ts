@@ -7,7 +7,7 @@ const CHECKSUM_LENGTH = 6;
 const RANDOM_LENGTH = BODY_LENGTH - CHECKSUM_LENGTH;
 export const TOKEN_PREFIX_DISPLAY_LENGTH = 11;
 
-function randomBase62(length: number): string {
+export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {

@@ -6,14 +6,12 @@ import { AuthErrors } from '../common/errors/auth-errors';
 import { User } from '../users/entities/user.entity';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
-import { TokenUsageRecorder } from './token-usage.recorder';
 
 /** Turns an API token string into a principal, or refuses it with the SPEC's code. */
 @Injectable()
 export class TokenVerifier {
   constructor(
     private readonly format: TokenFormat,
-    private readonly usage: TokenUsageRecorder,
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
     @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
@@ -22,7 +20,8 @@ export class TokenVerifier {
     return this.format.looksLikeToken(value);
   }
 
-  async verify(raw: string, method: AuthMethod, ip: string): Promise<AuthPrincipal> {
+  /** Checks a token; usage (last_used_*) is recorded by the caller once the request is let in. */
+  async verify(raw: string, method: AuthMethod): Promise<AuthPrincipal> {
     // Shape and checksum first: a typo or a guess never reaches the database.
     if (!this.format.isWellFormed(raw)) {
       throw AuthErrors.malformedToken();
@@ -58,7 +57,6 @@ export class TokenVerifier {
     if (user.status !== 'active') {
       throw AuthErrors.lockedTokenOwner();
     }
-    this.usage.record(token.id, ip);
     return {
       user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
       method,
@@ -67,6 +65,7 @@ export class TokenVerifier {
       tokenWorkspaceId: token.workspaceId,
       expiresAt: token.expiresAt,
       impersonatedBy: null,
+      twoFactorEnabled: false,
     };
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { User } from '../users/entities/user.entity';
+import { AdminTokensController } from './admin-tokens.controller';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat } from './token-format';
 import { TokenUsageRecorder } from './token-usage.recorder';
@@ -11,7 +12,7 @@ import { TokensService } from './tokens.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiToken, User])],
-  controllers: [TokensController],
+  controllers: [TokensController, AdminTokensController],
   providers: [
     {
       provide: TokenFormat,

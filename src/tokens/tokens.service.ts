@@ -12,6 +12,7 @@ import { SettingsService } from '../settings/settings.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import {
+  AdminListTokensQuery,
   CreatedTokenResponse,
   CreateTokenRequest,
   ListTokensQuery,
@@ -69,7 +70,7 @@ export class TokensService {
         lastUsedIp: null,
         revokedAt: null,
         replacedById: null,
-        createdAt: new Date(),
+        createdAt: wholeSeconds(new Date()),
       });
       await m.insert(ApiToken, created);
       await this.audit.record(
@@ -172,14 +173,17 @@ export class TokensService {
         lastUsedIp: null,
         revokedAt: null,
         replacedById: null,
-        createdAt: new Date(),
+        createdAt: wholeSeconds(new Date()),
       });
       await m.insert(ApiToken, created);
       // Conditional on "not yet replaced", so two concurrent rotations cannot both win.
       const result = await m.update(
         ApiToken,
         { id: old.id, replacedById: IsNull() },
-        { replacedById: created.id, revokedAt: new Date(Date.now() + graceSeconds * 1000) },
+        {
+          replacedById: created.id,
+          revokedAt: wholeSeconds(new Date(Date.now() + graceSeconds * 1000)),
+        },
       );
       if (!result.affected) {
         throw TokenErrors.notRotatable();
@@ -203,13 +207,45 @@ export class TokensService {
   }
 
   async revoke(me: AuthPrincipal, where: TokenScope, id: string, meta: RequestMeta): Promise<void> {
-    const token = await this.findVisible(me, where, id);
+    await this.revokeToken(me, await this.findVisible(me, where, id), meta);
+  }
+
+  /** Every token of the instance, for instance admins (SPEC §8). */
+  async adminList(query: AdminListTokensQuery): Promise<Page<TokenResponse>> {
+    const window = pageWindow(query);
+    const qb = this.tokens
+      .createQueryBuilder('t')
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'ASC')
+      .skip(window.offset)
+      .take(window.limit)
+      .where('1 = 1');
+    if (query.user_id) {
+      qb.andWhere('t.user_id = :uid', { uid: query.user_id.toLowerCase() });
+    }
+    if (query.workspace_id) {
+      qb.andWhere('t.workspace_id = :ws', { ws: query.workspace_id.toLowerCase() });
+    }
+    applyStateFilter(qb, query.state ?? 'all', new Date());
+    const [rows, total] = await qb.getManyAndCount();
+    return toPage(rows, total, window, toTokenResponse);
+  }
+
+  async adminRevoke(me: AuthPrincipal, id: string, meta: RequestMeta): Promise<void> {
+    const token = await this.tokens.findOneBy({ id });
+    if (!token) {
+      throw notFound('Token');
+    }
+    await this.revokeToken(me, token, meta);
+  }
+
+  private async revokeToken(me: AuthPrincipal, token: ApiToken, meta: RequestMeta): Promise<void> {
     const now = new Date();
     if (token.revokedAt && token.revokedAt.getTime() <= now.getTime()) {
       return; // already revoked: DELETE is idempotent
     }
     await this.db.transaction(async (m) => {
-      await m.update(ApiToken, { id: token.id }, { revokedAt: now });
+      await m.update(ApiToken, { id: token.id }, { revokedAt: wholeSeconds(now) });
       await this.audit.record(
         {
           action: 'token.revoked',
@@ -269,7 +305,7 @@ export class TokensService {
       if (dto.expires_in_days < 1 || dto.expires_in_days > maxDays) {
         throw TokenErrors.expiryOutOfRange('expires_in_days', maxDays);
       }
-      return new Date(now + dto.expires_in_days * DAY_MS);
+      return wholeSeconds(new Date(now + dto.expires_in_days * DAY_MS));
     }
     if (dto.expires_at !== undefined) {
       const at = new Date(dto.expires_at);
@@ -278,7 +314,7 @@ export class TokensService {
       if (Number.isNaN(lifetime) || lifetime < DAY_MS - 60_000 || lifetime > maxDays * DAY_MS) {
         throw TokenErrors.expiryOutOfRange('expires_at', maxDays);
       }
-      return at;
+      return wholeSeconds(at);
     }
     throw TokenErrors.expiryMissing();
   }
@@ -323,6 +359,13 @@ export class TokensService {
     }
     return token;
   }
+}
+
+// DATETIME columns keep whole seconds (MariaDB truncates the rest, MySQL rounds it up or down):
+// cut the milliseconds before saving, so responses match the stored row on every database and
+// a revocation is never stored up to half a second in the future.
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 function orderScopes(scopes: Scope[]): Scope[] {

@@ -6,12 +6,14 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { User } from './entities/user.entity';
 import { MeController } from './me.controller';
+import { TwoFactorController } from './two-factor.controller';
+import { TwoFactorService } from './two-factor.service';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, Membership, Workspace]), AuthModule],
-  controllers: [MeController],
-  providers: [UsersService, AdminBootstrapService],
-  exports: [UsersService],
+  controllers: [MeController, TwoFactorController],
+  providers: [UsersService, AdminBootstrapService, TwoFactorService],
+  exports: [UsersService, TwoFactorService],
 })
 export class UsersModule {}

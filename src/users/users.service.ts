@@ -130,6 +130,10 @@ export class UsersService {
     if (dto.password !== undefined) {
       changes.passwordHash = await this.hasher.hash(dto.password);
     }
+    if (dto.legacy_api_password !== undefined) {
+      changes.legacyApiPasswordHash =
+        dto.legacy_api_password === null ? null : await this.hasher.hash(dto.legacy_api_password);
+    }
     await this.users.update({ id }, changes);
     await this.audit.record({
       action: 'user.updated',

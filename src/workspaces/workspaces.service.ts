@@ -285,9 +285,15 @@ export class WorkspacesService {
       throw notFound('Workspace');
     }
     const changes: Partial<Workspace> = { updatedAt: new Date() };
-    if (dto.plan !== undefined) {changes.plan = dto.plan;}
-    if (dto.billing_status !== undefined) {changes.billingStatus = dto.billing_status;}
-    if (dto.token_packs !== undefined) {changes.tokenPacks = dto.token_packs;}
+    if (dto.plan !== undefined) {
+      changes.plan = dto.plan;
+    }
+    if (dto.billing_status !== undefined) {
+      changes.billingStatus = dto.billing_status;
+    }
+    if (dto.token_packs !== undefined) {
+      changes.tokenPacks = dto.token_packs;
+    }
     await this.workspaces.update({ id }, changes);
     await this.audit.record({
       action: 'workspace.plan_changed',

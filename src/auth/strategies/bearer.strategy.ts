@@ -2,17 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
 import { AuthPrincipal } from '../../common/auth-types';
+import { OAuthAccessTokenVerifier } from '../../oauth/oauth-access-token.verifier';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
-import { CredentialRequest } from '../credentials';
 
-/** `Authorization: Bearer <token>` (SPEC §4.1). */
+/** `Authorization: Bearer <token>`: API tokens (SPEC §4.1) and OAuth access tokens (§9). */
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'tessera-bearer') {
-  constructor(private readonly verifier: TokenVerifier) {
-    super({ passReqToCallback: true });
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly oauth: OAuthAccessTokenVerifier,
+  ) {
+    super();
   }
 
-  validate(req: CredentialRequest, token: string): Promise<AuthPrincipal> {
-    return this.verifier.verify(token, 'bearer', req.ip);
+  validate(token: string): Promise<AuthPrincipal> {
+    if (this.oauth.isAccessToken(token)) {
+      return this.oauth.verify(token);
+    }
+    return this.verifier.verify(token, 'bearer');
   }
 }

@@ -1,5 +1,13 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBasicAuth, ApiBearerAuth, ApiExtension, ApiHeader, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiBasicAuth,
+  ApiBearerAuth,
+  ApiExtension,
+  ApiHeader,
+  ApiOAuth2,
+  ApiResponse,
+  ApiSecurity,
+} from '@nestjs/swagger';
 import { Permission, Scope } from '../auth-types';
 import { ApiErrorResponse } from '../errors/api-error.dto';
 
@@ -22,6 +30,12 @@ export interface RouteAuth {
   skipPlanCheck?: boolean;
   /** Route is a write that still works while billing is read-only (revoking a token). */
   allowWhenReadOnly?: boolean;
+  /** Needs a password credential, not a token (managing 2FA, SPEC §8). */
+  passwordOnly?: boolean;
+  /** Accepts the password of a user with 2FA on: the route checks a TOTP code itself. */
+  twoFactorManagement?: boolean;
+  /** Still reachable by an admin's password while rest_api_enabled is off (SPEC §8). */
+  apiSwitch?: boolean;
 }
 
 export interface RouteAccess {
@@ -40,11 +54,15 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
   const decorators: Array<MethodDecorator & ClassDecorator> = [
     SetMetadata(AUTH_METADATA, { public: false, auth: options } satisfies RouteAccess),
     ApiBearerAuth('bearer'),
+    ApiSecurity('api-key'),
+    ApiSecurity('query-key'),
     ApiBasicAuth('basic'),
+    ApiOAuth2([options.scope], 'oauth2'),
     ApiExtension('x-required-scope', options.scope),
     errorDoc(
       401,
-      'missing_credentials, invalid_token, token_revoked, token_expired, invalid_credentials',
+      'missing_credentials, invalid_token, token_revoked, token_expired, invalid_credentials, ' +
+        'two_factor_required, legacy_auth_removed',
     ),
     errorDoc(
       403,
@@ -52,13 +70,22 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
         `insufficient_scope (needs the \`${options.scope}\` scope)`,
         options.permission ? `forbidden (role needs \`${options.permission}\`)` : undefined,
         options.instanceAdmin ? 'forbidden (instance administrators only)' : undefined,
+        options.passwordOnly ? 'forbidden (needs password authentication)' : undefined,
         options.workspace === 'header'
           ? 'workspace_forbidden, workspace_mismatch, plan_required'
           : undefined,
+        'api_disabled',
       ]
         .filter(Boolean)
         .join('; '),
     ),
+    errorDoc(
+      400,
+      options.workspace === 'header'
+        ? 'workspace_required, ambiguous_credentials, validation_failed'
+        : 'ambiguous_credentials, validation_failed',
+    ),
+    errorDoc(412, 'switch_user_invalid (X-Switch-User names no active user)'),
   ];
   if (options.permission) {
     decorators.push(ApiExtension('x-required-permission', options.permission));
@@ -72,7 +99,6 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
           ? 'Workspace the request acts in (optional for instance tokens).'
           : 'Workspace the request acts in; must match the token’s workspace.',
       }),
-      errorDoc(400, 'workspace_required, validation_failed'),
     );
   }
   if (options.workspace && !options.allowWhenReadOnly) {

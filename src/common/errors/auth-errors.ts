@@ -59,9 +59,59 @@ export const AuthErrors = {
       'invalid_credentials',
       'This account is locked; ask an administrator to unlock it.',
     ),
+  legacyIncomplete: (): ApiError =>
+    unauthorized(
+      'invalid_credentials',
+      'Send both X-AUTH-USER and X-AUTH-TOKEN, or better, an API token as "Authorization: Bearer <token>".',
+    ),
+  legacyRemoved: (reason: 'disabled' | 'sunset'): ApiError =>
+    unauthorized(
+      'legacy_auth_removed',
+      (reason === 'sunset'
+        ? 'API passwords (X-AUTH-USER / X-AUTH-TOKEN) reached their sunset date and no longer work. '
+        : 'API passwords (X-AUTH-USER / X-AUTH-TOKEN) are switched off on this server. ') +
+        'Create an API token and send it as "Authorization: Bearer <token>".',
+    ),
+  twoFactorRequired: (): ApiError =>
+    unauthorized(
+      'two_factor_required',
+      'This account uses two-factor authentication, so its password cannot be used for API calls. ' +
+        'Create an API token and send it as "Authorization: Bearer <token>".',
+    ),
+  basicPasswordDisabled: (): ApiError =>
+    unauthorized(
+      'invalid_credentials',
+      'Password authentication is switched off for the API on this server; use an API token.',
+    ),
+  queryKeyDisabled: (): ApiError =>
+    unauthorized(
+      'invalid_token',
+      'The ?key= parameter is switched off on this server; send the token in the X-API-Key header.',
+    ),
   malformedAuthorization: (): ApiError =>
     unauthorized(
       'invalid_token',
       'The Authorization header is malformed; use "Bearer <token>" or "Basic <base64(user:password)>".',
+    ),
+};
+
+export const RequestErrors = {
+  ambiguous: (): ApiError =>
+    new ApiError(
+      HttpStatus.BAD_REQUEST,
+      'ambiguous_credentials',
+      'The request carries credentials of different users or tokens; send exactly one credential.',
+    ),
+  switchUserInvalid: (login: string): ApiError =>
+    new ApiError(
+      HttpStatus.PRECONDITION_FAILED,
+      'switch_user_invalid',
+      `X-Switch-User names no active user (${login.slice(0, 64)}); check the login.`,
+    ),
+  apiDisabled: (): ApiError =>
+    new ApiError(
+      HttpStatus.FORBIDDEN,
+      'api_disabled',
+      'The REST API is switched off on this server; an administrator can switch it on in the admin settings.',
     ),
 };

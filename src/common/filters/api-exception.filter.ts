@@ -45,6 +45,15 @@ export function renderError(
   if (error instanceof ApiError) {
     return { status: error.status, body: error.toBody(), headers: error.headers };
   }
+  const fastifyCode = (error as { code?: unknown } | null)?.code;
+  if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_CSRF')) {
+    const csrf = new ApiError(
+      403,
+      'forbidden',
+      'The form’s security token is missing or out of date; reload the page and submit it again.',
+    );
+    return { status: 403, body: csrf.toBody(), headers: {} };
+  }
   if (isUniqueViolation(error)) {
     const conflict = new ApiError(409, 'conflict', 'Another record already uses this value.');
     return { status: 409, body: conflict.toBody(), headers: {} };

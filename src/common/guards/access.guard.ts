@@ -48,6 +48,9 @@ export class AccessGuard implements CanActivate {
     if (rule.instanceAdmin && !principal.user.isAdmin) {
       throw forbidden('Only instance administrators can do this.');
     }
+    if (rule.passwordOnly && (principal.method !== 'basic_password' || principal.impersonatedBy)) {
+      throw forbidden('This needs your password (HTTP Basic username:password), not a token.');
+    }
     if (rule.workspace) {
       await this.resolveWorkspace(request, rule, principal);
     }

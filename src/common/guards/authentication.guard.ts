@@ -1,8 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Authenticator } from '../../auth/authenticator.service';
+import { SettingsService } from '../../settings/settings.service';
 import { AUTH_METADATA, RouteAccess } from '../decorators/auth.decorator';
 import { ApiError } from '../errors/api-error';
+import { RequestErrors } from '../errors/auth-errors';
 import { contextOf, TesseraRequest } from '../http/request-context';
 
 export function routeAccess(
@@ -15,12 +17,16 @@ export function routeAccess(
   ]);
 }
 
-/** First global guard: who is calling? Routes without an access declaration are refused. */
+/**
+ * First global guard: is the API on, and who is calling? Routes without an access declaration
+ * are refused.
+ */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
+    private readonly settings: SettingsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,11 +35,29 @@ export class AuthenticationGuard implements CanActivate {
       // Fail closed: a route nobody declared access for is not public by accident.
       throw new ApiError(403, 'forbidden', 'This route has no access policy.');
     }
-    if (access.public) {
+    if (access.public || !access.auth) {
       return true;
     }
+    const apiEnabled = (await this.settings.get()).restApiEnabled;
+    if (!apiEnabled && !access.auth.apiSwitch) {
+      throw RequestErrors.apiDisabled();
+    }
     const request = context.switchToHttp().getRequest<TesseraRequest>();
-    contextOf(request).principal = await this.authenticator.authenticate(request);
+    const principal = await this.authenticator.authenticate(request, {
+      allowTwoFactorPassword: access.auth.twoFactorManagement,
+    });
+    if (
+      !apiEnabled &&
+      !(
+        principal.method === 'basic_password' &&
+        principal.user.isAdmin &&
+        !principal.impersonatedBy
+      )
+    ) {
+      // Only an admin's own password can switch the API back on.
+      throw RequestErrors.apiDisabled();
+    }
+    contextOf(request).principal = principal;
     return true;
   }
 }

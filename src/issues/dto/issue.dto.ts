@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  IsByteLength,
   IsIn,
   IsNotEmpty,
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
@@ -17,17 +19,36 @@ import {
   IssueStatus,
 } from '../entities/issue.entity';
 
+// Subjects are trimmed before saving, so a subject of only spaces would become empty.
+const NOT_BLANK = /\S/;
+const NOT_BLANK_MESSAGE = 'subject must contain more than spaces';
+
+// The column is a TEXT (64 KiB on MySQL): count bytes, not characters.
+const DESCRIPTION_MAX_BYTES = 65535;
+
+// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
+const IsOptionalNotNull = (): PropertyDecorator =>
+  ValidateIf((_, value: unknown) => value !== undefined);
+
 export class CreateIssueRequest {
   @ApiProperty({ example: 'Login button does nothing on Safari', maxLength: 255 })
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(255)
   subject!: string;
 
-  @ApiPropertyOptional({ maxLength: 65535, nullable: true, type: String })
+  @ApiPropertyOptional({
+    maxLength: 65535,
+    nullable: true,
+    type: String,
+    description: 'At most 65,535 bytes of UTF-8.',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(65535)
+  @IsByteLength(0, DESCRIPTION_MAX_BYTES, {
+    message: 'description must be at most 65535 bytes of UTF-8',
+  })
   description?: string | null;
 
   @ApiPropertyOptional({ enum: ISSUE_STATUSES, default: 'open' })
@@ -54,25 +75,33 @@ export class CreateIssueRequest {
 
 export class UpdateIssueRequest {
   @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(255)
   subject?: string;
 
-  @ApiPropertyOptional({ maxLength: 65535, nullable: true, type: String })
+  @ApiPropertyOptional({
+    maxLength: 65535,
+    nullable: true,
+    type: String,
+    description: 'At most 65,535 bytes of UTF-8.',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(65535)
+  @IsByteLength(0, DESCRIPTION_MAX_BYTES, {
+    message: 'description must be at most 65535 bytes of UTF-8',
+  })
   description?: string | null;
 
   @ApiPropertyOptional({ enum: ISSUE_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(ISSUE_STATUSES)
   status?: IssueStatus;
 
   @ApiPropertyOptional({ enum: ISSUE_PRIORITIES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(ISSUE_PRIORITIES)
   priority?: IssuePriority;
 

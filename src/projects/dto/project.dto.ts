@@ -1,16 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
 import { Project } from '../entities/project.entity';
 
 const IDENTIFIER = /^[a-z][a-z0-9_-]{0,99}$/;
 const IDENTIFIER_MESSAGE =
   'identifier must start with a lowercase letter and use only a-z, 0-9, "-" and "_" (at most 100)';
+// Names are trimmed before saving, so a name of only spaces would become empty.
+const NOT_BLANK = /\S/;
+const NOT_BLANK_MESSAGE = 'name must contain more than spaces';
+
+// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
+const IsOptionalNotNull = (): PropertyDecorator =>
+  ValidateIf((_, value: unknown) => value !== undefined);
 
 export class CreateProjectRequest {
   @ApiProperty({ example: 'Website relaunch', maxLength: 200 })
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(200)
   name!: string;
 
@@ -27,14 +35,15 @@ export class CreateProjectRequest {
 
 export class UpdateProjectRequest {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(IDENTIFIER, { message: IDENTIFIER_MESSAGE })
   identifier?: string;
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMinSize,
   ArrayUnique,
@@ -10,6 +10,7 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
+  IsUUID,
   Max,
   MaxLength,
   Min,
@@ -24,6 +25,8 @@ export type TokenState = Exclude<TokenStateFilter, 'all'>;
 
 export class CreateTokenRequest {
   @ApiProperty({ example: 'CI deploy bot', maxLength: 100 })
+  // Trimmed before validation, so a blank name is refused instead of stored as ''.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -89,6 +92,23 @@ export class ListTokensQuery extends PaginationQuery {
   @Type(() => String)
   @IsIn(['true', 'false'])
   all?: 'true' | 'false';
+}
+
+export class AdminListTokensQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: TOKEN_STATES, default: 'all' })
+  @IsOptional()
+  @IsIn(TOKEN_STATES)
+  state?: TokenStateFilter;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  user_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  workspace_id?: string;
 }
 
 export class TokenResponse {

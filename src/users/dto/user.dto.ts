@@ -8,6 +8,7 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import { AuthMethod, Role, Scope, SCOPES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
@@ -59,6 +60,20 @@ export class UpdateUserRequest {
   @MinLength(12)
   @MaxLength(256)
   password?: string;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    minLength: 8,
+    maxLength: 256,
+    description: 'Legacy X-AUTH-TOKEN API password (deprecated); null removes it.',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  @MinLength(8)
+  @MaxLength(256)
+  legacy_api_password?: string | null;
 }
 
 export class ListUsersQuery extends PaginationQuery {
@@ -135,4 +150,16 @@ export function toUserResponse(user: User): UserResponse {
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };
+}
+
+export class TwoFactorCodeRequest {
+  @ApiProperty({ example: '492039', description: 'The 6-digit code from the authenticator app.' })
+  @Matches(/^\d{6}$/, { message: 'code must be the 6 digits from your authenticator app' })
+  code!: string;
+}
+
+export class TwoFactorSetupResponse {
+  @ApiProperty({ description: 'Base32 secret for the authenticator app.' }) secret!: string;
+  @ApiProperty({ example: 'otpauth://totp/Tessera:jsmith?secret=...&issuer=Tessera' })
+  otpauth_uri!: string;
 }

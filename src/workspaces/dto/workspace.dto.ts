@@ -3,48 +3,59 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsOptional,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
 import { Membership } from '../entities/membership.entity';
 import { Workspace } from '../entities/workspace.entity';
 
+// Names are trimmed before saving, so a name of only spaces would become empty.
+const NOT_BLANK = /\S/;
+const NOT_BLANK_MESSAGE = 'name must contain more than spaces';
+
+// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
+const IsOptionalNotNull = (): PropertyDecorator =>
+  ValidateIf((_, value: unknown) => value !== undefined);
+
 export class CreateWorkspaceRequest {
   @ApiProperty({ example: 'Acme Engineering', maxLength: 120 })
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(120)
   name!: string;
 }
 
 export class UpdateWorkspaceRequest {
   @ApiPropertyOptional({ maxLength: 120 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsNotEmpty()
+  @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
   @MaxLength(120)
   name?: string;
 }
 
 export class AdminUpdateWorkspaceRequest {
   @ApiPropertyOptional({ enum: PLANS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(PLANS)
   plan?: Plan;
 
   @ApiPropertyOptional({ enum: BILLING_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(BILLING_STATUSES)
   billing_status?: BillingStatus;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Each pack adds 5 tokens.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(1000)

@@ -1,0 +1,69 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Auth } from '../common/decorators/auth.decorator';
+import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
+import { User } from '../users/entities/user.entity';
+import { LegacyAuthUsage } from './entities/legacy-auth-usage.entity';
+import { LegacyUsageRecorder } from './legacy-usage.recorder';
+
+export class LegacyAuthUsageResponse {
+  @ApiProperty({ format: 'uuid' }) user_id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty() use_count!: number;
+  @ApiProperty() first_used_at!: string;
+  @ApiProperty() last_used_at!: string;
+  @ApiProperty({ nullable: true, type: String }) last_ip!: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_user_agent!: string | null;
+}
+
+export class LegacyAuthUsageListResponse {
+  @ApiProperty({ type: [LegacyAuthUsageResponse] }) data!: LegacyAuthUsageResponse[];
+  @ApiProperty() total_count!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+@ApiTags('admin')
+@Controller('api/v1/admin/legacy-auth-usage')
+export class LegacyAuthUsageController {
+  constructor(
+    private readonly recorder: LegacyUsageRecorder,
+    @InjectRepository(LegacyAuthUsage) private readonly usage: Repository<LegacyAuthUsage>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+  ) {}
+
+  @Get()
+  @Auth({ scope: 'admin', instanceAdmin: true })
+  @ApiOperation({
+    summary: 'Who still uses X-AUTH-* API passwords',
+    description: 'Per user: how often, when last, from which IP and user agent. Most recent first.',
+  })
+  @ApiOkResponse({ type: LegacyAuthUsageListResponse })
+  async list(@Query() query: PaginationQuery): Promise<Page<LegacyAuthUsageResponse>> {
+    await this.recorder.flush(); // the report includes uses not yet written
+    const window = pageWindow(query);
+    const [rows, total] = await this.usage.findAndCount({
+      order: { lastUsedAt: 'DESC', userId: 'ASC' },
+      skip: window.offset,
+      take: window.limit,
+    });
+    const users = rows.length
+      ? await this.users.find({
+          where: { id: In(rows.map((r) => r.userId)) },
+          select: { id: true, username: true },
+        })
+      : [];
+    const names = new Map(users.map((u) => [u.id, u.username]));
+    return toPage(rows, total, window, (r) => ({
+      user_id: r.userId,
+      username: names.get(r.userId) ?? '',
+      use_count: r.useCount,
+      first_used_at: r.firstUsedAt.toISOString(),
+      last_used_at: r.lastUsedAt.toISOString(),
+      last_ip: r.lastIp,
+      last_user_agent: r.lastUserAgent,
+    }));
+  }
+}

@@ -1,0 +1,41 @@
+import { FastifyInstance } from 'fastify';
+import { AppConfig } from '../../config/app-config';
+import { SettingsService } from '../../settings/settings.service';
+import { TesseraRequest } from './request-context';
+
+/** When X-AUTH-* API passwords were deprecated (RFC 9745 Deprecation header). */
+export const LEGACY_DEPRECATED_AT = new Date('2025-11-24T00:00:00Z');
+export const LEGACY_MIGRATION_PATH = '/docs/migrating-from-api-passwords';
+
+/**
+ * Response headers that describe how a request authenticated:
+ * - X-Token-Expires-At on token-authenticated responses (SPEC §4);
+ * - Deprecation, Sunset and Link on legacy X-AUTH-* responses (RFC 9745, RFC 8594).
+ */
+export function registerResponseHeaders(
+  fastify: FastifyInstance,
+  config: AppConfig,
+  settings: SettingsService,
+): void {
+  const deprecation = `@${Math.floor(LEGACY_DEPRECATED_AT.getTime() / 1000)}`;
+  const link = `<${config.publicUrl}${LEGACY_MIGRATION_PATH}>; rel="deprecation"; type="text/html"`;
+
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    const principal = (request as TesseraRequest).tessera?.principal;
+    if ((principal?.tokenId || principal?.oauthTokenId) && principal.expiresAt) {
+      reply.header('X-Token-Expires-At', principal.expiresAt.toISOString());
+    }
+    const legacy =
+      principal?.method === 'legacy_api_password' ||
+      (principal === undefined && request.headers['x-auth-token'] !== undefined);
+    if (legacy) {
+      reply.header('Deprecation', deprecation);
+      const sunset = (await settings.get()).legacyAuthSunsetAt;
+      if (sunset) {
+        reply.header('Sunset', sunset.toUTCString());
+      }
+      reply.header('Link', link);
+    }
+  });
+}

@@ -1,0 +1,33 @@
+import { Scope } from '../common/auth-types';
+import { randomBase62 } from '../tokens/token-format';
+
+export const ACCESS_TOKEN_LIFETIME_S = 7200;
+export const REFRESH_TOKEN_LIFETIME_S = 30 * 86400;
+export const AUTHORIZATION_CODE_LIFETIME_S = 60;
+
+/** Opaque OAuth secrets, each with its own prefix so that scanners and logs can tell them apart. */
+export const OAuthSecrets = {
+  accessToken: (): string => `tso_${randomBase62(40)}`,
+  refreshToken: (): string => `tsr_${randomBase62(40)}`,
+  authorizationCode: (): string => randomBase62(40),
+  clientId: (): string => `tsc_${randomBase62(24)}`,
+  clientSecret: (): string => `tss_${randomBase62(40)}`,
+};
+
+export function isOAuthAccessToken(value: string): boolean {
+  return /^tso_[0-9A-Za-z]{40}$/.test(value);
+}
+
+export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
+  read: 'See your workspaces, projects, issues and tokens',
+  write: 'Create and change projects, issues and tokens',
+  delete: 'Delete issues and projects and revoke tokens',
+  admin: 'Everything your account can do, including instance administration',
+};
+
+export function parseScopes(value: unknown): string[] {
+  if (Array.isArray(value)) {
+    return value.filter((s): s is string => typeof s === 'string');
+  }
+  return typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : [];
+}

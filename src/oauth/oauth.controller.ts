@@ -1,0 +1,63 @@
+import { Controller, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../common/decorators/auth.decorator';
+import { OAuthReply, OAuthService } from './oauth.service';
+
+function send(reply: FastifyReply, result: OAuthReply): void {
+  void reply.status(result.status).headers(result.headers).send(result.body);
+}
+
+/** The OAuth2 protocol endpoints. They authenticate clients and tokens themselves (RFC 6749). */
+@ApiTags('oauth')
+@Controller()
+export class OAuthController {
+  constructor(private readonly oauth: OAuthService) {}
+
+  @Get('.well-known/oauth-authorization-server')
+  @Public()
+  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  metadata(): Record<string, unknown> {
+    return this.oauth.metadata();
+  }
+
+  @Post('oauth/token')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Token endpoint: authorization_code (with PKCE) and refresh_token grants',
+    description:
+      'application/x-www-form-urlencoded. Confidential clients authenticate with ' +
+      'client_secret_basic or client_secret_post. Each refresh returns a new refresh token; ' +
+      'reusing an old one revokes the whole grant.',
+  })
+  async token(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.oauth.token(req));
+  }
+
+  @Get('oauth/token/info')
+  @Public()
+  @ApiOperation({ summary: 'The access token in Authorization: Bearer, described (Doorkeeper)' })
+  async tokenInfo(
+    @Headers('authorization') authorization: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    send(reply, await this.oauth.tokenInfo(authorization));
+  }
+
+  @Post('oauth/revoke')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an access or refresh token and its grant (RFC 7009)' })
+  async revoke(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.oauth.revoke(req));
+  }
+
+  @Post('oauth/introspect')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Token introspection for the token’s own client (RFC 7662)' })
+  async introspect(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    send(reply, await this.oauth.introspect(req));
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { User } from '../users/entities/user.entity';
+import { OAuthApplication } from './entities/oauth-application.entity';
+import { OAuthAuthorizationCode } from './entities/oauth-authorization-code.entity';
+import { OAuthToken } from './entities/oauth-token.entity';
+import { OAuthAccessTokenVerifier } from './oauth-access-token.verifier';
+import { OAuthApplicationsController } from './oauth-applications.controller';
+import { OAuthController } from './oauth.controller';
+import { OAuthService } from './oauth.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([OAuthApplication, OAuthAuthorizationCode, OAuthToken, User])],
+  controllers: [OAuthController, OAuthApplicationsController],
+  providers: [OAuthService, OAuthAccessTokenVerifier],
+  exports: [OAuthService, OAuthAccessTokenVerifier],
+})
+export class OAuthModule {}

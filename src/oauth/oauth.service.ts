@@ -1,0 +1,383 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import OAuth2Server, {
+  OAuthError,
+  Request as OAuthRequest,
+  Response as OAuthResponse,
+} from '@node-oauth/oauth2-server';
+import { FastifyRequest } from 'fastify';
+import { Repository } from 'typeorm';
+import { SCOPES } from '../common/auth-types';
+import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { sha256Hex } from '../tokens/token-format';
+import { User } from '../users/entities/user.entity';
+import { OAuthApplication } from './entities/oauth-application.entity';
+import { OAuthAuthorizationCode } from './entities/oauth-authorization-code.entity';
+import { OAuthToken } from './entities/oauth-token.entity';
+import {
+  ACCESS_TOKEN_LIFETIME_S,
+  AUTHORIZATION_CODE_LIFETIME_S,
+  parseScopes,
+  REFRESH_TOKEN_LIFETIME_S,
+} from './oauth-constants';
+import { OAuthModel } from './oauth-model';
+
+export interface OAuthReply {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** The parameters of an authorization request, as carried from the consent page to approval. */
+export interface AuthorizationParams {
+  client_id: string;
+  redirect_uri: string;
+  response_type: string;
+  scope: string;
+  state: string;
+  code_challenge: string;
+  code_challenge_method: string;
+}
+
+export type AuthorizationCheck =
+  | { kind: 'invalid'; message: string } // shown as a page: never redirect to an unverified URI
+  | { kind: 'redirect'; location: string } // an error the client should hear about
+  | { kind: 'consent'; app: OAuthApplication; scopes: string[]; params: AuthorizationParams };
+
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function redirectWith(uri: string, params: Record<string, string>): string {
+  const url = new URL(uri);
+  for (const [key, value] of Object.entries(params)) {
+    if (value) {
+      url.searchParams.set(key, value);
+    }
+  }
+  return url.toString();
+}
+
+/**
+ * Tessera's OAuth2 authorization server (SPEC §9, RFC 6749 / 7009 / 7662 / 8414 / 9700) on
+ * @node-oauth/oauth2-server: authorization code with PKCE, refresh tokens with rotation and
+ * reuse detection.
+ */
+@Injectable()
+export class OAuthService {
+  private readonly authorizeServer: OAuth2Server;
+  private readonly tokenServer: OAuth2Server;
+  private readonly clientAuth: OAuthModel;
+
+  constructor(
+    @InjectRepository(OAuthApplication) private readonly applications: Repository<OAuthApplication>,
+    @InjectRepository(OAuthAuthorizationCode) codes: Repository<OAuthAuthorizationCode>,
+    @InjectRepository(OAuthToken) private readonly tokens: Repository<OAuthToken>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const repos = { applications, codes, tokens };
+    const options = {
+      accessTokenLifetime: ACCESS_TOKEN_LIFETIME_S,
+      refreshTokenLifetime: REFRESH_TOKEN_LIFETIME_S,
+      authorizationCodeLifetime: AUTHORIZATION_CODE_LIFETIME_S,
+      allowEmptyState: true,
+      allowBearerTokensInQueryString: false,
+      alwaysIssueNewRefreshToken: true,
+      // Our model checks the secret of confidential clients itself; public clients send none.
+      requireClientAuthentication: { authorization_code: false, refresh_token: false },
+    };
+    this.authorizeServer = new OAuth2Server({ ...options, model: new OAuthModel(repos, false) });
+    this.clientAuth = new OAuthModel(repos, true);
+    this.tokenServer = new OAuth2Server({ ...options, model: this.clientAuth });
+  }
+
+  get issuer(): string {
+    return this.config.publicUrl;
+  }
+
+  metadata(): Record<string, unknown> {
+    const base = this.issuer;
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      token_endpoint: `${base}/oauth/token`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      introspection_endpoint: `${base}/oauth/introspect`,
+      scopes_supported: [...SCOPES],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+      ],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      service_documentation: `${base}/api/docs`,
+    };
+  }
+
+  /** Checks an authorization request before anyone is asked to consent. */
+  async checkAuthorization(query: Record<string, unknown>): Promise<AuthorizationCheck> {
+    const params: AuthorizationParams = {
+      client_id: str(query.client_id),
+      redirect_uri: str(query.redirect_uri),
+      response_type: str(query.response_type),
+      scope: str(query.scope),
+      state: str(query.state),
+      code_challenge: str(query.code_challenge),
+      code_challenge_method: str(query.code_challenge_method),
+    };
+    const app = params.client_id
+      ? await this.applications.findOneBy({ clientId: params.client_id.slice(0, 64) })
+      : null;
+    if (!app) {
+      return {
+        kind: 'invalid',
+        message: 'This application is not registered (unknown client_id).',
+      };
+    }
+    if (!params.redirect_uri || !app.redirectUris.includes(params.redirect_uri)) {
+      return {
+        kind: 'invalid',
+        message: 'The redirect_uri does not match one registered for this application exactly.',
+      };
+    }
+    const fail = (error: string, description: string): AuthorizationCheck => ({
+      kind: 'redirect',
+      location: redirectWith(params.redirect_uri, {
+        error,
+        error_description: description,
+        state: params.state,
+      }),
+    });
+    if (params.response_type !== 'code') {
+      return fail('unsupported_response_type', 'Only response_type=code is supported.');
+    }
+    if (params.code_challenge || !app.confidential) {
+      if (!params.code_challenge) {
+        return fail('invalid_request', 'Public clients must use PKCE (code_challenge with S256).');
+      }
+      if (params.code_challenge_method !== 'S256') {
+        return fail('invalid_request', 'code_challenge_method must be S256.');
+      }
+      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(params.code_challenge)) {
+        return fail('invalid_request', 'code_challenge is malformed.');
+      }
+    }
+    const requested = parseScopes(params.scope);
+    const scopes = requested.length > 0 ? requested : app.scopes;
+    if (!scopes.every((s) => (app.scopes as string[]).includes(s))) {
+      return fail('invalid_scope', `This application may ask for: ${app.scopes.join(' ')}.`);
+    }
+    return { kind: 'consent', app, scopes: SCOPES.filter((s) => scopes.includes(s)), params };
+  }
+
+  /** The user approved: issue a code and send the browser back to the client. */
+  async approve(userId: string, params: AuthorizationParams): Promise<string> {
+    const request = new OAuthRequest({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      query: {},
+      body: { ...params, scope: params.scope || undefined },
+    });
+    const response = new OAuthResponse({ headers: {} });
+    try {
+      await this.authorizeServer.authorize(request, response, {
+        authenticateHandler: { handle: () => ({ id: userId }) },
+      });
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        return redirectWith(params.redirect_uri, {
+          error: error.name,
+          error_description: error.message,
+          state: params.state,
+        });
+      }
+      throw error;
+    }
+    return String(response.get('location'));
+  }
+
+  deny(params: AuthorizationParams): string {
+    return redirectWith(params.redirect_uri, {
+      error: 'access_denied',
+      error_description: 'The user denied the request.',
+      state: params.state,
+    });
+  }
+
+  /** POST /oauth/token */
+  async token(req: FastifyRequest): Promise<OAuthReply> {
+    const request = new OAuthRequest({
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      query: (req.query ?? {}) as Record<string, string>,
+      body: (req.body ?? {}),
+    });
+    const response = new OAuthResponse({ headers: {} });
+    try {
+      await this.tokenServer.token(request, response);
+      return { status: response.status ?? 200, headers: { ...NO_STORE }, body: response.body };
+    } catch (error) {
+      return this.errorReply(error, req);
+    }
+  }
+
+  /** GET /oauth/token/info (Doorkeeper's shape). */
+  async tokenInfo(authorization: string | undefined): Promise<OAuthReply> {
+    const raw = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const row = raw ? await this.tokens.findOneBy({ accessTokenHash: sha256Hex(raw) }) : null;
+    const now = Date.now();
+    if (!row || row.revokedAt || row.accessExpiresAt.getTime() <= now) {
+      return {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
+        body: { error: 'invalid_token', error_description: 'The access token is invalid.' },
+      };
+    }
+    const app = await this.applications.findOneByOrFail({ id: row.applicationId });
+    return {
+      status: 200,
+      headers: { ...NO_STORE },
+      body: {
+        resource_owner_id: row.userId,
+        scope: row.scopes,
+        expires_in: Math.max(0, Math.floor((row.accessExpiresAt.getTime() - now) / 1000)),
+        application: { uid: app.clientId },
+        created_at: Math.floor(row.createdAt.getTime() / 1000),
+      },
+    };
+  }
+
+  /** POST /oauth/revoke (RFC 7009): revokes the token and everything of its grant. */
+  async revoke(req: FastifyRequest): Promise<OAuthReply> {
+    const client = await this.authenticateClient(req);
+    if (!client) {
+      return this.invalidClient(req);
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const token = str(body.token);
+    if (!token) {
+      return this.oauthError(400, 'invalid_request', 'The token parameter is required.');
+    }
+    const row = await this.findByEitherToken(token);
+    // RFC 7009 §2.2: unknown tokens, and tokens of other clients, get 200 too.
+    if (row && row.applicationId === client.id) {
+      await this.clientAuth.revokeFamily(row.familyId);
+    }
+    return { status: 200, headers: { ...NO_STORE }, body: {} };
+  }
+
+  /** POST /oauth/introspect (RFC 7662): a client may introspect its own tokens. */
+  async introspect(req: FastifyRequest): Promise<OAuthReply> {
+    const client = await this.authenticateClient(req);
+    if (!client || !client.confidential) {
+      return this.invalidClient(req);
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const token = str(body.token);
+    if (!token) {
+      return this.oauthError(400, 'invalid_request', 'The token parameter is required.');
+    }
+    const row = await this.findByEitherToken(token);
+    const now = Date.now();
+    const isRefresh = row?.refreshTokenHash === sha256Hex(token);
+    const expiresAt = isRefresh ? row?.refreshExpiresAt : row?.accessExpiresAt;
+    const active =
+      !!row &&
+      row.applicationId === client.id &&
+      !row.revokedAt &&
+      !(isRefresh && row.refreshUsedAt) &&
+      !!expiresAt &&
+      expiresAt.getTime() > now;
+    if (!row || !active || !expiresAt) {
+      return { status: 200, headers: { ...NO_STORE }, body: { active: false } };
+    }
+    const user = await this.users.findOneBy({ id: row.userId });
+    if (!user || user.status !== 'active') {
+      return { status: 200, headers: { ...NO_STORE }, body: { active: false } };
+    }
+    return {
+      status: 200,
+      headers: { ...NO_STORE },
+      body: {
+        active: true,
+        scope: row.scopes.join(' '),
+        client_id: client.clientId,
+        username: user.username,
+        token_type: isRefresh ? 'refresh_token' : 'Bearer',
+        exp: Math.floor(expiresAt.getTime() / 1000),
+        iat: Math.floor(row.createdAt.getTime() / 1000),
+        sub: row.userId,
+        iss: this.issuer,
+      },
+    };
+  }
+
+  private async findByEitherToken(token: string): Promise<OAuthToken | null> {
+    const hash = sha256Hex(token);
+    return (
+      (await this.tokens.findOneBy({ accessTokenHash: hash })) ??
+      (await this.tokens.findOneBy({ refreshTokenHash: hash }))
+    );
+  }
+
+  /** client_secret_basic, client_secret_post, or a public client's client_id alone. */
+  private async authenticateClient(
+    req: FastifyRequest,
+  ): Promise<{ id: string; clientId: string; confidential: boolean } | null> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    let clientId = str(body.client_id);
+    let secret: string | null = str(body.client_secret) || null;
+    const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (basic) {
+      const decoded = Buffer.from(basic, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) {
+        return null;
+      }
+      clientId = decodeURIComponent(decoded.slice(0, colon));
+      secret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    if (!clientId) {
+      return null;
+    }
+    const client = await this.clientAuth.getClient(clientId, secret);
+    return client
+      ? {
+          id: client.applicationId as string,
+          clientId: client.id,
+          confidential: client.confidential as boolean,
+        }
+      : null;
+  }
+
+  private invalidClient(req: FastifyRequest): OAuthReply {
+    const reply = this.oauthError(401, 'invalid_client', 'Client authentication failed.');
+    if (req.headers.authorization) {
+      reply.headers['WWW-Authenticate'] = 'Basic realm="tessera"';
+    }
+    return reply;
+  }
+
+  private oauthError(status: number, error: string, description: string): OAuthReply {
+    return { status, headers: { ...NO_STORE }, body: { error, error_description: description } };
+  }
+
+  private errorReply(error: unknown, req: FastifyRequest): OAuthReply {
+    if (!(error instanceof OAuthError)) {
+      throw error;
+    }
+    if (error.name === 'invalid_client') {
+      return this.invalidClient(req);
+    }
+    const status = error.code >= 500 ? 500 : error.code;
+    return this.oauthError(status, error.name, error.message);
+  }
+}

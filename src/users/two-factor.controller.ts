@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthPrincipal } from '../common/auth-types';
+import { Auth } from '../common/decorators/auth.decorator';
+import { Principal } from '../common/decorators/request-params.decorator';
+import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
+import { TwoFactorCodeRequest, TwoFactorSetupResponse } from './dto/user.dto';
+import { TwoFactorService } from './two-factor.service';
+
+// Managing 2FA needs the account password (never a token); a 2FA user's password is accepted
+// here because each change also needs a current TOTP code.
+const MANAGE = { passwordOnly: true, twoFactorManagement: true } as const;
+
+@ApiTags('me')
+@Controller('api/v1/me/two-factor')
+export class TwoFactorController {
+  constructor(private readonly twoFactor: TwoFactorService) {}
+
+  @Post()
+  @Auth({ scope: 'write', ...MANAGE })
+  @ApiOperation({ summary: 'Start 2FA enrolment: returns a TOTP secret and otpauth:// URI' })
+  @ApiCreatedResponse({ type: TwoFactorSetupResponse })
+  start(@Principal() me: AuthPrincipal): Promise<TwoFactorSetupResponse> {
+    return this.twoFactor.start(me);
+  }
+
+  @Post('confirm')
+  @HttpCode(204)
+  @Auth({ scope: 'write', ...MANAGE })
+  @ApiOperation({ summary: 'Turn 2FA on with a current code from the app' })
+  @ApiNoContentResponse({ description: '2FA is on' })
+  async confirm(
+    @Principal() me: AuthPrincipal,
+    @Body() dto: TwoFactorCodeRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    await this.twoFactor.confirm(me, dto.code, meta);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @Auth({ scope: 'delete', ...MANAGE })
+  @ApiOperation({ summary: 'Turn 2FA off (needs a current code)' })
+  @ApiNoContentResponse({ description: '2FA is off' })
+  async disable(
+    @Principal() me: AuthPrincipal,
+    @Body() dto: TwoFactorCodeRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    await this.twoFactor.disable(me, dto.code, meta);
+  }
+}

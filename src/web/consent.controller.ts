@@ -1,0 +1,121 @@
+import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Repository } from 'typeorm';
+import { Scope } from '../common/auth-types';
+import { Public } from '../common/decorators/auth.decorator';
+import { SCOPE_DESCRIPTIONS } from '../oauth/oauth-constants';
+import { OAuthService } from '../oauth/oauth.service';
+import { User } from '../users/entities/user.entity';
+import { Views } from './views';
+import { csrfToken, sendHtml, sessionUserId } from './web-context';
+
+/** GET/POST /oauth/authorize: sign-in if needed, then the consent page (SPEC §9, §10). */
+@ApiExcludeController()
+@Controller('oauth/authorize')
+export class ConsentController {
+  constructor(
+    private readonly oauth: OAuthService,
+    @InjectRepository(User) private readonly users: Repository<User>,
+  ) {}
+
+  @Get()
+  @Public()
+  async show(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const user = await this.signedInUser(req);
+    if (!user) {
+      void reply.redirect(`/login?return_to=${encodeURIComponent(req.url)}`, 303);
+      return;
+    }
+    const check = await this.oauth.checkAuthorization((req.query ?? {}) as Record<string, unknown>);
+    switch (check.kind) {
+      case 'invalid':
+        sendHtml(
+          reply,
+          400,
+          Views.message(
+            { title: 'Authorization failed', user: user.username },
+            {
+              heading: 'This authorization request cannot be used',
+              message: check.message,
+            },
+          ),
+        );
+        return;
+      case 'redirect':
+        void reply.redirect(check.location, 303);
+        return;
+      case 'consent':
+        sendHtml(
+          reply,
+          200,
+          Views.consent(
+            { title: `Authorize ${check.app.name}`, user: user.username, csrf: csrfToken(reply) },
+            {
+              appName: check.app.name,
+              scopes: check.scopes.map((s) => ({
+                name: s,
+                description: SCOPE_DESCRIPTIONS[s as Scope],
+              })),
+              params: { ...check.params, scope: check.scopes.join(' ') },
+            },
+          ),
+        );
+        return;
+    }
+  }
+
+  @Post()
+  @Public()
+  async decide(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const user = await this.signedInUser(req);
+    if (!user) {
+      sendHtml(
+        reply,
+        401,
+        Views.message(
+          { title: 'Signed out' },
+          {
+            heading: 'Your session has ended',
+            message: 'Sign in again and restart the authorization from the application.',
+            link: '/login',
+            linkText: 'Sign in',
+          },
+        ),
+      );
+      return;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    // Everything is checked again: the form's hidden fields are the user's to tamper with.
+    const check = await this.oauth.checkAuthorization(body);
+    if (check.kind === 'invalid') {
+      sendHtml(
+        reply,
+        400,
+        Views.message(
+          { title: 'Authorization failed', user: user.username },
+          {
+            heading: 'This authorization request cannot be used',
+            message: check.message,
+          },
+        ),
+      );
+      return;
+    }
+    if (check.kind === 'redirect') {
+      void reply.redirect(check.location, 303);
+      return;
+    }
+    const location =
+      body.decision === 'approve'
+        ? await this.oauth.approve(user.id, check.params)
+        : this.oauth.deny(check.params);
+    void reply.redirect(location, 303);
+  }
+
+  private async signedInUser(req: FastifyRequest): Promise<User | null> {
+    const id = sessionUserId(req);
+    return id ? this.users.findOneBy({ id, status: 'active' }) : null;
+  }
+}

@@ -1,0 +1,123 @@
+import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { PasswordAuthenticator } from '../auth/password-authenticator.service';
+import { Public } from '../common/decorators/auth.decorator';
+import { ApiError } from '../common/errors/api-error';
+import { User } from '../users/entities/user.entity';
+import { TwoFactorService } from '../users/two-factor.service';
+import { Views } from './views';
+import { csrfToken, safeReturnTo, sendHtml, sessionUserId } from './web-context';
+
+interface LoginForm {
+  login?: unknown;
+  password?: unknown;
+  code?: unknown;
+  return_to?: unknown;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** /login and /logout for the web pages and the OAuth consent flow (SPEC §10). */
+@ApiExcludeController()
+@Controller()
+export class LoginController {
+  constructor(
+    private readonly passwords: PasswordAuthenticator,
+    private readonly twoFactor: TwoFactorService,
+    private readonly audit: AuditService,
+    @InjectRepository(User) private readonly users: Repository<User>,
+  ) {}
+
+  @Get('login')
+  @Public()
+  async form(
+    @Query('return_to') returnTo: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const target = safeReturnTo(returnTo);
+    const userId = sessionUserId(req);
+    if (userId && (await this.users.existsBy({ id: userId, status: 'active' }))) {
+      void reply.redirect(target, 303);
+      return;
+    }
+    sendHtml(
+      reply,
+      200,
+      Views.login({ title: 'Sign in', csrf: csrfToken(reply) }, { returnTo: target }),
+    );
+  }
+
+  @Post('login')
+  @Public()
+  async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const body = (req.body ?? {}) as LoginForm;
+    const login = text(body.login).trim();
+    const code = text(body.code).trim();
+    const returnTo = safeReturnTo(body.return_to);
+    const again = (status: number, error: string, needCode = false): void =>
+      sendHtml(
+        reply,
+        status,
+        Views.login(
+          { title: 'Sign in', csrf: csrfToken(reply) },
+          { returnTo, login, error, needCode },
+        ),
+      );
+
+    let principal;
+    try {
+      principal = await this.passwords.authenticate(login, text(body.password));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_credentials') {
+        await this.audit.record({
+          action: 'auth.failed',
+          actor: null,
+          ip: req.ip,
+          userAgent: text(req.headers['user-agent']),
+          metadata: { method: 'web_login', login: login.slice(0, 100) },
+        });
+        again(
+          401,
+          error.message.includes('locked') ? error.message : 'The username or password is wrong.',
+        );
+        return;
+      }
+      throw error;
+    }
+    if (principal.twoFactorEnabled) {
+      if (!code) {
+        again(401, 'Enter the 6-digit code from your authenticator app.', true);
+        return;
+      }
+      if (!(await this.twoFactor.verifyUserCode(principal.user.id, code))) {
+        again(401, 'The two-factor code is wrong or expired.', true);
+        return;
+      }
+    }
+    // A fresh session for the new sign-in (the old cookie's contents are dropped).
+    req.session.regenerate();
+    req.session.set('user_id', principal.user.id);
+    req.session.set('login_at', Date.now());
+    await this.audit.record({
+      action: 'web.login',
+      actor: principal,
+      targetType: 'user',
+      targetId: principal.user.id,
+      ip: req.ip,
+      userAgent: text(req.headers['user-agent']),
+    });
+    void reply.redirect(returnTo, 303);
+  }
+
+  @Post('logout')
+  @Public()
+  logout(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
+    req.session.delete();
+    void reply.redirect('/login', 303);
+  }
+}

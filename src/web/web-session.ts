@@ -1,0 +1,81 @@
+import fastifyHelmet from '@fastify/helmet';
+import fastifyCsrf from '@fastify/csrf-protection';
+import secureSession from '@fastify/secure-session';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/app-config';
+import { SessionKeyService } from './session-key.service';
+
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    user_id: string;
+    login_at: number;
+  }
+}
+
+export const SESSION_COOKIE = 'tessera_session';
+const SESSION_HOURS = 8;
+
+/** Forms whose POSTs must carry the CSRF token of the session. */
+const CSRF_PATHS = ['/login', '/logout', '/oauth/authorize', '/account/'];
+
+function needsCsrf(request: FastifyRequest): boolean {
+  if (request.method !== 'POST') {
+    return false;
+  }
+  const path = request.url.split('?')[0];
+  return CSRF_PATHS.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
+}
+
+/**
+ * Browser plumbing for the web pages (login, OAuth consent): an encrypted session
+ * cookie (HttpOnly, SameSite=Lax, Secure behind https), CSRF tokens on every form, and security
+ * headers. The JSON API under /api/v1 never reads the session.
+ */
+export async function registerWebSession(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): Promise<void> {
+  const key = await app.get(SessionKeyService).key();
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI styles some elements inline.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        // form-action is left open: the consent form redirects to the client's redirect_uri.
+        formAction: null,
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    hsts: config.publicUrl.startsWith('https://'),
+  });
+  await app.register(secureSession, {
+    key,
+    cookieName: SESSION_COOKIE,
+    expiry: SESSION_HOURS * 3600,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.publicUrl.startsWith('https://'),
+      maxAge: SESSION_HOURS * 3600,
+    },
+  });
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook(
+    'preHandler',
+    (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      if (needsCsrf(request)) {
+        fastify.csrfProtection(request, reply, done);
+        return;
+      }
+      done();
+    },
+  );
+}

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Controller, Get, RequestMethod, Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { AUTH_METADATA, RouteAccess } from '../../src/common/decorators/auth.decorator';
+import { startTestApp, TestApp } from '../support/test-app';
+
+interface RouteHandler {
+  route: string;
+  access: RouteAccess | undefined;
+}
+
+/** Every route handler of the given controllers, with the access declaration the guards read. */
+function routeHandlers(controllers: Type[]): RouteHandler[] {
+  const scanner = new MetadataScanner();
+  const reflector = new Reflector();
+  const out: RouteHandler[] = [];
+  // Path metadata is a string or, for routes with several paths, an array of strings.
+  const paths = (target: object): string[] | undefined => {
+    const value = Reflect.getMetadata(PATH_METADATA, target) as string | string[] | undefined;
+    return value === undefined ? undefined : [value].flat();
+  };
+  for (const controller of controllers) {
+    const prototype = controller.prototype as Record<string, unknown>;
+    const bases = paths(controller) ?? [''];
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name] as (...args: unknown[]) => unknown;
+      const routePaths = paths(handler);
+      if (routePaths === undefined) {
+        continue; // a helper method, not a route
+      }
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      // Same lookup as AuthenticationGuard: the handler first, then the controller class.
+      const access = reflector.getAllAndOverride<RouteAccess | undefined>(AUTH_METADATA, [
+        handler,
+        controller,
+      ]);
+      for (const base of bases) {
+        for (const path of routePaths) {
+          const url = `${base}/${path}`.split('/').filter(Boolean).join('/');
+          out.push({ route: `${method} /${url} (${controller.name}.${name})`, access });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// What the meta-test must catch: a route nobody declared access for.
+@Controller('meta-test-undeclared')
+class UndeclaredController {
+  @Get()
+  forgotten(): string {
+    return 'nobody said who may call this';
+  }
+}
+
+type OpenApiOperation = {
+  security?: Array<Record<string, string[]>>;
+  responses: Record<string, unknown>;
+  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+  'x-required-scope'?: string;
+};
+
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+describe('Routes and API documentation', () => {
+  let t: TestApp;
+  let openapi: {
+    openapi: string;
+    components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+    paths: Record<string, Record<string, OpenApiOperation>>;
+  };
+  const operations = (): Array<{ id: string; path: string; op: OpenApiOperation }> =>
+    Object.entries(openapi.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([method]) => HTTP_METHODS.includes(method))
+        .map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, path, op })),
+    );
+
+  before(async () => {
+    t = await startTestApp();
+    const res = await t.http().get('/api/docs-json');
+    assert.equal(res.status, 200);
+    openapi = res.body;
+  });
+  after(() => t.close());
+
+  describe('access declarations', () => {
+    it('every route handler declares @Auth() or @Public()', () => {
+      const discovery = new DiscoveryService(t.app.get(ModulesContainer));
+      const controllers = discovery
+        .getControllers()
+        .map((wrapper) => wrapper.metatype as Type | null)
+        .filter((metatype): metatype is Type => Boolean(metatype));
+      const routes = routeHandlers(controllers);
+      assert.ok(routes.length >= 30, `expected the whole API, found ${routes.length} routes`);
+      assert.ok(routes.some((r) => r.route.startsWith('GET /health/live ')));
+      assert.ok(routes.some((r) => r.route.startsWith('POST /api/v1/tokens ')));
+      const undeclared = routes.filter((r) => r.access === undefined).map((r) => r.route);
+      assert.deepEqual(
+        undeclared,
+        [],
+        `routes without @Auth() or @Public():\n${undeclared.join('\n')}`,
+      );
+    });
+
+    it('only the health probes are public under /api/v1 and /health', () => {
+      const discovery = new DiscoveryService(t.app.get(ModulesContainer));
+      const controllers = discovery
+        .getControllers()
+        .map((wrapper) => wrapper.metatype as Type | null)
+        .filter((metatype): metatype is Type => Boolean(metatype));
+      const publicApi = routeHandlers(controllers)
+        .filter((r) => r.access?.public && r.route.includes(' /api/v1/'))
+        .map((r) => r.route);
+      assert.deepEqual(publicApi, [], 'a public /api/v1 route must be a deliberate exception');
+    });
+
+    it('would catch a route without a declaration', () => {
+      const routes = routeHandlers([UndeclaredController]);
+      assert.deepEqual(
+        routes.map((r) => [r.route, r.access]),
+        [['GET /meta-test-undeclared (UndeclaredController.forgotten)', undefined]],
+      );
+    });
+  });
+
+  describe('GET /api/docs', () => {
+    it('serves Swagger UI as HTML without credentials', async () => {
+      const res = await t.http().get('/api/docs');
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /text\/html/);
+      assert.match(res.text, /swagger/i);
+    });
+  });
+
+  describe('GET /api/docs-json', () => {
+    it('is an OpenAPI 3 document with bearer and basic security schemes', () => {
+      assert.match(openapi.openapi, /^3\./);
+      const schemes = openapi.components.securitySchemes;
+      assert.equal(schemes.bearer?.type, 'http');
+      assert.equal(schemes.bearer?.scheme, 'bearer');
+      assert.equal(schemes.basic?.type, 'http');
+      assert.equal(schemes.basic?.scheme, 'basic');
+    });
+
+    it('only names security schemes that components.securitySchemes defines', () => {
+      const defined = Object.keys(openapi.components.securitySchemes);
+      const dangling = operations().flatMap(({ id, op }) =>
+        (op.security ?? [])
+          .flatMap((entry) => Object.keys(entry))
+          .filter((name) => !defined.includes(name))
+          .map((name) => `${id}: ${name}`),
+      );
+      assert.deepEqual([...new Set(dangling)], []);
+    });
+
+    it('documents the whole /api/v1 surface', () => {
+      const ids = operations().map((o) => o.id);
+      for (const expected of [
+        'GET /api/v1/me',
+        'POST /api/v1/tokens',
+        'POST /api/v1/tokens/{id}/rotate',
+        'DELETE /api/v1/tokens/{id}',
+        'GET /api/v1/workspaces',
+        'POST /api/v1/projects',
+        'POST /api/v1/projects/{projectId}/issues',
+        'PATCH /api/v1/issues/{id}',
+        'GET /api/v1/admin/users',
+      ]) {
+        assert.ok(ids.includes(expected), `${expected} is missing from the OpenAPI document`);
+      }
+    });
+
+    it('gives every /api/v1 operation security, its scope and its 401/403 responses', () => {
+      const api = operations().filter((o) => o.path.startsWith('/api/v1/'));
+      assert.ok(api.length >= 25, `expected the whole API, found ${api.length} operations`);
+      const problems: string[] = [];
+      for (const { id, op } of api) {
+        const schemes = (op.security ?? []).flatMap((entry) => Object.keys(entry));
+        if (!schemes.includes('bearer') || !schemes.includes('basic')) {
+          problems.push(`${id}: security ${JSON.stringify(op.security)}`);
+        }
+        if (!['read', 'write', 'delete', 'admin'].includes(op['x-required-scope'] ?? '')) {
+          problems.push(`${id}: x-required-scope ${String(op['x-required-scope'])}`);
+        }
+        for (const status of ['401', '403']) {
+          if (!op.responses[status]) {
+            problems.push(`${id}: no ${status} response`);
+          }
+        }
+      }
+      assert.deepEqual(problems, []);
+    });
+
+    it('declares the scope each method needs (read for GET, delete for DELETE)', () => {
+      for (const { id, path, op } of operations()) {
+        if (!path.startsWith('/api/v1/') || path.startsWith('/api/v1/admin/')) {
+          continue;
+        }
+        const method = id.split(' ')[0];
+        const expected = { GET: 'read', POST: 'write', PATCH: 'write', PUT: 'write' }[method];
+        assert.equal(op['x-required-scope'], expected ?? 'delete', id);
+      }
+    });
+
+    it('documents X-Workspace-Id on workspace-scoped operations', () => {
+      const scoped = operations().filter(({ path }) =>
+        ['/api/v1/projects', '/api/v1/issues', '/api/v1/tokens'].some(
+          (prefix) => path === prefix || path.startsWith(`${prefix}/`),
+        ),
+      );
+      assert.ok(scoped.length >= 16, `expected the scoped routes, found ${scoped.length}`);
+      const missing = scoped
+        .filter(
+          ({ op }) =>
+            !(op.parameters ?? []).some(
+              (p) => p.in === 'header' && p.name.toLowerCase() === 'x-workspace-id',
+            ),
+        )
+        .map(({ id }) => id);
+      assert.deepEqual(missing, []);
+    });
+
+    it('leaves the health probes without security', () => {
+      for (const path of ['/health/live', '/health/ready']) {
+        assert.equal(openapi.paths[path]?.get?.security, undefined, path);
+      }
+    });
+  });
+});
