@@ -9,6 +9,7 @@ import { ApiError } from '../common/errors/api-error';
 import { AuthErrors, RequestErrors } from '../common/errors/auth-errors';
 import { headerValue } from '../common/http/request-context';
 import { TokenFormat } from '../tokens/token-format';
+import { SettingsService } from '../settings/settings.service';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { User } from '../users/entities/user.entity';
 import { PresentedCredential, presentedCredentials } from './credentials';
@@ -17,6 +18,11 @@ import { LegacyUsageRecorder } from './legacy-usage.recorder';
 export interface AuthenticateOptions {
   /** 2FA management routes accept a 2FA user's password (they check a TOTP code themselves). */
   allowTwoFactorPassword?: boolean;
+  /**
+   * The admin settings route: an instance admin's password works there even with
+   * allow_basic_password off, so the API can never be locked for good.
+   */
+  adminRescue?: boolean;
 }
 
 const PASSWORD_KINDS = new Set(['basic', 'legacy']);
@@ -33,6 +39,7 @@ export class Authenticator {
     private readonly legacyUsage: LegacyUsageRecorder,
     private readonly audit: AuditService,
     private readonly tokenFormat: TokenFormat,
+    private readonly settings: SettingsService,
   ) {}
 
   async authenticate(
@@ -49,6 +56,13 @@ export class Authenticator {
       delete (request.query as Record<string, unknown>).key;
     }
     const principal = await this.resolve(request, credentials);
+    if (
+      principal.method === 'basic_password' &&
+      !(options.adminRescue && principal.user.isAdmin) &&
+      !(await this.settings.get()).allowBasicPassword
+    ) {
+      throw AuthErrors.basicPasswordDisabled();
+    }
     if (
       principal.method === 'basic_password' &&
       principal.twoFactorEnabled &&

@@ -6,5 +6,6 @@ export const IdColumn = (): PropertyDecorator => PrimaryColumn({ type: 'varchar'
 export const RefColumn = (name: string, options: ColumnOptions = {}): PropertyDecorator =>
   Column({ name, type: 'varchar', length: 36, ...options });
 
+// DATETIME(3) on MySQL (migration 1764300000000); SQLite keeps milliseconds in its text form.
 export const DateColumn = (name: string, options: ColumnOptions = {}): PropertyDecorator =>
-  Column({ name, type: 'datetime', ...options });
+  Column({ name, type: 'datetime', precision: 3, ...options });

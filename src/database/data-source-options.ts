@@ -13,6 +13,7 @@ import { LegacyAuthUsage as LegacyAuthUsageEntity } from '../auth/entities/legac
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { LegacyAuthUsage1764100000000 } from './migrations/1764100000000-legacy-auth-usage';
 import { OAuth1764200000000 } from './migrations/1764200000000-oauth';
+import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-millisecond-timestamps';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   InitialSchema1764000000000,
   LegacyAuthUsage1764100000000,
   OAuth1764200000000,
+  MillisecondTimestamps1764300000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

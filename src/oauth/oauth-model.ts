@@ -11,6 +11,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { IsNull, Repository } from 'typeorm';
 import { Scope, SCOPES } from '../common/auth-types';
 import { sha256Hex } from '../tokens/token-format';
+import { User } from '../users/entities/user.entity';
 import { OAuthApplication } from './entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from './entities/oauth-authorization-code.entity';
 import { OAuthToken } from './entities/oauth-token.entity';
@@ -20,6 +21,7 @@ export interface OAuthRepositories {
   applications: Repository<OAuthApplication>;
   codes: Repository<OAuthAuthorizationCode>;
   tokens: Repository<OAuthToken>;
+  users: Repository<User>;
 }
 
 /** The user the library passes around; familyId ties tokens to the code they came from. */
@@ -96,11 +98,7 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
     return toClient(app);
   }
 
-  validateScope(
-    _user: OAuthUser,
-    client: Client,
-    scope?: string[],
-  ): Promise<string[] | false> {
+  validateScope(_user: OAuthUser, client: Client, scope?: string[]): Promise<string[] | false> {
     const allowed = client.scopes as Scope[];
     const requested = scope && scope.length > 0 ? scope : allowed;
     if (!requested.every((s) => isScope(s) && allowed.includes(s))) {
@@ -166,6 +164,9 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
       // A code used twice: someone replays it. Revoke what the first use produced (RFC 6749 §4.1.2).
       await this.revokeFamily(row.id);
       return false;
+    }
+    if (!(await this.isActiveUser(row.userId))) {
+      return false; // a locked account gets no new tokens
     }
     const app = await this.repos.applications.findOneBy({ id: row.applicationId });
     if (!app) {
@@ -241,6 +242,9 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
       await this.revokeFamily(row.familyId);
       return false;
     }
+    if (!(await this.isActiveUser(row.userId))) {
+      return false; // a locked account gets no new tokens (its grant is kept for an unlock)
+    }
     const app = await this.repos.applications.findOneBy({ id: row.applicationId });
     if (!app) {
       return false;
@@ -265,6 +269,10 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
       { refreshUsedAt: new Date() },
     );
     return (result.affected ?? 0) > 0;
+  }
+
+  private isActiveUser(id: string): Promise<boolean> {
+    return this.repos.users.existsBy({ id, status: 'active' });
   }
 
   async revokeFamily(familyId: string): Promise<void> {

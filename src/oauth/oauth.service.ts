@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import OAuth2Server, {
+  InvalidRequestError,
   OAuthError,
   Request as OAuthRequest,
   Response as OAuthResponse,
@@ -45,9 +46,38 @@ export type AuthorizationCheck =
   | { kind: 'consent'; app: OAuthApplication; scopes: string[]; params: AuthorizationParams };
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+const GRANT_TYPES = ['authorization_code', 'refresh_token'];
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Client credentials from `Authorization: Basic`. RFC 6749 §2.3.1: client_id and secret are each
+ * form-urlencoded before base64 (oauth4webapi sends `tsc%5F…`), so decode them here. Null when
+ * there is no Basic header or it cannot be decoded.
+ */
+function basicClientCredentials(
+  authorization: string | undefined,
+): { clientId: string; secret: string } | null {
+  const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!basic) {
+    return null;
+  }
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) {
+    return null;
+  }
+  const formDecode = (value: string): string => decodeURIComponent(value.replace(/\+/g, ' '));
+  try {
+    return {
+      clientId: formDecode(decoded.slice(0, colon)),
+      secret: formDecode(decoded.slice(colon + 1)),
+    };
+  } catch {
+    return null; // malformed percent-encoding
+  }
 }
 
 function redirectWith(uri: string, params: Record<string, string>): string {
@@ -78,7 +108,7 @@ export class OAuthService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    const repos = { applications, codes, tokens };
+    const repos = { applications, codes, tokens, users };
     const options = {
       accessTokenLifetime: ACCESS_TOKEN_LIFETIME_S,
       refreshTokenLifetime: REFRESH_TOKEN_LIFETIME_S,
@@ -109,7 +139,7 @@ export class OAuthService {
       scopes_supported: [...SCOPES],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: GRANT_TYPES,
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: [
@@ -214,11 +244,27 @@ export class OAuthService {
 
   /** POST /oauth/token */
   async token(req: FastifyRequest): Promise<OAuthReply> {
+    // The library knows more grants (password, client_credentials) and would answer
+    // unauthorized_client for them; RFC 6749 §5.2 calls a grant we do not offer unsupported.
+    const grantType = str((req.body as Record<string, unknown> | undefined)?.grant_type);
+    if (grantType && !GRANT_TYPES.includes(grantType)) {
+      return this.oauthError(
+        400,
+        'unsupported_grant_type',
+        `grant_type must be one of: ${GRANT_TYPES.join(', ')}.`,
+      );
+    }
+    const headers = { ...req.headers } as Record<string, string>;
+    const basic = basicClientCredentials(req.headers.authorization);
+    if (basic) {
+      // The library reads Basic credentials verbatim; hand it the form-decoded ones.
+      headers.authorization = `Basic ${Buffer.from(`${basic.clientId}:${basic.secret}`).toString('base64')}`;
+    }
     const request = new OAuthRequest({
       method: req.method,
-      headers: req.headers as Record<string, string>,
+      headers,
       query: (req.query ?? {}) as Record<string, string>,
-      body: (req.body ?? {}),
+      body: req.body ?? {},
     });
     const response = new OAuthResponse({ headers: {} });
     try {
@@ -234,7 +280,13 @@ export class OAuthService {
     const raw = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     const row = raw ? await this.tokens.findOneBy({ accessTokenHash: sha256Hex(raw) }) : null;
     const now = Date.now();
-    if (!row || row.revokedAt || row.accessExpiresAt.getTime() <= now) {
+    const owner = row ? await this.users.findOneBy({ id: row.userId }) : null;
+    if (
+      !row ||
+      row.revokedAt ||
+      row.accessExpiresAt.getTime() <= now ||
+      owner?.status !== 'active'
+    ) {
       return {
         status: 401,
         headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
@@ -335,15 +387,13 @@ export class OAuthService {
     const body = (req.body ?? {}) as Record<string, unknown>;
     let clientId = str(body.client_id);
     let secret: string | null = str(body.client_secret) || null;
-    const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (basic) {
-      const decoded = Buffer.from(basic, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) {
+    if (/^Basic\s/i.test(req.headers.authorization ?? '')) {
+      const basic = basicClientCredentials(req.headers.authorization);
+      if (!basic) {
         return null;
       }
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      clientId = basic.clientId;
+      secret = basic.secret;
     }
     if (!clientId) {
       return null;
@@ -378,6 +428,18 @@ export class OAuthService {
       return this.invalidClient(req);
     }
     const status = error.code >= 500 ? 500 : error.code;
+    // RFC 6749 §4.1.3, §5.2: a redirect_uri other than the authorization request's is
+    // invalid_grant; the library reports that mismatch as invalid_request.
+    if (
+      error instanceof InvalidRequestError &&
+      error.message === 'Invalid request: `redirect_uri` is invalid'
+    ) {
+      return this.oauthError(
+        400,
+        'invalid_grant',
+        'redirect_uri does not match the authorization request.',
+      );
+    }
     return this.oauthError(status, error.name, error.message);
   }
 }

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal, roleAllows, Scope, scopesAllow, tokenLimitFor } from '../common/auth-types';
-import { notFound } from '../common/errors/api-error';
+import { ApiError, notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { DatabaseService } from '../database/database.service';
@@ -130,8 +130,10 @@ export class TokensService {
 
   async self(me: AuthPrincipal): Promise<TokenResponse> {
     if (!me.tokenId) {
-      throw notFound(
-        'This request was not made with an API token, so there is no current token; it',
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'not_found',
+        'This request was not made with an API token, so there is no current token to show.',
       );
     }
     const token = await this.tokens.findOneBy({ id: me.tokenId });

@@ -28,6 +28,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   captureLogs?: boolean;
+  /** Listen on this port instead of a random one (e.g. to match a PUBLIC_URL in env). */
+  port?: number;
 }
 
 export function basicAuth(username: string, password: string): string {
@@ -97,7 +99,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const app = await createApp(config, { logStream: options.captureLogs ? logStream : undefined });
-  await app.listen(0, '127.0.0.1');
+  try {
+    await app.listen(options.port ?? 0, '127.0.0.1');
+  } catch (error) {
+    await app.close();
+    await db.drop();
+    throw error;
+  }
   const server = app.getHttpServer();
   return {
     app,

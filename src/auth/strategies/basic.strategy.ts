@@ -2,22 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { AuthPrincipal } from '../../common/auth-types';
-import { AuthErrors } from '../../common/errors/auth-errors';
-import { SettingsService } from '../../settings/settings.service';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
 import { CredentialRequest } from '../credentials';
 import { PasswordAuthenticator } from '../password-authenticator.service';
 
 /**
  * HTTP Basic (SPEC §4.4): `anyuser:<token>` authenticates with the token, whatever the user
- * part says (as Redmine does); otherwise `username:password`, while the admin allows it.
+ * part says, and so does Redmine's `<token>:anything`; otherwise `username:password`. Whether
+ * passwords are allowed (admin setting) is decided by the Authenticator, which knows the route.
  */
 @Injectable()
 export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly passwords: PasswordAuthenticator,
-    private readonly settings: SettingsService,
   ) {
     super();
   }
@@ -31,8 +29,8 @@ export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
     if (this.verifier.isToken(password)) {
       return this.verifier.verify(password, 'basic_token');
     }
-    if (!(await this.settings.get()).allowBasicPassword) {
-      throw AuthErrors.basicPasswordDisabled();
+    if (this.verifier.isToken(username)) {
+      return this.verifier.verify(username, 'basic_token');
     }
     return this.passwords.authenticate(username, password);
   }
@@ -51,5 +49,11 @@ function basicPair(header: string | undefined): [string, string] | null {
   const colon = decoded.indexOf(':');
   const username = colon === -1 ? '' : decoded.slice(0, colon);
   const password = colon === -1 ? '' : decoded.slice(colon + 1);
-  return username && password ? [username, password] : null;
+  if (!username) {
+    return null;
+  }
+  // Redmine scripts send `curl -u $KEY:` (the key as user name, any or no password).
+  return password || /^[a-z][a-z0-9]*_[0-9A-Za-z]{32}$/.test(username)
+    ? [username, password]
+    : null;
 }

@@ -63,11 +63,14 @@ export class AccessGuard implements CanActivate {
     principal: AuthPrincipal,
   ): Promise<void> {
     const fromHeader = rule.workspace === 'header';
-    const workspaceId = fromHeader
-      ? headerValue(request, 'x-workspace-id')?.trim()
-      : (request.params as Record<string, string | undefined>)[
-          (rule.workspace as { param: string }).param
-        ];
+    // Ids are stored lowercase; accept any case, as UuidParam does for path ids.
+    const workspaceId = (
+      fromHeader
+        ? headerValue(request, 'x-workspace-id')?.trim()
+        : (request.params as Record<string, string | undefined>)[
+            (rule.workspace as { param: string }).param
+          ]
+    )?.toLowerCase();
 
     if (!workspaceId) {
       if (rule.allowInstanceToken && isInstanceLevel(principal)) {

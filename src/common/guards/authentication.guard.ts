@@ -43,9 +43,15 @@ export class AuthenticationGuard implements CanActivate {
       throw RequestErrors.apiDisabled();
     }
     const request = context.switchToHttp().getRequest<TesseraRequest>();
-    const principal = await this.authenticator.authenticate(request, {
-      allowTwoFactorPassword: access.auth.twoFactorManagement,
-    });
+    const principal = await this.authenticator
+      .authenticate(request, {
+        allowTwoFactorPassword: access.auth.twoFactorManagement,
+        adminRescue: access.auth.apiSwitch,
+      })
+      .catch((error: unknown) => {
+        // With the API off, the settings route tells nobody but the admin anything else.
+        throw apiEnabled ? error : RequestErrors.apiDisabled();
+      });
     if (
       !apiEnabled &&
       !(

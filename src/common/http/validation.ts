@@ -1,4 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { FieldError, validationFailed } from '../errors/api-error';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -23,3 +24,10 @@ export function apiValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 }
+
+/**
+ * Optional, but not nullable: skips validation only when the field is absent, so that null
+ * fails validation (400) instead of reaching a NOT NULL column. (@IsOptional() lets null through.)
+ */
+export const IsOptionalNotNull = (): PropertyDecorator =>
+  ValidateIf((_, value: unknown) => value !== undefined);

@@ -11,6 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import {
   Issue,
   ISSUE_PRIORITIES,
@@ -25,10 +26,6 @@ const NOT_BLANK_MESSAGE = 'subject must contain more than spaces';
 
 // The column is a TEXT (64 KiB on MySQL): count bytes, not characters.
 const DESCRIPTION_MAX_BYTES = 65535;
-
-// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
-const IsOptionalNotNull = (): PropertyDecorator =>
-  ValidateIf((_, value: unknown) => value !== undefined);
 
 export class CreateIssueRequest {
   @ApiProperty({ example: 'Login button does nothing on Safari', maxLength: 255 })

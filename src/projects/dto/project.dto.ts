@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { Project } from '../entities/project.entity';
 
 const IDENTIFIER = /^[a-z][a-z0-9_-]{0,99}$/;
@@ -9,10 +10,6 @@ const IDENTIFIER_MESSAGE =
 // Names are trimmed before saving, so a name of only spaces would become empty.
 const NOT_BLANK = /\S/;
 const NOT_BLANK_MESSAGE = 'name must contain more than spaces';
-
-// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
-const IsOptionalNotNull = (): PropertyDecorator =>
-  ValidateIf((_, value: unknown) => value !== undefined);
 
 export class CreateProjectRequest {
   @ApiProperty({ example: 'Website relaunch', maxLength: 200 })

@@ -12,6 +12,7 @@ import {
 } from 'class-validator';
 import { AuthMethod, Role, Scope, SCOPES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';
 
 const USERNAME = /^[A-Za-z0-9._-]{2,64}$/;
@@ -45,17 +46,17 @@ export class CreateUserRequest {
 
 export class UpdateUserRequest {
   @ApiPropertyOptional({ enum: USER_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(USER_STATUSES)
   status?: UserStatus;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   is_admin?: boolean;
 
   @ApiPropertyOptional({ minLength: 12, maxLength: 256 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(12)
   @MaxLength(256)

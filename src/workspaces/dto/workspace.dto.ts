@@ -9,20 +9,16 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateIf,
 } from 'class-validator';
 import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
+import { IsOptionalNotNull } from '../../common/http/validation';
 import { Membership } from '../entities/membership.entity';
 import { Workspace } from '../entities/workspace.entity';
 
 // Names are trimmed before saving, so a name of only spaces would become empty.
 const NOT_BLANK = /\S/;
 const NOT_BLANK_MESSAGE = 'name must contain more than spaces';
-
-// Optional, but not nullable: null must fail validation rather than reach a NOT NULL column.
-const IsOptionalNotNull = (): PropertyDecorator =>
-  ValidateIf((_, value: unknown) => value !== undefined);
 
 export class CreateWorkspaceRequest {
   @ApiProperty({ example: 'Acme Engineering', maxLength: 120 })
