@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/app-config';
-import { createApp } from './create-app';
 
 async function main(): Promise<void> {
   let config;
@@ -13,6 +12,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded only once the configuration is known to be good: a bad variable fails fast.
+  const { createApp } = await import('./create-app.js');
   const app = await createApp(config);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

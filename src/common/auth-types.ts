@@ -19,7 +19,9 @@ export type AuthMethod =
   | 'basic_token'
   | 'basic_password'
   | 'legacy_api_password'
-  | 'oauth';
+  | 'oauth'
+  // The web pages' session cookie (SPEC §4.6); the JSON API never resolves a principal from it.
+  | 'session';
 
 export type Permission =
   | 'projects.read'

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthMethod, AuthPrincipal } from '../common/auth-types';
+import { AuthCache, CachedToken } from '../cache/auth-cache.service';
+import { AuthMethod, AuthPrincipal, Scope } from '../common/auth-types';
 import { AuthErrors } from '../common/errors/auth-errors';
-import { User } from '../users/entities/user.entity';
+import { User, UserStatus } from '../users/entities/user.entity';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 
@@ -13,7 +14,7 @@ export class TokenVerifier {
   constructor(
     private readonly format: TokenFormat,
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly cache: AuthCache,
   ) {}
 
   isToken(value: string): boolean {
@@ -26,20 +27,9 @@ export class TokenVerifier {
     if (!this.format.isWellFormed(raw)) {
       throw AuthErrors.malformedToken();
     }
-    const token = await this.tokens.findOne({
-      where: { tokenHash: sha256Hex(raw) },
-      select: {
-        id: true,
-        userId: true,
-        workspaceId: true,
-        scopes: true,
-        expiresAt: true,
-        revokedAt: true,
-      },
-    });
-    if (!token) {
-      throw AuthErrors.unknownToken();
-    }
+    const hash = sha256Hex(raw);
+    const token = this.cache.tokens.get(hash) ?? (await this.load(hash));
+    // Expiry and revocation are checked against the clock on every request, cached or not.
     const now = Date.now();
     if (token.revokedAt && token.revokedAt.getTime() <= now) {
       throw AuthErrors.revoked();
@@ -47,13 +37,7 @@ export class TokenVerifier {
     if (token.expiresAt.getTime() <= now) {
       throw AuthErrors.expired();
     }
-    const user = await this.users.findOne({
-      where: { id: token.userId },
-      select: { id: true, username: true, email: true, isAdmin: true, status: true },
-    });
-    if (!user) {
-      throw AuthErrors.unknownToken();
-    }
+    const { user } = token;
     if (user.status !== 'active') {
       throw AuthErrors.lockedTokenOwner();
     }
@@ -68,4 +52,70 @@ export class TokenVerifier {
       twoFactorEnabled: false,
     };
   }
+
+  private async load(hash: string): Promise<CachedToken> {
+    if (this.cache.unknownTokens.get(hash)) {
+      throw AuthErrors.unknownToken();
+    }
+    const generation = this.cache.currentGeneration;
+    const row = await this.tokens
+      .createQueryBuilder('t')
+      .innerJoin(User, 'u', 'u.id = t.user_id')
+      .select([
+        't.id AS id',
+        't.user_id AS user_id',
+        't.workspace_id AS workspace_id',
+        't.scopes AS scopes',
+        't.expires_at AS expires_at',
+        't.revoked_at AS revoked_at',
+        'u.username AS username',
+        'u.email AS email',
+        'u.is_admin AS is_admin',
+        'u.status AS status',
+      ])
+      .where('t.token_hash = :hash', { hash })
+      .getRawOne<RawTokenRow>();
+    if (!row) {
+      this.cache.store(this.cache.unknownTokens, hash, true, generation);
+      throw AuthErrors.unknownToken();
+    }
+    const token: CachedToken = {
+      id: row.id,
+      userId: row.user_id,
+      workspaceId: row.workspace_id,
+      scopes: String(row.scopes).split(',').filter(Boolean) as Scope[],
+      expiresAt: toDate(row.expires_at),
+      revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+      user: {
+        id: row.user_id,
+        username: row.username,
+        email: row.email,
+        isAdmin: row.is_admin === true || Number(row.is_admin) === 1,
+        status: row.status,
+      },
+    };
+    this.cache.store(this.cache.tokens, hash, token, generation);
+    return token;
+  }
+}
+
+interface RawTokenRow {
+  id: string;
+  user_id: string;
+  workspace_id: string | null;
+  scopes: string;
+  expires_at: Date | string;
+  revoked_at: Date | string | null;
+  username: string;
+  email: string;
+  is_admin: boolean | number | string;
+  status: UserStatus;
+}
+
+// One joined read instead of two: raw rows come back as Date (mysql2) or UTC text (SQLite).
+function toDate(value: Date | string): Date {
+  if (value instanceof Date) {
+    return value;
+  }
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
 }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, roleAllows, Scope, scopesAllow, tokenLimitFor } from '../common/auth-types';
 import { ApiError, notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
@@ -40,6 +41,7 @@ export class TokensService {
     private readonly db: DatabaseService,
     private readonly settings: SettingsService,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   async create(
@@ -63,7 +65,7 @@ export class TokensService {
         workspaceId: where.workspace?.id ?? null,
         name: dto.name.trim(),
         tokenPrefix: this.format.displayPrefix(secret),
-        tokenHash: sha256Hex(secret),
+        tokenHash: this.freshHash(secret),
         scopes: orderScopes(dto.scopes),
         expiresAt,
         lastUsedAt: null,
@@ -169,7 +171,7 @@ export class TokensService {
         ...old,
         id: randomUUID(),
         tokenPrefix: this.format.displayPrefix(secret),
-        tokenHash: sha256Hex(secret),
+        tokenHash: this.freshHash(secret),
         expiresAt,
         lastUsedAt: null,
         lastUsedIp: null,
@@ -205,6 +207,7 @@ export class TokensService {
       );
       return created;
     });
+    this.cache.invalidate({ kind: 'token', tokenId: old.id });
     return { ...toTokenResponse(replacement), token: secret };
   }
 
@@ -262,6 +265,7 @@ export class TokensService {
         m,
       );
     });
+    this.cache.invalidate({ kind: 'token', tokenId: token.id });
   }
 
   /** Active tokens that count against the plan: not revoked, not expired, not rotated away. */
@@ -279,6 +283,13 @@ export class TokensService {
         ),
       )
       .getCount();
+  }
+
+  /** The hash of a new secret, forgotten by the unknown-token cache (it exists now). */
+  private freshHash(secret: string): string {
+    const hash = sha256Hex(secret);
+    this.cache.unknownTokens.delete(hash);
+    return hash;
   }
 
   private async assertBelowLimit(m: EntityManager, workspaceId: string): Promise<void> {

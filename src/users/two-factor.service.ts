@@ -17,6 +17,9 @@ const conflict = (message: string): ApiError =>
 /** TOTP two-factor authentication (RFC 6238: SHA-1, 6 digits, 30 s), SPEC §8. */
 @Injectable()
 export class TwoFactorService {
+  /** Last accepted time step per user, against replays of a code within its window. */
+  private readonly lastStep = new Map<string, number>();
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly audit: AuditService,
@@ -44,7 +47,7 @@ export class TwoFactorService {
     if (!user.totpSecret) {
       throw conflict('Start with POST /api/v1/me/two-factor to get a secret first.');
     }
-    await this.assertCode(user.totpSecret, code);
+    await this.assertCode(user.totpSecret, code, user.id);
     await this.users.update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() });
     await this.audit.record({
       action: 'user.two_factor_enabled',
@@ -61,7 +64,7 @@ export class TwoFactorService {
     if (!user.totpEnabledAt || !user.totpSecret) {
       throw conflict('Two-factor authentication is not on.');
     }
-    await this.assertCode(user.totpSecret, code);
+    await this.assertCode(user.totpSecret, code, user.id);
     await this.users.update(
       { id: user.id },
       { totpSecret: null, totpEnabledAt: null, updatedAt: new Date() },
@@ -76,10 +79,27 @@ export class TwoFactorService {
     });
   }
 
-  /** A code of the current 30-second step or its neighbours (clock drift). */
-  async isValidCode(secret: string, code: string): Promise<boolean> {
+  /**
+   * A code of the current 30-second step or its neighbours (clock drift), never one of a step
+   * this user already used (RFC 6238 §5.2: a code works once).
+   */
+  async isValidCode(secret: string, code: string, userId?: string): Promise<boolean> {
     const result = await verify({ secret, token: code, epochTolerance: 30 });
-    return result.valid;
+    if (!result.valid) {
+      return false;
+    }
+    if (userId !== undefined) {
+      // The 30-second step the code belongs to (TOTP results carry it).
+      const step =
+        'timeStep' in result && typeof result.timeStep === 'number'
+          ? result.timeStep
+          : Math.floor(Date.now() / 30_000);
+      if (step <= (this.lastStep.get(userId) ?? -1)) {
+        return false;
+      }
+      this.lastStep.set(userId, step);
+    }
+    return true;
   }
 
   /** For the login page: the user's current code, when 2FA is on. */
@@ -88,11 +108,11 @@ export class TwoFactorService {
     if (!user.totpEnabledAt || !user.totpSecret || !/^\d{6}$/.test(code)) {
       return false;
     }
-    return this.isValidCode(user.totpSecret, code);
+    return this.isValidCode(user.totpSecret, code, userId);
   }
 
-  private async assertCode(secret: string, code: string): Promise<void> {
-    if (!(await this.isValidCode(secret, code))) {
+  private async assertCode(secret: string, code: string, userId: string): Promise<void> {
+    if (!(await this.isValidCode(secret, code, userId))) {
       throw validationFailed([
         {
           field: 'code',

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal } from '../common/auth-types';
 import { conflict, notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
@@ -28,6 +29,7 @@ export class UsersService {
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   async me(principal: AuthPrincipal): Promise<MeResponse> {
@@ -146,6 +148,8 @@ export class UsersService {
         fields: Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined),
       },
     });
+    // Lock, admin rights: cached tokens of this user must be looked at again.
+    this.cache.invalidate({ kind: 'user', userId: id });
     return toUserResponse(await this.users.findOneByOrFail({ id }));
   }
 

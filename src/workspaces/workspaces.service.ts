@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Role, tokenLimitFor } from '../common/auth-types';
 import {
   ApiError,
@@ -40,6 +41,7 @@ export class WorkspacesService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly db: DatabaseService,
     private readonly audit: AuditService,
+    private readonly cache: AuthCache,
   ) {}
 
   /** The caller's workspaces; a workspace-bound token sees only its own. */
@@ -138,6 +140,7 @@ export class WorkspacesService {
         metadata: { name: dto.name.trim() },
       });
     }
+    this.cache.invalidate({ kind: 'workspace', workspaceId: workspace.id });
     return describe(await this.workspaces.findOneByOrFail({ id: workspace.id }), membership.role);
   }
 
@@ -224,6 +227,7 @@ export class WorkspacesService {
       return { ...target, role };
     });
     const names = await this.usernames([userId]);
+    this.cache.invalidate({ kind: 'membership', workspaceId: workspace.id, userId });
     return toMemberResponse(result, names.get(userId) ?? '');
   }
 
@@ -262,6 +266,8 @@ export class WorkspacesService {
         m,
       );
     });
+    // Their tokens in this workspace were revoked above: drop everything cached for them.
+    this.cache.invalidate({ kind: 'user', userId });
   }
 
   async adminList(query: PaginationQuery): Promise<Page<WorkspaceResponse>> {
@@ -311,6 +317,7 @@ export class WorkspacesService {
         previous_billing_status: workspace.billingStatus,
       },
     });
+    this.cache.invalidate({ kind: 'workspace', workspaceId: id });
     return describe(await this.workspaces.findOneByOrFail({ id }));
   }
 

@@ -1,6 +1,6 @@
+import { totpCode } from '../support/factories';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { generate } from 'otplib';
 import {
   assertError,
   createToken,
@@ -55,17 +55,17 @@ describe('Two-factor authentication (SPEC §8)', () => {
         .http()
         .post('/api/v1/me/two-factor/confirm')
         .set('Authorization', token.bearer)
-        .send({ code: await generate({ secret }) }),
+        .send({ code: await totpCode(secret) }),
       t
         .http()
         .post('/api/v1/me/two-factor/confirm')
         .set('X-API-Key', token.token)
-        .send({ code: await generate({ secret }) }),
+        .send({ code: await totpCode(secret) }),
       t
         .http()
         .delete('/api/v1/me/two-factor')
         .set('Authorization', basicAuth('x', token.token))
-        .send({ code: await generate({ secret }) }),
+        .send({ code: await totpCode(secret) }),
     ]) {
       assertError(await req, 403, 'forbidden');
     }
@@ -94,7 +94,7 @@ describe('Two-factor authentication (SPEC §8)', () => {
       .http()
       .post('/api/v1/me/two-factor/confirm')
       .set('Authorization', alice.basic)
-      .send({ code: await generate({ secret }) });
+      .send({ code: await totpCode(secret) });
     assert.equal(res.status, 204, JSON.stringify(res.body));
     const check = await me(token.bearer);
     assert.equal(check.status, 200);
@@ -152,7 +152,7 @@ describe('Two-factor authentication (SPEC §8)', () => {
       .http()
       .delete('/api/v1/me/two-factor')
       .set('Authorization', alice.basic)
-      .send({ code: await generate({ secret }) });
+      .send({ code: await totpCode(secret) });
     assert.equal(res.status, 204, JSON.stringify(res.body));
     const check = await me(alice.basic);
     assert.equal(check.status, 200, JSON.stringify(check.body));

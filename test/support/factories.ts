@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Plan, Role, Scope } from '../../src/common/auth-types';
+import { AuthCache } from '../../src/cache/auth-cache.service';
 import { ApiToken } from '../../src/tokens/entities/api-token.entity';
 import { basicAuth, TestApp } from './test-app';
 
@@ -133,9 +134,34 @@ export function assertError(
   assert.ok((body.message as string).length > 10, 'message should tell a person what to do');
 }
 
-/** Moves a token's expiry into the past (the API refuses to create one that short-lived). */
+/**
+ * Moves a token's expiry into the past (the API refuses to create one that short-lived). The
+ * write goes around the application, so the token's cached entry is dropped as well, as happens
+ * anyway when the cache entry's 30 seconds are up.
+ */
 export async function expireToken(t: TestApp, tokenId: string): Promise<void> {
   await t.dataSource
     .getRepository(ApiToken)
     .update({ id: tokenId }, { expiresAt: new Date(Date.now() - 1000) });
+  t.app.get(AuthCache).invalidate({ kind: 'token', tokenId });
+}
+
+const lastTotpStep = new Map<string, number>();
+
+/**
+ * A current TOTP code for `secret` that this test run has not used yet. The server accepts each
+ * 30-second step once (RFC 6238 §5.2) and tolerates one step of drift, so successive calls walk
+ * forward through the steps, waiting for the clock when they run ahead of it.
+ */
+export async function totpCode(secret: string): Promise<string> {
+  const { generate } = await import('otplib');
+  for (;;) {
+    const current = Math.floor(Date.now() / 30_000);
+    const step = Math.max(current, (lastTotpStep.get(secret) ?? -1) + 1);
+    if (step <= current + 1) {
+      lastTotpStep.set(secret, step);
+      return generate({ secret, epoch: step * 30 + 1 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
