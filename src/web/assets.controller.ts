@@ -1,7 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../common/decorators/auth.decorator';
+import { PAGES_SCRIPT, PAGES_STYLESHEET } from './page-assets';
 import { STYLESHEET } from './views';
+
+const CSS = STYLESHEET + PAGES_STYLESHEET;
 
 @ApiExcludeController()
 @Controller('assets')
@@ -11,6 +14,14 @@ export class AssetsController {
   @Header('Content-Type', 'text/css; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=3600')
   stylesheet(): string {
-    return STYLESHEET;
+    return CSS;
+  }
+
+  @Get('tessera.js')
+  @Public()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  script(): string {
+    return PAGES_SCRIPT;
   }
 }

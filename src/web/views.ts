@@ -9,10 +9,13 @@ const LAYOUT = Handlebars.compile(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}} · Tessera</title>
 <link rel="stylesheet" href="/assets/tessera.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
-<header class="top"><a class="brand" href="/">Tessera</a>{{#if user}}<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><span class="who">{{user}}</span> <button type="submit" class="link">Sign out</button></form>{{/if}}</header>
-<main>{{{body}}}</main>
+{{#if nav}}<a class="skip" href="#main">Skip to content</a>{{/if}}
+<header class="top"><a class="brand" href="/">Tessera</a>{{#if nav}}<nav class="nav" aria-label="Main"><a href="/account/tokens"{{#if nav.tokens}} aria-current="page"{{/if}}>API tokens</a>{{#if nav.isAdmin}}<a href="/admin"{{#if nav.admin}} aria-current="page"{{/if}}>Admin</a>{{/if}}<a href="/api/docs">API docs</a></nav>{{/if}}{{#if user}}<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><span class="who">{{user}}</span> <button type="submit" class="link">Sign out</button></form>{{/if}}</header>
+<main id="main">{{{body}}}</main>
+{{#if nav}}<script src="/assets/tessera.js" defer></script>{{/if}}
 </body>
 </html>`);
 
@@ -62,9 +65,11 @@ export interface PageContext {
   title: string;
   user?: string;
   csrf?: string;
+  /** The signed-in pages' navigation (and their script, /assets/tessera.js). */
+  nav?: { isAdmin: boolean; tokens?: boolean; admin?: boolean };
 }
 
-function page(context: PageContext, body: string): string {
+export function page(context: PageContext, body: string): string {
   return LAYOUT({ ...context, body });
 }
 

@@ -5,6 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { SessionKeyService } from './session-key.service';
+import { Views } from './views';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -17,7 +18,11 @@ export const SESSION_COOKIE = 'tessera_session';
 const SESSION_HOURS = 8;
 
 /** Forms whose POSTs must carry the CSRF token of the session. */
-const CSRF_PATHS = ['/login', '/logout', '/oauth/authorize', '/account/'];
+const CSRF_PATHS = ['/login', '/logout', '/oauth/authorize', '/account/', '/admin/'];
+/** Pages that answer a missing or stale CSRF token with an HTML page instead of JSON. */
+const PAGE_PREFIXES = ['/account/', '/admin/'];
+/** Page requests whose CSRF check has not passed (yet). */
+const csrfPending = new WeakSet<FastifyRequest>();
 
 function needsCsrf(request: FastifyRequest): boolean {
   if (request.method !== 'POST') {
@@ -72,10 +77,45 @@ export async function registerWebSession(
     'preHandler',
     (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       if (needsCsrf(request)) {
-        fastify.csrfProtection(request, reply, done);
+        const path = request.url.split('?')[0];
+        if (!PAGE_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+          fastify.csrfProtection(request, reply, done);
+          return;
+        }
+        // The plugin answers a failed check itself (JSON); onSend below turns that into a page.
+        csrfPending.add(request);
+        fastify.csrfProtection(request, reply, () => {
+          csrfPending.delete(request);
+          done();
+        });
         return;
       }
       done();
+    },
+  );
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (csrfPending.has(request) && reply.statusCode === 403) {
+      csrfPending.delete(request);
+      void reply
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .header('Cache-Control', 'no-store');
+      done(null, csrfFailurePage());
+      return;
+    }
+    done(null, payload);
+  });
+}
+
+function csrfFailurePage(): string {
+  return Views.message(
+    { title: 'Form expired' },
+    {
+      heading: 'This form has expired',
+      message:
+        'The form’s security token is missing or out of date, so nothing was changed. ' +
+        'Go back, reload the page and submit it again.',
+      link: '/account/tokens',
+      linkText: 'Back to your API tokens',
     },
   );
 }

@@ -1,19 +1,52 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { LegacyAuthUsage } from '../auth/entities/legacy-auth-usage.entity';
+import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthModule } from '../oauth/oauth.module';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { TokensModule } from '../tokens/tokens.module';
 import { User } from '../users/entities/user.entity';
 import { UsersModule } from '../users/users.module';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { AccountTokensController } from './account-tokens.controller';
+import { AccountTokensService } from './account-tokens.service';
+import { AdminPagesController } from './admin-pages.controller';
+import { AdminPagesService } from './admin-pages.service';
 import { AssetsController } from './assets.controller';
 import { ConsentController } from './consent.controller';
 import { LoginController } from './login.controller';
 import { SessionKeyService } from './session-key.service';
+import { SessionUserService } from './session-user.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, InstanceSecret]), AuthModule, UsersModule, OAuthModule],
-  controllers: [LoginController, ConsentController, AssetsController],
-  providers: [SessionKeyService],
+  imports: [
+    TypeOrmModule.forFeature([
+      User,
+      InstanceSecret,
+      ApiToken,
+      Membership,
+      Workspace,
+      OAuthApplication,
+      LegacyAuthUsage,
+    ]),
+    AuthModule,
+    UsersModule,
+    OAuthModule,
+    TokensModule,
+    WorkspacesModule,
+  ],
+  controllers: [
+    LoginController,
+    ConsentController,
+    AssetsController,
+    AccountTokensController,
+    AdminPagesController,
+  ],
+  providers: [SessionKeyService, SessionUserService, AccountTokensService, AdminPagesService],
   exports: [SessionKeyService],
 })
 export class WebModule {}

@@ -1,0 +1,277 @@
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthPrincipal } from '../common/auth-types';
+import { Public } from '../common/decorators/auth.decorator';
+import { CreatedTokenResponse } from '../tokens/dto/token.dto';
+import {
+  AccountTokensService,
+  OwnToken,
+  parseTokenForm,
+  TokenForm,
+} from './account-tokens.service';
+import { AccountViews, NewSecret } from './account-views';
+import { requestMeta, SessionUserService } from './session-user.service';
+import { sendHtml } from './web-context';
+import { field, formatTime, formBody, pageErrorOf, setFlash, takeFlash } from './web-forms';
+import { pageContext, requireSession, sendProblem } from './web-pages';
+
+const HOME = '/account/tokens';
+const BACK = { link: HOME, text: 'Back to your API tokens' };
+const GRACE_CHOICES = [
+  { value: '0', label: 'Stops working immediately' },
+  { value: '3600', label: 'Keeps working for 1 hour' },
+  { value: '86400', label: 'Keeps working for 24 hours' },
+];
+
+/**
+ * /account/tokens (SPEC §10): a signed-in user's API tokens per workspace, created, rotated and
+ * revoked through the same service as the API. Session cookie and CSRF token, never a token.
+ */
+@ApiExcludeController()
+@Controller()
+export class AccountTokensController {
+  constructor(
+    private readonly users: SessionUserService,
+    private readonly account: AccountTokensService,
+  ) {}
+
+  @Get()
+  @Public()
+  home(@Res() reply: FastifyReply): void {
+    void reply.redirect(HOME, 303);
+  }
+
+  @Get('account/tokens')
+  @Public()
+  async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const me = await requireSession(this.users, req, reply);
+    if (!me) {
+      return;
+    }
+    const data = await this.account.page(me);
+    sendHtml(
+      reply,
+      200,
+      AccountViews.tokens(pageContext(me, reply, 'API tokens', 'tokens'), {
+        ...data,
+        flash: takeFlash(req),
+      }),
+    );
+  }
+
+  @Post('account/tokens')
+  @Public()
+  async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
+    if (!me) {
+      return;
+    }
+    const form = parseTokenForm(formBody(req));
+    let result: { created: CreatedTokenResponse; workspaceName: string };
+    try {
+      result = await this.account.create(me, form, requestMeta(req));
+    } catch (error) {
+      const problem = pageErrorOf(error);
+      await this.render(me, reply, problem.status, form, problem.message);
+      return;
+    }
+    const { created, workspaceName } = result;
+    await this.render(me, reply, 201, {}, undefined, {
+      heading: `Your new token “${created.name}” for ${workspaceName}`,
+      secret: created.token,
+      usage: usageHint(created),
+      note: `It expires on ${formatTime(created.expires_at)}.`,
+    });
+  }
+
+  @Get('account/tokens/:id/revoke')
+  @Public()
+  async confirmRevoke(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const me = await requireSession(this.users, req, reply);
+    const own = me && (await this.ownOrProblem(me, id, reply));
+    if (!me || !own) {
+      return;
+    }
+    sendHtml(
+      reply,
+      200,
+      AccountViews.confirm(pageContext(me, reply, 'Revoke token', 'tokens'), {
+        heading: `Revoke “${own.token.name}”?`,
+        facts: facts(own),
+        warning: 'Anything that uses this token stops working at once. ' + 'This cannot be undone.',
+        action: `/account/tokens/${own.token.id}/revoke`,
+        button: 'Revoke token',
+        danger: true,
+        cancel: HOME,
+      }),
+    );
+  }
+
+  @Post('account/tokens/:id/revoke')
+  @Public()
+  async revoke(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
+    const own = me && (await this.ownOrProblem(me, id, reply));
+    if (!me || !own) {
+      return;
+    }
+    try {
+      await this.account.revoke(me, own, requestMeta(req));
+    } catch (error) {
+      const problem = pageErrorOf(error);
+      sendProblem(
+        reply,
+        pageContext(me, reply, 'Revoke token', 'tokens'),
+        problem.status,
+        problem.message,
+        BACK,
+      );
+      return;
+    }
+    setFlash(
+      req,
+      `The token “${own.token.name}” (${own.token.tokenPrefix}…) is revoked: it no longer works.`,
+    );
+    void reply.redirect(HOME, 303);
+  }
+
+  @Get('account/tokens/:id/rotate')
+  @Public()
+  async confirmRotate(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const me = await requireSession(this.users, req, reply);
+    const own = me && (await this.ownOrProblem(me, id, reply));
+    if (!me || !own) {
+      return;
+    }
+    sendHtml(
+      reply,
+      200,
+      AccountViews.confirm(pageContext(me, reply, 'Rotate token', 'tokens'), {
+        heading: `Rotate “${own.token.name}”?`,
+        facts: facts(own),
+        warning:
+          'You get a new token with the same name, scopes and expiry, shown once. ' +
+          'Choose how long the old one keeps working while you swap it.',
+        action: `/account/tokens/${own.token.id}/rotate`,
+        button: 'Rotate token',
+        danger: false,
+        cancel: HOME,
+        choice: {
+          name: 'grace_seconds',
+          label: 'The old token',
+          options: GRACE_CHOICES.map((c, i) => ({ ...c, selected: i === 0 })),
+        },
+      }),
+    );
+  }
+
+  @Post('account/tokens/:id/rotate')
+  @Public()
+  async rotate(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
+    const own = me && (await this.ownOrProblem(me, id, reply));
+    if (!me || !own) {
+      return;
+    }
+    const grace = field(formBody(req), 'grace_seconds');
+    const graceSeconds = GRACE_CHOICES.some((c) => c.value === grace) ? Number(grace) : 0;
+    let created: CreatedTokenResponse;
+    try {
+      created = await this.account.rotate(me, own, graceSeconds, requestMeta(req));
+    } catch (error) {
+      const problem = pageErrorOf(error);
+      await this.render(me, reply, problem.status, {}, undefined, undefined, problem.message);
+      return;
+    }
+    const old = `${own.token.tokenPrefix}…`;
+    await this.render(me, reply, 201, {}, undefined, {
+      heading: `Your new token for “${created.name}”`,
+      secret: created.token,
+      usage: usageHint(created),
+      note:
+        graceSeconds === 0
+          ? `The old token (${old}) no longer works.`
+          : `The old token (${old}) keeps working until ${formatTime(new Date(Date.now() + graceSeconds * 1000))}.`,
+    });
+  }
+
+  private async render(
+    me: AuthPrincipal,
+    reply: FastifyReply,
+    status: number,
+    form: Partial<TokenForm>,
+    formError?: string,
+    secret?: NewSecret,
+    problem?: string,
+  ): Promise<void> {
+    const data = await this.account.page(me, form, formError);
+    sendHtml(
+      reply,
+      status,
+      AccountViews.tokens(
+        pageContext(me, reply, 'API tokens', 'tokens'),
+        { ...data, problem },
+        secret,
+      ),
+    );
+  }
+
+  private async ownOrProblem(
+    me: AuthPrincipal,
+    id: string,
+    reply: FastifyReply,
+  ): Promise<OwnToken | null> {
+    try {
+      return await this.account.own(me, id);
+    } catch (error) {
+      const problem = pageErrorOf(error);
+      sendProblem(
+        reply,
+        pageContext(me, reply, 'Token', 'tokens'),
+        problem.status,
+        problem.message,
+        BACK,
+      );
+      return null;
+    }
+  }
+}
+
+function facts(own: OwnToken): Array<{ label: string; value: string }> {
+  const t = own.token;
+  return [
+    { label: 'Token', value: `${t.tokenPrefix}…` },
+    { label: 'Workspace', value: own.workspaceName },
+    { label: 'Scopes', value: t.scopes.join(', ') },
+    { label: 'Expires', value: formatTime(t.expiresAt) },
+    {
+      label: 'Last used',
+      value: t.lastUsedAt
+        ? `${formatTime(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}`
+        : 'Never',
+    },
+  ];
+}
+
+function usageHint(created: CreatedTokenResponse): string {
+  return created.workspace_id
+    ? `Send it as “Authorization: Bearer <token>” with “X-Workspace-Id: ${created.workspace_id}”.`
+    : 'Send it as “Authorization: Bearer <token>”; an instance token needs no X-Workspace-Id.';
+}

@@ -1,0 +1,394 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import {
+  AuthPrincipal,
+  Plan,
+  planHasApiAccess,
+  roleAllows,
+  Scope,
+  SCOPES,
+} from '../common/auth-types';
+import { RequestMeta } from '../common/http/request-meta.decorator';
+import { CreatedTokenResponse, TokenResponse } from '../tokens/dto/token.dto';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
+import { TokenScope, TokensService } from '../tokens/tokens.service';
+import { SettingsService } from '../settings/settings.service';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
+import { WorkspaceAccessService } from '../workspaces/workspace-access.service';
+import { CreateForm, TokenRow, TokenSection, TokensPage } from './account-views';
+import {
+  field,
+  fieldList,
+  FormBody,
+  formatDate,
+  formatTime,
+  PageError,
+  UUID_PATTERN,
+} from './web-forms';
+
+const DAY_MS = 86_400_000;
+export const EXPIRY_PRESETS = [7, 30, 90, 365];
+const DEFAULT_PRESET = 30;
+/** The workspace select's value for instance tokens (instance admins only, SPEC §5). */
+export const INSTANCE = 'instance';
+
+export const SCOPE_EXPLANATIONS: Record<Scope, string> = {
+  read: 'Read: GET requests, to see projects, issues and tokens.',
+  write: 'Write: POST, PUT and PATCH, to create and change projects, issues and tokens.',
+  delete: 'Delete: DELETE requests, to delete projects and issues and revoke tokens.',
+  admin: 'Admin: everything your role allows, and instance administration if you are an admin.',
+};
+
+const PLAN_NAMES: Record<Plan, string> = {
+  free: 'Free',
+  solo_pro: 'Solo Pro',
+  pro: 'Pro',
+  team: 'Team',
+  business: 'Business',
+  enterprise: 'Enterprise',
+};
+
+export interface TokenForm {
+  name: string;
+  workspace: string;
+  scopes: Scope[];
+  expiresIn: string;
+  expiresOn: string;
+}
+
+/** A token of the signed-in user, with where it lives (for the confirm pages). */
+export interface OwnToken {
+  token: ApiToken;
+  where: TokenScope;
+  workspaceName: string;
+}
+
+/**
+ * What /account/tokens shows and does, for a session user. Creating and rotating go through
+ * TokensService (plan limits, roles, expiry rules, audit); the checks the API's guards make
+ * before it — plan with API access, billing not read-only — are made here, in the same order.
+ */
+@Injectable()
+export class AccountTokensService {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly usage: TokenUsageRecorder,
+    private readonly settings: SettingsService,
+    private readonly access: WorkspaceAccessService,
+    @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
+    @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
+    @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
+  ) {}
+
+  async page(
+    me: AuthPrincipal,
+    form: Partial<TokenForm> = {},
+    error?: string,
+  ): Promise<TokensPage> {
+    const settings = await this.settings.get();
+    await this.usage.flush(); // "last used" as of now, not as of the recorder's next write
+    const places = await this.placesOf(me);
+    const sections: TokenSection[] = [];
+    for (const place of places) {
+      const list = await this.tokens.list(me, place.where, { state: 'all', limit: 100 });
+      sections.push({
+        id: place.value,
+        name: place.name,
+        detail: place.detail,
+        notes: place.notes,
+        tokens: list.data.map((t) => tokenRow(t)),
+      });
+    }
+    const maxDays = settings.maxTokenLifetimeDays;
+    return {
+      apiDisabled: !settings.restApiEnabled,
+      sections,
+      noWorkspace: places.length === 0,
+      form: places.length ? createForm(places, form, maxDays, error) : undefined,
+    };
+  }
+
+  async create(
+    me: AuthPrincipal,
+    form: TokenForm,
+    meta: RequestMeta,
+  ): Promise<{ created: CreatedTokenResponse; workspaceName: string }> {
+    if (!form.name || form.name.length > 100) {
+      throw new PageError(400, 'Give the token a name of up to 100 characters.');
+    }
+    if (form.scopes.length === 0) {
+      throw new PageError(400, 'Choose at least one scope.');
+    }
+    const { maxTokenLifetimeDays: maxDays } = await this.settings.get();
+    const days = expiryDays(form, maxDays);
+    const place = await this.placeFor(me, form.workspace);
+    assertMayCreate(place);
+    const created = await this.tokens.create(
+      me,
+      place.where,
+      { name: form.name, scopes: form.scopes, expires_in_days: days },
+      meta,
+    );
+    return { created, workspaceName: place.name };
+  }
+
+  /** One of the user's own tokens, in a workspace they still belong to (else 404). */
+  async own(me: AuthPrincipal, id: string): Promise<OwnToken> {
+    const token = UUID_PATTERN.test(id)
+      ? await this.apiTokens.findOneBy({ id: id.toLowerCase(), userId: me.user.id })
+      : null;
+    if (!token) {
+      throw new PageError(404, 'This token does not exist, or it is not yours.');
+    }
+    if (token.workspaceId === null) {
+      if (!me.user.isAdmin) {
+        throw new PageError(404, 'This token does not exist, or it is not yours.');
+      }
+      return { token, where: {}, workspaceName: 'Instance (no workspace)' };
+    }
+    const found = await this.access.membershipOf(token.workspaceId, me.user.id);
+    if (!found) {
+      throw new PageError(404, 'This token does not exist, or it is not yours.');
+    }
+    return { token, where: found, workspaceName: found.workspace.name };
+  }
+
+  /** Revoking is always allowed: also on plans without API access and while read-only. */
+  async revoke(me: AuthPrincipal, own: OwnToken, meta: RequestMeta): Promise<void> {
+    await this.tokens.revoke(me, own.where, own.token.id, meta);
+  }
+
+  async rotate(
+    me: AuthPrincipal,
+    own: OwnToken,
+    graceSeconds: number,
+    meta: RequestMeta,
+  ): Promise<CreatedTokenResponse> {
+    if (own.where.workspace && own.where.membership) {
+      assertMayCreate({
+        name: own.workspaceName,
+        workspace: own.where.workspace,
+        membership: own.where.membership,
+      });
+    }
+    return this.tokens.rotate(me, own.where, own.token.id, { grace_seconds: graceSeconds }, meta);
+  }
+
+  /** The user's workspaces (by name), plus instance level for instance admins. */
+  private async placesOf(me: AuthPrincipal): Promise<Place[]> {
+    const memberships = await this.memberships.find({ where: { userId: me.user.id } });
+    const workspaces = memberships.length
+      ? await this.workspaces.find({ where: { id: In(memberships.map((m) => m.workspaceId)) } })
+      : [];
+    const byId = new Map(workspaces.map((w) => [w.id, w]));
+    const places = memberships
+      .flatMap((membership) => {
+        const workspace = byId.get(membership.workspaceId);
+        return workspace ? [workspacePlace(workspace, membership)] : [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+    if (me.user.isAdmin) {
+      places.push(instancePlace());
+    }
+    return places;
+  }
+
+  private async placeFor(me: AuthPrincipal, value: string): Promise<Place> {
+    if (value === INSTANCE && me.user.isAdmin) {
+      return instancePlace();
+    }
+    const found = value ? await this.access.membershipOf(value, me.user.id) : null;
+    if (!found) {
+      throw new PageError(403, 'Choose one of your workspaces for the token.');
+    }
+    return workspacePlace(found.workspace, found.membership);
+  }
+}
+
+interface Place {
+  value: string;
+  name: string;
+  detail: string;
+  notes: string[];
+  where: TokenScope;
+  workspace?: Workspace;
+  membership?: Membership;
+}
+
+function workspacePlace(workspace: Workspace, membership: Membership): Place {
+  const notes: string[] = [];
+  if (!planHasApiAccess(workspace.plan)) {
+    notes.push(planSentence(workspace));
+  } else if (!roleAllows(membership.role, 'api.use')) {
+    notes.push(roleSentence(workspace, membership));
+  } else if (workspace.billingStatus === 'read_only') {
+    notes.push(readOnlySentence(workspace));
+  }
+  return {
+    value: workspace.id,
+    name: workspace.name,
+    detail: `${PLAN_NAMES[workspace.plan]} plan · your role: ${membership.role}`,
+    notes,
+    where: { workspace, membership },
+    workspace,
+    membership,
+  };
+}
+
+function instancePlace(): Place {
+  return {
+    value: INSTANCE,
+    name: 'Instance (no workspace)',
+    detail: 'instance administrators’ automation',
+    notes: [],
+    where: {},
+  };
+}
+
+function planSentence(workspace: Workspace): string {
+  return (
+    `The ${PLAN_NAMES[workspace.plan]} plan of “${workspace.name}” has no API access, so it ` +
+    'cannot have API tokens. A workspace owner can upgrade it to Pro or higher.'
+  );
+}
+
+function roleSentence(workspace: Workspace, membership: Membership): string {
+  return (
+    `Your role in “${workspace.name}” is ${membership.role}, which does not include API ` +
+    'access. Ask a workspace owner or admin to make you a member.'
+  );
+}
+
+function readOnlySentence(workspace: Workspace): string {
+  return (
+    `“${workspace.name}” is read-only until its billing is settled, so no tokens can be created ` +
+    'or rotated in it. You can still revoke tokens.'
+  );
+}
+
+/** The checks the API's guards make before TokensService: plan, role, billing (SPEC §6). */
+function assertMayCreate(place: {
+  name: string;
+  workspace?: Workspace;
+  membership?: Membership;
+}): void {
+  const { workspace, membership } = place;
+  if (!workspace || !membership) {
+    return; // instance level: no plan or billing
+  }
+  if (!planHasApiAccess(workspace.plan)) {
+    throw new PageError(403, planSentence(workspace));
+  }
+  if (!roleAllows(membership.role, 'api.use')) {
+    throw new PageError(403, roleSentence(workspace, membership));
+  }
+  if (workspace.billingStatus === 'read_only') {
+    throw new PageError(402, readOnlySentence(workspace));
+  }
+}
+
+/** The form's expiry as whole days from now: a preset, or a date (UTC) 1–max days ahead. */
+export function expiryDays(form: TokenForm, maxDays: number): number {
+  const range = `between 1 and ${maxDays} days from now`;
+  if (form.expiresIn === 'custom') {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(form.expiresOn);
+    if (!match) {
+      throw new PageError(400, `Pick the expiry date, ${range}.`);
+    }
+    const chosen = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const days = Math.round((chosen - today) / DAY_MS);
+    if (Number.isNaN(days) || days < 1 || days > maxDays) {
+      throw new PageError(400, `The expiry date must be ${range}.`);
+    }
+    return days;
+  }
+  const days = Number(form.expiresIn);
+  if (!Number.isInteger(days) || days < 1 || days > maxDays) {
+    throw new PageError(400, `Choose when the token expires, ${range}.`);
+  }
+  return days;
+}
+
+/** The create form's fields as typed; checked by AccountTokensService.create. */
+export function parseTokenForm(body: FormBody): TokenForm {
+  return {
+    name: field(body, 'name').trim(),
+    workspace: field(body, 'workspace').trim().toLowerCase(),
+    scopes: SCOPES.filter((s) => fieldList(body, 'scopes').includes(s)),
+    expiresIn: field(body, 'expires_in'),
+    expiresOn: field(body, 'expires_on').trim(),
+  };
+}
+
+function tokenRow(t: TokenResponse): TokenRow {
+  const now = Date.now();
+  const graceUntil =
+    t.state === 'active' && t.revoked_at && new Date(t.revoked_at).getTime() > now
+      ? t.revoked_at
+      : null;
+  const labels = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const;
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.token_prefix,
+    scopes: t.scopes.join(', '),
+    expires: formatTime(t.expires_at),
+    expiresIso: t.expires_at,
+    lastUsed: t.last_used_at
+      ? `${formatTime(t.last_used_at)}${t.last_used_ip ? ` from ${t.last_used_ip}` : ''}`
+      : 'Never',
+    state: t.state,
+    stateLabel: graceUntil ? `Rotated: works until ${formatTime(graceUntil)}` : labels[t.state],
+    canRotate: t.state === 'active' && !graceUntil,
+    canRevoke: t.state === 'active',
+  };
+}
+
+function createForm(
+  places: Place[],
+  form: Partial<TokenForm>,
+  maxDays: number,
+  error?: string,
+): CreateForm {
+  const now = Date.now();
+  const presets = EXPIRY_PRESETS.filter((d) => d <= maxDays);
+  const custom = form.expiresIn === 'custom';
+  const chosen = custom
+    ? null
+    : presets.includes(Number(form.expiresIn))
+      ? Number(form.expiresIn)
+      : presets.includes(DEFAULT_PRESET)
+        ? DEFAULT_PRESET
+        : (presets[presets.length - 1] ?? null);
+  // A workspace where tokens can be made comes first in the select, unless one was chosen.
+  const selected = form.workspace ?? places.find((p) => p.notes.length === 0 && p.workspace)?.value;
+  return {
+    error,
+    name: form.name ?? '',
+    workspaces: places.map((p) => ({
+      value: p.value,
+      label: p.notes.length ? `${p.name} (no new tokens possible)` : p.name,
+      selected: p.value === selected,
+    })),
+    scopes: SCOPES.map((s) => ({
+      name: s,
+      description: SCOPE_EXPLANATIONS[s],
+      checked: form.scopes ? form.scopes.includes(s) : s === 'read',
+    })),
+    presets: presets.map((d) => ({
+      value: String(d),
+      label: `${d} days (until ${formatDate(new Date(now + d * DAY_MS))})`,
+      checked: d === chosen,
+    })),
+    customChecked: custom || chosen === null,
+    expiresOn: form.expiresOn ?? '',
+    minDate: formatDate(new Date(now + DAY_MS)),
+    maxDate: formatDate(new Date(now + maxDays * DAY_MS)),
+    maxDays,
+  };
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { FastifyRequest } from 'fastify';
+import { Repository } from 'typeorm';
+import { AuthPrincipal, SCOPES } from '../common/auth-types';
+import { RequestMeta } from '../common/http/request-meta.decorator';
+import { User } from '../users/entities/user.entity';
+import { sessionUserId } from './web-context';
+
+/**
+ * The signed-in person behind a web page, as a principal the services understand. A session
+ * acts with the user's full rights (like a password), limited by roles, plans and billing; it is
+ * read only by the web pages, never by the JSON API (SPEC §4.6).
+ */
+@Injectable()
+export class SessionUserService {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  /** The active user of the session cookie, read fresh so locks and admin changes apply at once. */
+  async principal(request: FastifyRequest): Promise<AuthPrincipal | null> {
+    const id = sessionUserId(request);
+    if (!id) {
+      return null;
+    }
+    const user = await this.users.findOneBy({ id, status: 'active' });
+    if (!user) {
+      return null;
+    }
+    return {
+      user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
+      method: 'session',
+      tokenId: null,
+      scopes: [...SCOPES],
+      tokenWorkspaceId: null,
+      expiresAt: null,
+      impersonatedBy: null,
+      twoFactorEnabled: user.totpEnabledAt !== null,
+    };
+  }
+}
+
+/** Caller IP and user agent of a page request, for audit events. */
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent : undefined };
+}
