@@ -41,10 +41,18 @@ function credential(
   return { kind, strategy: STRATEGIES[kind], request: { headers, query, body: undefined }, login };
 }
 
-function basicLogin(value: string): string | undefined {
+/**
+ * The user-id and password of `Basic base64(user-id:password)`, split at the first colon
+ * (RFC 7617: only the user-id cannot hold one). null when there is no colon.
+ */
+export function decodeBasic(value: string): [string, string] | null {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon > 0 ? decoded.slice(0, colon) : undefined;
+  return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+}
+
+function basicLogin(value: string): string | undefined {
+  return decodeBasic(value)?.[0] || undefined;
 }
 
 /** Finds every credential a request presents (SPEC §4), without validating any of them. */

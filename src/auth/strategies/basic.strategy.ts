@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
 import { AuthPrincipal } from '../../common/auth-types';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
-import { CredentialRequest } from '../credentials';
+import { CredentialRequest, decodeBasic } from '../credentials';
 import { PasswordAuthenticator } from '../password-authenticator.service';
 
 /**
@@ -21,39 +21,23 @@ export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
   }
 
   async validate(req: CredentialRequest): Promise<AuthPrincipal | null> {
-    const pair = basicPair(req.headers.authorization);
-    if (!pair) {
+    // The authenticator handed us a well-formed `Basic <value>` header.
+    const value = req.headers.authorization.slice(req.headers.authorization.indexOf(' ') + 1);
+    const pair = decodeBasic(value);
+    if (!pair || !pair[0]) {
       return null; // unreadable: the authenticator answers invalid_credentials
     }
     const [username, password] = pair;
     if (this.verifier.isToken(password)) {
       return this.verifier.verify(password, 'basic_token');
     }
+    // Redmine scripts send `curl -u $KEY:` (the key as user name, any or no password).
     if (this.verifier.isToken(username)) {
       return this.verifier.verify(username, 'basic_token');
     }
+    if (!password) {
+      return null;
+    }
     return this.passwords.authenticate(username, password);
   }
-}
-
-/**
- * `Basic base64(user-id:password)`, split at the first colon (RFC 7617: only the user-id cannot
- * hold one). passport-http split at every colon and cut such passwords short.
- */
-function basicPair(header: string | undefined): [string, string] | null {
-  const match = /^basic\s+(\S+)$/i.exec(header ?? '');
-  if (!match) {
-    return null;
-  }
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const username = colon === -1 ? '' : decoded.slice(0, colon);
-  const password = colon === -1 ? '' : decoded.slice(colon + 1);
-  if (!username) {
-    return null;
-  }
-  // Redmine scripts send `curl -u $KEY:` (the key as user name, any or no password).
-  return password || /^[a-z][a-z0-9]*_[0-9A-Za-z]{32}$/.test(username)
-    ? [username, password]
-    : null;
 }

@@ -11,10 +11,10 @@ import { RouteAuth } from '../decorators/auth.decorator';
 import { ApiError, forbidden, notFound, validationFailed } from '../errors/api-error';
 import { insufficientScope } from '../errors/auth-errors';
 import { contextOf, headerValue, TesseraRequest } from '../http/request-context';
+import { isUuid } from '../http/uuid-param.pipe';
 import { WorkspaceAccessService } from '../../workspaces/workspace-access.service';
 import { routeAccess } from './authentication.guard';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -82,7 +82,7 @@ export class AccessGuard implements CanActivate {
         'This route acts in a workspace: send its id in the X-Workspace-Id header.',
       );
     }
-    if (!UUID.test(workspaceId)) {
+    if (!isUuid(workspaceId)) {
       if (!fromHeader) {
         throw notFound('Workspace');
       }
