@@ -16,6 +16,8 @@ import { WebModule } from './web/web.module';
 import { HealthModule } from './health/health.module';
 import { IssuesModule } from './issues/issues.module';
 import { ProjectsModule } from './projects/projects.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { SettingsModule } from './settings/settings.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
@@ -30,6 +32,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
         CacheModule,
+        RateLimitModule,
         SettingsModule,
         AuditModule,
         AuthModule,
@@ -45,8 +48,9 @@ export class AppModule {
         WebModule,
       ],
       providers: [
-        // Order matters: who is calling, then what they may do.
+        // Order matters: who is calling, how often, then what they may do.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],

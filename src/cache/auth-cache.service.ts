@@ -16,6 +16,7 @@ export interface CachedToken {
   scopes: Scope[];
   expiresAt: Date;
   revokedAt: Date | null;
+  rateLimit: number | null;
   user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
 }
 

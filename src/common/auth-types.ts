@@ -129,6 +129,8 @@ export interface AuthPrincipal {
   twoFactorEnabled: boolean;
   /** The OAuth access token used, when the credential was one (SPEC §9). */
   oauthTokenId?: string;
+  /** The token's own request limit per window, overriding the instance default. */
+  rateLimit?: number | null;
 }
 
 /** API tokens and OAuth access tokens: subject to the role's "use the API" permission. */

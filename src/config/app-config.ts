@@ -74,6 +74,37 @@ class EnvironmentVariables {
   @Min(1000)
   @Max(3_600_000)
   TOKEN_USAGE_FLUSH_MS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_REQUESTS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RATE_LIMIT_WINDOW_SECONDS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  FAILED_AUTH_LIMIT?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  FAILED_AUTH_WINDOW_SECONDS?: number;
+
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy IPs/CIDRs',
+  })
+  TRUST_PROXY?: string;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -89,6 +120,19 @@ export interface AppConfig {
   logLevel: string;
   admin: { username: string; email: string; password: string | null };
   tokenUsageFlushMs: number;
+  rateLimit: RateLimitConfig;
+  /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
+  trustProxy: boolean | number | string[];
+}
+
+/** 0 switches a limit off. */
+export interface RateLimitConfig {
+  /** Requests per token (or per user for passwords) per window. */
+  requests: number;
+  windowMs: number;
+  /** Failed authentications per client IP per window; the IP is then refused for a window. */
+  failedAuth: number;
+  failedAuthWindowMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -99,7 +143,14 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC_KEYS = ['PORT', 'TOKEN_USAGE_FLUSH_MS'] as const;
+const NUMERIC_KEYS = [
+  'PORT',
+  'TOKEN_USAGE_FLUSH_MS',
+  'RATE_LIMIT_REQUESTS',
+  'RATE_LIMIT_WINDOW_SECONDS',
+  'FAILED_AUTH_LIMIT',
+  'FAILED_AUTH_WINDOW_SECONDS',
+] as const;
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const raw: Record<string, unknown> = {};
@@ -153,5 +204,22 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       password: vars.ADMIN_PASSWORD ?? null,
     },
     tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
+    rateLimit: {
+      requests: vars.RATE_LIMIT_REQUESTS ?? 1200,
+      windowMs: (vars.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000,
+      failedAuth: vars.FAILED_AUTH_LIMIT ?? 20,
+      failedAuthWindowMs: (vars.FAILED_AUTH_WINDOW_SECONDS ?? 300) * 1000,
+    },
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
   };
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') {
+    return false;
+  }
+  if (value === 'true') {
+    return true;
+  }
+  return /^\d+$/.test(value) ? Number(value) : value.split(',');
 }

@@ -14,6 +14,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { LegacyAuthUsage1764100000000 } from './migrations/1764100000000-legacy-auth-usage';
 import { OAuth1764200000000 } from './migrations/1764200000000-oauth';
 import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-millisecond-timestamps';
+import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-rate-limit';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   LegacyAuthUsage1764100000000,
   OAuth1764200000000,
   MillisecondTimestamps1764300000000,
+  TokenRateLimit1764400000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -48,6 +48,7 @@ export class TokenVerifier {
       scopes: token.scopes,
       tokenWorkspaceId: token.workspaceId,
       expiresAt: token.expiresAt,
+      rateLimit: token.rateLimit,
       impersonatedBy: null,
       twoFactorEnabled: false,
     };
@@ -68,6 +69,7 @@ export class TokenVerifier {
         't.scopes AS scopes',
         't.expires_at AS expires_at',
         't.revoked_at AS revoked_at',
+        't.rate_limit AS rate_limit',
         'u.username AS username',
         'u.email AS email',
         'u.is_admin AS is_admin',
@@ -86,6 +88,7 @@ export class TokenVerifier {
       scopes: String(row.scopes).split(',').filter(Boolean) as Scope[],
       expiresAt: toDate(row.expires_at),
       revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+      rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
       user: {
         id: row.user_id,
         username: row.username,
@@ -106,6 +109,7 @@ interface RawTokenRow {
   scopes: string;
   expires_at: Date | string;
   revoked_at: Date | string | null;
+  rate_limit: number | string | null;
   username: string;
   email: string;
   is_admin: boolean | number | string;

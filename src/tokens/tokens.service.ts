@@ -1,11 +1,12 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, roleAllows, Scope, scopesAllow, tokenLimitFor } from '../common/auth-types';
-import { ApiError, notFound } from '../common/errors/api-error';
+import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
+import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { DatabaseService } from '../database/database.service';
@@ -42,6 +43,7 @@ export class TokensService {
     private readonly settings: SettingsService,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(
@@ -53,6 +55,7 @@ export class TokensService {
     this.assertMayUseApi(where);
     const expiresAt = await this.resolveExpiry(dto);
     this.assertWithinCaller(me, dto.scopes, expiresAt);
+    this.assertRateLimitAllowed(me, dto.rate_limit);
 
     const secret = this.format.generate();
     const token = await this.db.transaction(async (m) => {
@@ -67,6 +70,7 @@ export class TokensService {
         tokenPrefix: this.format.displayPrefix(secret),
         tokenHash: this.freshHash(secret),
         scopes: orderScopes(dto.scopes),
+        rateLimit: dto.rate_limit ?? null,
         expiresAt,
         lastUsedAt: null,
         lastUsedIp: null,
@@ -341,6 +345,26 @@ export class TokensService {
     }
     if (me.expiresAt && expiresAt.getTime() > me.expiresAt.getTime()) {
       throw TokenErrors.expiryExceedsCaller();
+    }
+  }
+
+  /**
+   * A token's own rate limit may be lower than the instance's; only an instance administrator
+   * (acting as themselves) may raise it, and a token never mints one above its own.
+   */
+  private assertRateLimitAllowed(me: AuthPrincipal, rateLimit: number | undefined): void {
+    if (rateLimit === undefined) {
+      return;
+    }
+    const own = me.rateLimit ?? this.config.rateLimit.requests;
+    const mayRaise = me.user.isAdmin && !me.impersonatedBy && (me.rateLimit === null || me.rateLimit === undefined);
+    if (own > 0 && rateLimit > own && !mayRaise) {
+      throw validationFailed([
+        {
+          field: 'rate_limit',
+          message: `rate_limit can be at most ${own}; ask an instance administrator for more.`,
+        },
+      ]);
     }
   }
 

@@ -6,7 +6,9 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { PasswordAuthenticator } from '../auth/password-authenticator.service';
 import { Public } from '../common/decorators/auth.decorator';
+import { AuthErrors } from '../common/errors/auth-errors';
 import { ApiError } from '../common/errors/api-error';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { User } from '../users/entities/user.entity';
 import { TwoFactorService } from '../users/two-factor.service';
 import { Views } from './views';
@@ -29,6 +31,7 @@ export class LoginController {
     private readonly passwords: PasswordAuthenticator,
     private readonly twoFactor: TwoFactorService,
     private readonly audit: AuditService,
+    private readonly failedAuth: FailedAuthLimiter,
     @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
 
@@ -69,11 +72,39 @@ export class LoginController {
         ),
       );
 
+    // The same per-address limit on failed sign-ins as the API's (password and 2FA guesses).
+    const tooMany = (error: ApiError): void => {
+      for (const [name, value] of Object.entries(error.headers)) {
+        void reply.header(name, value);
+      }
+      again(429, error.message, code !== '');
+    };
+    const failed = async (error: ApiError): Promise<boolean> => {
+      const refusal = await this.failedAuth.countFailure(req.ip, error);
+      if (refusal instanceof ApiError && refusal.code === 'rate_limited') {
+        tooMany(refusal);
+        return true;
+      }
+      return false;
+    };
+    try {
+      await this.failedAuth.assertAllowed(req.ip);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        tooMany(error);
+        return;
+      }
+      throw error;
+    }
+
     let principal;
     try {
       principal = await this.passwords.authenticate(login, text(body.password));
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_credentials') {
+        if (await failed(error)) {
+          return;
+        }
         await this.audit.record({
           action: 'auth.failed',
           actor: null,
@@ -95,6 +126,9 @@ export class LoginController {
         return;
       }
       if (!(await this.twoFactor.verifyUserCode(principal.user.id, code))) {
+        if (await failed(AuthErrors.invalidCredentials())) {
+          return;
+        }
         again(401, 'The two-factor code is wrong or expired.', true);
         return;
       }

@@ -95,6 +95,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ADMIN_PASSWORD,
     ADMIN_EMAIL: 'admin@example.test',
     LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
+    // Suites send many requests and many bad credentials from 127.0.0.1; the rate-limit suite
+    // switches the limits on explicitly.
+    RATE_LIMIT_REQUESTS: '0',
+    FAILED_AUTH_LIMIT: '0',
     ...db.env,
     ...options.env,
   });

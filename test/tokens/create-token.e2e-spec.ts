@@ -22,6 +22,7 @@ const TOKEN_FIELDS = [
   'last_used_ip',
   'name',
   'revoked_at',
+  'rate_limit',
   'scopes',
   'state',
   'token_prefix',

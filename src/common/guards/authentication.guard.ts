@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Authenticator } from '../../auth/authenticator.service';
+import { FailedAuthLimiter } from '../../rate-limit/failed-auth.limiter';
 import { SettingsService } from '../../settings/settings.service';
 import { AUTH_METADATA, RouteAccess } from '../decorators/auth.decorator';
 import { ApiError } from '../errors/api-error';
@@ -27,6 +28,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
     private readonly settings: SettingsService,
+    private readonly failedAuth: FailedAuthLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,14 +45,17 @@ export class AuthenticationGuard implements CanActivate {
       throw RequestErrors.apiDisabled();
     }
     const request = context.switchToHttp().getRequest<TesseraRequest>();
+    // An address that failed too often is refused before its credential is even looked at.
+    await this.failedAuth.assertAllowed(request.ip);
     const principal = await this.authenticator
       .authenticate(request, {
         allowTwoFactorPassword: access.auth.twoFactorManagement,
         adminRescue: access.auth.apiSwitch,
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
+        const refusal = await this.failedAuth.countFailure(request.ip, error);
         // With the API off, the settings route tells nobody but the admin anything else.
-        throw apiEnabled ? error : RequestErrors.apiDisabled();
+        throw apiEnabled ? refusal : RequestErrors.apiDisabled();
       });
     if (
       !apiEnabled &&

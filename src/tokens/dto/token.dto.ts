@@ -23,6 +23,8 @@ export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
 export type TokenState = Exclude<TokenStateFilter, 'all'>;
 
+export const MAX_TOKEN_RATE_LIMIT = 1_000_000;
+
 export class CreateTokenRequest {
   @ApiProperty({ example: 'CI deploy bot', maxLength: 100 })
   // Trimmed before validation, so a blank name is refused instead of stored as ''.
@@ -50,6 +52,19 @@ export class CreateTokenRequest {
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_TOKEN_RATE_LIMIT,
+    example: 600,
+    description:
+      'Requests this token may make per rate-limit window (default: the instance limit). Above the instance limit only instance administrators may set it.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKEN_RATE_LIMIT)
+  rate_limit?: number;
 }
 
 export class RotateTokenRequest {
@@ -116,6 +131,12 @@ export class TokenResponse {
   @ApiProperty() name!: string;
   @ApiProperty({ example: 'ts_4fK9xQ2a' }) token_prefix!: string;
   @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Requests per rate-limit window; null: the instance default.',
+  })
+  rate_limit!: number | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
@@ -151,6 +172,7 @@ export function toTokenResponse(token: ApiToken): TokenResponse {
     name: token.name,
     token_prefix: token.tokenPrefix,
     scopes: token.scopes,
+    rate_limit: token.rateLimit,
     workspace_id: token.workspaceId,
     user_id: token.userId,
     state: tokenState(token),

@@ -28,6 +28,10 @@ export class ApiToken {
   @Column({ type: 'simple-array' })
   scopes!: Scope[];
 
+  /** Requests per rate-limit window; null: the instance default (RATE_LIMIT_REQUESTS). */
+  @Column({ name: 'rate_limit', type: 'int', nullable: true })
+  rateLimit!: number | null;
+
   @DateColumn('expires_at')
   expiresAt!: Date;
 

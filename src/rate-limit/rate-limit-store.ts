@@ -1,0 +1,149 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import Redis from 'ioredis';
+
+type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * Where rate-limit counters live: @nestjs/throttler's storage contract (counts in a window and
+ * a block once the limit is passed), plus a read-only look at whether a key is blocked — the
+ * failed-authentication limit must refuse a blocked address before it checks a credential.
+ */
+export abstract class RateLimitStore implements ThrottlerStorage {
+  abstract increment(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+    throttlerName: string,
+  ): Promise<StorageRecord>;
+
+  /** Milliseconds `key` stays blocked; 0 when it is not blocked. */
+  abstract blockedFor(key: string): Promise<number>;
+}
+
+/** One process: the library's own in-memory storage. */
+export class MemoryRateLimitStore extends ThrottlerStorageService implements RateLimitStore {
+  blockedFor(key: string): Promise<number> {
+    const record = this.storage.get(key);
+    if (!record?.isBlocked) {
+      return Promise.resolve(0);
+    }
+    return Promise.resolve(Math.max(0, record.blockExpiresAt - Date.now()));
+  }
+}
+
+// Fixed window counter plus an optional block key, atomically: returns hits, ms left in the
+// window, blocked (0/1) and ms until requests are let in again. With no block duration, a key
+// past its limit is refused until its window ends.
+const INCREMENT_SCRIPT = `
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then
+  local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+  return {hits, redis.call('PTTL', KEYS[1]), 1, blocked}
+end
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+if hits > tonumber(ARGV[2]) then
+  if tonumber(ARGV[3]) > 0 then
+    redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+    return {hits, ttl, 1, tonumber(ARGV[3])}
+  end
+  return {hits, ttl, 1, ttl}
+end
+return {hits, ttl, 0, 0}
+`;
+
+interface RedisWithIncrement extends Redis {
+  rateLimitIncrement(
+    hitsKey: string,
+    blockKey: string,
+    ttlMs: number,
+    limit: number,
+    blockMs: number,
+  ): Promise<[number, number, number, number]>;
+}
+
+/**
+ * Several instances: counters in Redis, so every instance sees the same counts. If Redis does
+ * not answer, limits fail open (requests go on, a warning is logged) rather than taking the
+ * API down with it.
+ */
+export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
+  private readonly logger = new Logger('RateLimit');
+  private readonly redis: RedisWithIncrement;
+  private lastWarning = 0;
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+  ) {
+    super();
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      commandTimeout: 500,
+    }) as RedisWithIncrement;
+    this.redis.on('error', (error: Error) => this.warn(error));
+    this.redis.defineCommand('rateLimitIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+  }
+
+  async increment(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord> {
+    try {
+      const [hits, ttl, blocked, blockTtl] = await this.redis.rateLimitIncrement(
+        `${this.prefix}${key}`,
+        `${this.prefix}${key}:blocked`,
+        ttlMs,
+        limit,
+        blockDurationMs,
+      );
+      return {
+        totalHits: hits,
+        timeToExpire: Math.ceil(ttl / 1000),
+        isBlocked: blocked === 1,
+        timeToBlockExpire: Math.ceil(blockTtl / 1000),
+      };
+    } catch (error) {
+      this.warn(error as Error);
+      return {
+        totalHits: 0,
+        timeToExpire: Math.ceil(ttlMs / 1000),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      };
+    }
+  }
+
+  async blockedFor(key: string): Promise<number> {
+    try {
+      return Math.max(0, await this.redis.pttl(`${this.prefix}${key}:blocked`));
+    } catch (error) {
+      this.warn(error as Error);
+      return 0;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  private warn(error: Error): void {
+    // At most one line every ten seconds while Redis is away.
+    if (Date.now() - this.lastWarning > 10_000) {
+      this.lastWarning = Date.now();
+      this.logger.warn(`Redis unavailable, rate limits are not applied: ${error.message}`);
+    }
+  }
+}
