@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -22,15 +22,79 @@ export abstract class RateLimitStore implements ThrottlerStorage {
   abstract blockedFor(key: string): Promise<number>;
 }
 
-/** One process: the library's own in-memory storage. */
-export class MemoryRateLimitStore extends ThrottlerStorageService implements RateLimitStore {
-  blockedFor(key: string): Promise<number> {
-    const record = this.storage.get(key);
-    if (!record?.isBlocked) {
-      return Promise.resolve(0);
-    }
-    return Promise.resolve(Math.max(0, record.blockExpiresAt - Date.now()));
+interface Window {
+  hits: number;
+  resetAt: number;
+  blockedUntil: number;
+}
+
+/**
+ * One process: fixed-window counters in a Map, O(1) per request whatever the limit (the
+ * library's own in-memory storage keeps one timestamp per hit, which grows with the limit).
+ * Finished windows are swept once a minute.
+ */
+export class MemoryRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
+  private readonly windows = new Map<string, Window>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor() {
+    super();
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
   }
+
+  increment(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord> {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || (window.resetAt <= now && window.blockedUntil <= now)) {
+      window = { hits: 0, resetAt: now + ttlMs, blockedUntil: 0 };
+      this.windows.set(key, window);
+    }
+    if (window.blockedUntil > now) {
+      return Promise.resolve(record(window, now, true, window.blockedUntil - now));
+    }
+    window.hits++;
+    if (window.hits <= limit) {
+      return Promise.resolve(record(window, now, false, 0));
+    }
+    if (blockDurationMs > 0) {
+      window.blockedUntil = now + blockDurationMs;
+      return Promise.resolve(record(window, now, true, blockDurationMs));
+    }
+    return Promise.resolve(record(window, now, true, window.resetAt - now));
+  }
+
+  blockedFor(key: string): Promise<number> {
+    const window = this.windows.get(key);
+    return Promise.resolve(window ? Math.max(0, window.blockedUntil - Date.now()) : 0);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, window] of this.windows) {
+      if (window.resetAt <= now && window.blockedUntil <= now) {
+        this.windows.delete(key);
+      }
+    }
+  }
+}
+
+function record(window: Window, now: number, blocked: boolean, waitMs: number): StorageRecord {
+  return {
+    totalHits: window.hits,
+    timeToExpire: Math.ceil((window.resetAt - now) / 1000),
+    isBlocked: blocked,
+    timeToBlockExpire: Math.ceil(waitMs / 1000),
+  };
 }
 
 // Fixed window counter plus an optional block key, atomically: returns hits, ms left in the
