@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { FindOptionsWhere, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { AuthPrincipal } from '../common/auth-types';
 import { notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
+import { findPage } from '../database/lean-page';
 import { ProjectsService } from '../projects/projects.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
@@ -27,22 +28,16 @@ export class IssuesService {
 
   async list(workspace: Workspace, query: ListIssuesQuery): Promise<Page<IssueResponse>> {
     const window = pageWindow(query);
-    const where: FindOptionsWhere<Issue> = { workspaceId: workspace.id };
-    if (query.project_id) {
-      where.projectId = query.project_id.toLowerCase();
-    }
-    if (query.status) {
-      where.status = query.status;
-    }
-    if (query.assignee_id) {
-      where.assigneeId = query.assignee_id.toLowerCase();
-    }
-    const [rows, total] = await this.issues.findAndCount({
-      where,
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: window.offset,
-      take: window.limit,
-    });
+    const [rows, total] = await findPage(
+      this.issues,
+      {
+        workspaceId: workspace.id,
+        projectId: query.project_id?.toLowerCase() || undefined,
+        status: query.status || undefined,
+        assigneeId: query.assignee_id?.toLowerCase() || undefined,
+      },
+      window,
+    );
     return toPage(rows, total, window, toIssueResponse);
   }
 

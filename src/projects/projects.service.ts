@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { conflict, notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
+import { findPage } from '../database/lean-page';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import {
   CreateProjectRequest,
@@ -20,12 +21,7 @@ export class ProjectsService {
 
   async list(workspace: Workspace, query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
     const window = pageWindow(query);
-    const [rows, total] = await this.projects.findAndCount({
-      where: { workspaceId: workspace.id },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: window.offset,
-      take: window.limit,
-    });
+    const [rows, total] = await findPage(this.projects, { workspaceId: workspace.id }, window);
     return toPage(rows, total, window, toProjectResponse);
   }
 
