@@ -2,7 +2,8 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import secureSession from '@fastify/secure-session';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import helmet from 'helmet';
+import helmet, { HelmetOptions } from 'helmet';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig } from '../config/app-config';
 import { SessionKeyService } from './session-key.service';
 import { Views } from './views';
@@ -42,9 +43,10 @@ export async function registerWebSession(
   config: AppConfig,
 ): Promise<void> {
   const key = await app.get(SessionKeyService).key();
-  // Security headers on every response. One helmet middleware, built once: @fastify/helmet
-  // builds a new one per request (a measurable share of a cached API request's CPU).
-  const securityHeaders = helmet({
+  // Security headers on every response: helmet decides them once, at start (they depend on the
+  // configuration only), and every reply copies the result. @fastify/helmet would build and run
+  // helmet's dozen middlewares per request, a measurable share of a cached API request's CPU.
+  const securityHeaders = helmetHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -63,10 +65,9 @@ export async function registerWebSession(
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      securityHeaders(request.raw, reply.raw, (error?: unknown) =>
-        done(error as Error | undefined),
-      );
+    .addHook('onRequest', (_request, reply, done) => {
+      void reply.headers(securityHeaders);
+      done();
     });
   await app.register(secureSession, {
     key,
@@ -128,4 +129,30 @@ function csrfFailurePage(): string {
       linkText: 'Back to your API tokens',
     },
   );
+}
+
+/** The headers helmet sets for `options`, recorded once from a stand-in response. */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+      return response;
+    },
+    removeHeader(name: string) {
+      delete headers[name];
+    },
+  };
+  let failure: unknown;
+  helmet(options)(
+    {} as IncomingMessage,
+    response as unknown as ServerResponse,
+    (error?: unknown) => {
+      failure = error;
+    },
+  );
+  if (failure) {
+    throw failure instanceof Error ? failure : new Error('helmet refused its options');
+  }
+  return headers;
 }

@@ -69,15 +69,29 @@ export function reasonPhrase(status: number): string {
  * `headers` lets an error carry protocol headers (WWW-Authenticate, Retry-After, ...).
  */
 export class ApiError extends Error {
+  readonly status: HttpStatus;
+  readonly code: ErrorCode;
+  readonly details?: FieldError[];
+  readonly headers: Record<string, string>;
+
   constructor(
-    readonly status: HttpStatus,
-    readonly code: ErrorCode,
+    status: HttpStatus,
+    code: ErrorCode,
     message: string,
-    readonly details?: FieldError[],
-    readonly headers: Record<string, string> = {},
+    details?: FieldError[],
+    headers: Record<string, string> = {},
   ) {
+    // A refusal is an answer, not a fault: no stack trace to capture (capturing one was the
+    // largest single cost of a refused request). Errors that are faults keep theirs.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 
   toBody(): ApiErrorBody {
