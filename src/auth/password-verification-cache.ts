@@ -17,6 +17,7 @@ const MAX_ENTRIES = 10_000;
 export class PasswordVerificationCache {
   private readonly secret = randomBytes(32);
   private readonly verified = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(private readonly hasher: PasswordHasher) {}
 
@@ -26,24 +27,39 @@ export class PasswordVerificationCache {
       .update('\0')
       .update(password)
       .digest('base64');
-    const now = Date.now();
     const until = this.verified.get(key);
-    if (until !== undefined && until > now) {
+    if (until !== undefined && until > Date.now()) {
       return true;
     }
-    const ok = await this.hasher.verify(storedHash, password);
-    if (ok) {
-      if (this.verified.size >= MAX_ENTRIES) {
-        // Oldest insertion first: Map keeps insertion order.
-        const oldest = this.verified.keys().next().value;
-        if (oldest !== undefined) {
-          this.verified.delete(oldest);
-        }
-      }
-      this.verified.delete(key);
-      this.verified.set(key, now + TTL_MS);
+    // Concurrent checks of the same credentials share one KDF run: a script's burst of parallel
+    // requests costs one 64 MiB Argon2 computation, not one per connection.
+    const running = this.inFlight.get(key);
+    if (running) {
+      return running;
     }
-    return ok;
+    const check = this.hasher
+      .verify(storedHash, password)
+      .then((ok) => {
+        if (ok) {
+          this.remember(key);
+        }
+        return ok;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, check);
+    return check;
+  }
+
+  private remember(key: string): void {
+    if (this.verified.size >= MAX_ENTRIES) {
+      // Oldest insertion first: Map keeps insertion order.
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) {
+        this.verified.delete(oldest);
+      }
+    }
+    this.verified.delete(key);
+    this.verified.set(key, Date.now() + TTL_MS);
   }
 
   clear(): void {
