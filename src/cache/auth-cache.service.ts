@@ -20,6 +20,18 @@ export interface CachedToken {
   user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
 }
 
+/** An OAuth access token and its owner (SPEC §9). */
+export interface CachedOAuthToken {
+  id: string;
+  applicationId: string;
+  familyId: string;
+  scopes: Scope[];
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdAt: Date;
+  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
+}
+
 export interface CachedMembership {
   workspace: Workspace;
   membership: Membership;
@@ -30,6 +42,8 @@ export type Invalidation =
   | { kind: 'user'; userId: string }
   | { kind: 'workspace'; workspaceId: string }
   | { kind: 'membership'; workspaceId: string; userId: string }
+  | { kind: 'oauth_family'; familyId: string }
+  | { kind: 'oauth_application'; applicationId: string }
   | { kind: 'settings' };
 
 const TTL_MS = 30_000;
@@ -50,6 +64,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   /** Hashes of well-formed tokens nobody issued (guessing, stale scripts). */
   readonly unknownTokens = new TtlMap<string, true>(TTL_MS, 100_000);
   readonly memberships = new TtlMap<string, CachedMembership>(TTL_MS, 100_000);
+  readonly oauthTokens = new TtlMap<string, CachedOAuthToken>(TTL_MS, 100_000);
   private readonly listeners: Array<(event: Invalidation) => void> = [];
   /**
    * Bumped by every invalidation. A reader notes it before its database read and caches the
@@ -121,6 +136,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     this.tokens.clear();
     this.unknownTokens.clear();
     this.memberships.clear();
+    this.oauthTokens.clear();
   }
 
   private receive(message: string): void {
@@ -142,7 +158,14 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
         break;
       case 'user':
         this.tokens.deleteWhere((t) => t.userId === event.userId);
+        this.oauthTokens.deleteWhere((t) => t.user.id === event.userId);
         this.memberships.deleteWhere((m) => m.membership.userId === event.userId);
+        break;
+      case 'oauth_family':
+        this.oauthTokens.deleteWhere((t) => t.familyId === event.familyId);
+        break;
+      case 'oauth_application':
+        this.oauthTokens.deleteWhere((t) => t.applicationId === event.applicationId);
         break;
       case 'workspace':
         this.memberships.deleteWhere((m) => m.workspace.id === event.workspaceId);

@@ -25,6 +25,7 @@ import {
   OAuthApplicationResponse,
   toApplicationResponse,
 } from './dto/oauth-application.dto';
+import { OAuthService } from './oauth.service';
 import { OAuthApplication } from './entities/oauth-application.entity';
 import { OAuthSecrets } from './oauth-constants';
 
@@ -36,6 +37,7 @@ export class OAuthApplicationsController {
   constructor(
     @InjectRepository(OAuthApplication) private readonly applications: Repository<OAuthApplication>,
     private readonly audit: AuditService,
+    private readonly oauth: OAuthService,
   ) {}
 
   @Get()
@@ -104,7 +106,7 @@ export class OAuthApplicationsController {
     if (!app) {
       throw notFound('Application');
     }
-    await this.applications.delete({ id }); // codes and tokens go with it (ON DELETE CASCADE)
+    await this.oauth.deleteApplication(id);
     await this.audit.record({
       action: 'oauth_application.deleted',
       actor: me,

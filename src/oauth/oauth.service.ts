@@ -8,6 +8,7 @@ import OAuth2Server, {
 } from '@node-oauth/oauth2-server';
 import { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
+import { AuthCache } from '../cache/auth-cache.service';
 import { SCOPES } from '../common/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { sha256Hex } from '../tokens/token-format';
@@ -22,6 +23,7 @@ import {
   REFRESH_TOKEN_LIFETIME_S,
 } from './oauth-constants';
 import { OAuthModel } from './oauth-model';
+import { OAuthAccessTokenVerifier } from './oauth-access-token.verifier';
 
 export interface OAuthReply {
   status: number;
@@ -107,8 +109,13 @@ export class OAuthService {
     @InjectRepository(OAuthToken) private readonly tokens: Repository<OAuthToken>,
     @InjectRepository(User) private readonly users: Repository<User>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly accessTokens: OAuthAccessTokenVerifier,
+    private readonly cache: AuthCache,
   ) {
     const repos = { applications, codes, tokens, users };
+    // A revoked grant is refused on the very next request, whatever the cache held.
+    const revoked = (familyId: string): void =>
+      cache.invalidate({ kind: 'oauth_family', familyId });
     const options = {
       accessTokenLifetime: ACCESS_TOKEN_LIFETIME_S,
       refreshTokenLifetime: REFRESH_TOKEN_LIFETIME_S,
@@ -119,9 +126,18 @@ export class OAuthService {
       // Our model checks the secret of confidential clients itself; public clients send none.
       requireClientAuthentication: { authorization_code: false, refresh_token: false },
     };
-    this.authorizeServer = new OAuth2Server({ ...options, model: new OAuthModel(repos, false) });
-    this.clientAuth = new OAuthModel(repos, true);
+    this.authorizeServer = new OAuth2Server({
+      ...options,
+      model: new OAuthModel(repos, false, revoked),
+    });
+    this.clientAuth = new OAuthModel(repos, true, revoked);
     this.tokenServer = new OAuth2Server({ ...options, model: this.clientAuth });
+  }
+
+  /** Deletes an application; its codes and tokens go with it and stop working at once. */
+  async deleteApplication(id: string): Promise<void> {
+    await this.applications.delete({ id }); // codes and tokens: ON DELETE CASCADE
+    this.cache.invalidate({ kind: 'oauth_application', applicationId: id });
   }
 
   get issuer(): string {
@@ -278,15 +294,10 @@ export class OAuthService {
   /** GET /oauth/token/info (Doorkeeper's shape). */
   async tokenInfo(authorization: string | undefined): Promise<OAuthReply> {
     const raw = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    const row = raw ? await this.tokens.findOneBy({ accessTokenHash: sha256Hex(raw) }) : null;
+    const row =
+      raw && this.accessTokens.isAccessToken(raw) ? await this.accessTokens.find(raw) : null;
     const now = Date.now();
-    const owner = row ? await this.users.findOneBy({ id: row.userId }) : null;
-    if (
-      !row ||
-      row.revokedAt ||
-      row.accessExpiresAt.getTime() <= now ||
-      owner?.status !== 'active'
-    ) {
+    if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.status !== 'active') {
       return {
         status: 401,
         headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
@@ -298,9 +309,9 @@ export class OAuthService {
       status: 200,
       headers: { ...NO_STORE },
       body: {
-        resource_owner_id: row.userId,
+        resource_owner_id: row.user.id,
         scope: row.scopes,
-        expires_in: Math.max(0, Math.floor((row.accessExpiresAt.getTime() - now) / 1000)),
+        expires_in: Math.max(0, Math.floor((row.expiresAt.getTime() - now) / 1000)),
         application: { uid: app.clientId },
         created_at: Math.floor(row.createdAt.getTime() / 1000),
       },

@@ -11,6 +11,7 @@ import { AuthPrincipal, SCOPES } from '../common/auth-types';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreateOAuthApplicationRequest } from '../oauth/dto/oauth-application.dto';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
+import { OAuthService } from '../oauth/oauth.service';
 import { OAuthSecrets } from '../oauth/oauth-constants';
 import { InstanceSettings } from '../settings/entities/instance-settings.entity';
 import { SettingsService } from '../settings/settings.service';
@@ -71,6 +72,7 @@ export class AdminPagesService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
+    private readonly oauth: OAuthService,
   ) {}
 
   currentSettings(): Promise<InstanceSettings> {
@@ -214,7 +216,7 @@ export class AdminPagesService {
     app: OAuthApplication,
     meta: RequestMeta,
   ): Promise<void> {
-    await this.applications.delete({ id: app.id }); // codes and tokens go with it (cascade)
+    await this.oauth.deleteApplication(app.id);
     await this.audit.record({
       action: 'oauth_application.deleted',
       actor: me,
