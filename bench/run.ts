@@ -2,16 +2,15 @@
 // database, same run. See README "Performance" for what each figure means.
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
+import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, ROOT, start, waitFor } from './lib';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306';
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP_S = 1;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -46,42 +45,6 @@ interface RunResult {
   non2xx: number;
   requests: number;
   queriesPerRequest: { select: number; insert: number; update: number };
-}
-
-function log(message: string): void {
-  process.stdout.write(`${message}\n`);
-}
-
-function dbUrl(name: string): string {
-  const url = new URL(BASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) {
-        return;
-      }
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function start(command: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.stdout?.on('data', () => undefined);
-  return child;
 }
 
 async function counters(
@@ -262,11 +225,8 @@ async function run(
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const dbName = `tessera_bench_${Date.now().toString(36)}`;
   const admin = await createConnection({ uri: BASE_URL });
-  await admin.query(
-    `CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-  );
+  const dbName = await createDatabase(admin, 'tessera_bench');
   const children: ChildProcess[] = [];
   const stopAll = (): void => {
     for (const child of children) {
@@ -285,6 +245,11 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
       ADMIN_PASSWORD: 'bench-admin-password',
+      // The request limit stays on (its cost is part of every request) but high enough for one
+      // token's whole run; the failed-authentication limit is off, or the 401 scenarios would
+      // measure 429s.
+      RATE_LIMIT_REQUESTS: '1000000',
+      FAILED_AUTH_LIMIT: '0',
     };
     let tessera = start(process.execPath, ['dist/main.js'], env);
     children.push(tessera);
@@ -529,7 +494,7 @@ async function main(): Promise<void> {
   } finally {
     stopAll();
     await new Promise((r) => setTimeout(r, 500));
-    await admin.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await dropDatabase(admin, dbName);
     await admin.end();
   }
 }
