@@ -20,7 +20,8 @@ export function registerResponseHeaders(
   const deprecation = `@${Math.floor(LEGACY_DEPRECATED_AT.getTime() / 1000)}`;
   const link = `<${config.publicUrl}${LEGACY_MIGRATION_PATH}>; rel="deprecation"; type="text/html"`;
 
-  fastify.addHook('onSend', async (request, reply) => {
+  // A callback hook: most responses need no await, and an async hook costs a promise each.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Request-Id', request.id);
     const principal = (request as TesseraRequest).tessera?.principal;
     if ((principal?.tokenId || principal?.oauthTokenId) && principal.expiresAt) {
@@ -29,13 +30,20 @@ export function registerResponseHeaders(
     const legacy =
       principal?.method === 'legacy_api_password' ||
       (principal === undefined && request.headers['x-auth-token'] !== undefined);
-    if (legacy) {
-      reply.header('Deprecation', deprecation);
-      const sunset = (await settings.get()).legacyAuthSunsetAt;
-      if (sunset) {
-        reply.header('Sunset', sunset.toUTCString());
-      }
-      reply.header('Link', link);
+    if (!legacy) {
+      done(null, payload);
+      return;
     }
+    reply.header('Deprecation', deprecation);
+    reply.header('Link', link);
+    settings.get().then(
+      ({ legacyAuthSunsetAt }) => {
+        if (legacyAuthSunsetAt) {
+          reply.header('Sunset', legacyAuthSunsetAt.toUTCString());
+        }
+        done(null, payload);
+      },
+      (error: Error) => done(error),
+    );
   });
 }
