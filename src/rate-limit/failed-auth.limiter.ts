@@ -8,8 +8,10 @@ import { rateLimited } from './rate-limit.errors';
 const GUESS_CODES = new Set(['invalid_token', 'invalid_credentials']);
 
 /**
- * Counts failed authentications per client address. Past FAILED_AUTH_LIMIT in a window, the
- * address is refused with 429 for a window, before any credential it sends is looked at.
+ * Counts failed authentications per client address — and, for second factors, per account too,
+ * so that guesses spread over many addresses are slowed as well. Past FAILED_AUTH_LIMIT in a
+ * window, the subject is refused with 429 for a window, before any credential it sends is
+ * looked at.
  */
 @Injectable()
 export class FailedAuthLimiter {
@@ -26,33 +28,51 @@ export class FailedAuthLimiter {
     return this.config.rateLimit.failedAuthWindowMs;
   }
 
-  /** Throws 429 while `ip` is blocked. */
-  async assertAllowed(ip: string): Promise<void> {
+  /** The subject for a client address. */
+  static address(ip: string): string {
+    return `ip:${ip}`;
+  }
+
+  /** The subject for an account (second-factor guesses). */
+  static account(userId: string): string {
+    return `user:${userId}`;
+  }
+
+  /** Throws 429 while any of `subjects` is blocked. */
+  async assertAllowed(...subjects: string[]): Promise<void> {
     if (this.limit === 0) {
       return;
     }
-    const blockedMs = await this.store.blockedFor(keyOf(ip));
-    if (blockedMs > 0) {
-      throw this.refusal(blockedMs / 1000);
+    for (const subject of subjects) {
+      const blockedMs = await this.store.blockedFor(keyOf(subject));
+      if (blockedMs > 0) {
+        throw this.refusal(blockedMs / 1000);
+      }
     }
   }
 
   /**
-   * Counts `error` if it is a failed guess; returns the error to throw — the same one, or a 429
-   * once this failure passes the limit.
+   * Counts `error` against every subject if it is a failed guess; returns the error to throw —
+   * the same one, or a 429 once this failure passes the limit for any subject.
    */
-  async countFailure(ip: string, error: unknown): Promise<unknown> {
+  async countFailure(error: unknown, ...subjects: string[]): Promise<unknown> {
     if (this.limit === 0 || !(error instanceof ApiError) || !GUESS_CODES.has(error.code)) {
       return error;
     }
-    const record = await this.store.increment(
-      keyOf(ip),
-      this.windowMs,
-      this.limit,
-      this.windowMs,
-      'failed_auth',
-    );
-    return record.isBlocked ? this.refusal(record.timeToBlockExpire) : error;
+    let refusal: unknown = error;
+    for (const subject of subjects) {
+      const record = await this.store.increment(
+        keyOf(subject),
+        this.windowMs,
+        this.limit,
+        this.windowMs,
+        'failed_auth',
+      );
+      if (record.isBlocked) {
+        refusal = this.refusal(record.timeToBlockExpire);
+      }
+    }
+    return refusal;
   }
 
   private refusal(retryAfterSeconds: number): ApiError {
@@ -60,11 +80,11 @@ export class FailedAuthLimiter {
       this.limit,
       this.windowMs,
       retryAfterSeconds,
-      'Too many failed sign-in attempts from your address',
+      'Too many failed sign-in attempts',
     );
   }
 }
 
-function keyOf(ip: string): string {
-  return `failed-auth:${ip}`;
+function keyOf(subject: string): string {
+  return `failed-auth:${subject}`;
 }

@@ -51,7 +51,15 @@ export class TokenUsageRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async writePending(): Promise<void> {
-    if (this.pending.size === 0 || !this.dataSource.isInitialized) {
+    if (this.pending.size === 0) {
+      return;
+    }
+    if (!this.dataSource.isInitialized) {
+      // The shutdown flush runs before the (global) TypeORM module closes the DataSource;
+      // landing here means that order broke, so say what was lost instead of dropping it quietly.
+      this.logger.warn(
+        `Token usage of ${this.pending.size} token(s) not written: the database is already closed.`,
+      );
       return;
     }
     const batch = this.pending;

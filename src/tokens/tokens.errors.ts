@@ -23,6 +23,10 @@ export const TokenErrors = {
     validationFailed([
       { field, message: `A token must expire between 1 and ${maxDays} days from now.` },
     ]),
+  oauthCannotMint: (): ApiError =>
+    forbidden(
+      'An OAuth application cannot create or rotate API tokens; use your password or an API token.',
+    ),
   scopesExceedCaller: (): ApiError =>
     forbidden('A token can only create tokens with scopes it has itself.'),
   expiryExceedsCaller: (): ApiError =>

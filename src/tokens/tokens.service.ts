@@ -211,7 +211,7 @@ export class TokensService {
       );
       return created;
     });
-    this.cache.invalidate({ kind: 'token', tokenId: old.id });
+    await this.cache.invalidate({ kind: 'token', tokenId: old.id });
     return { ...toTokenResponse(replacement), token: secret };
   }
 
@@ -269,7 +269,7 @@ export class TokensService {
         m,
       );
     });
-    this.cache.invalidate({ kind: 'token', tokenId: token.id });
+    await this.cache.invalidate({ kind: 'token', tokenId: token.id });
   }
 
   /** Active tokens that count against the plan: not revoked, not expired, not rotated away. */
@@ -337,6 +337,11 @@ export class TokensService {
   }
 
   private assertWithinCaller(me: AuthPrincipal, scopes: readonly Scope[], expiresAt: Date): void {
+    if (me.oauthTokenId !== undefined) {
+      // A grant to a third-party application must not turn into a longer-lived, wider secret
+      // that outlives the grant's revocation.
+      throw TokenErrors.oauthCannotMint();
+    }
     if (me.tokenId === null) {
       return; // password credentials act with the user's full rights
     }
@@ -357,7 +362,10 @@ export class TokensService {
       return;
     }
     const own = me.rateLimit ?? this.config.rateLimit.requests;
-    const mayRaise = me.user.isAdmin && !me.impersonatedBy && (me.rateLimit === null || me.rateLimit === undefined);
+    const mayRaise =
+      me.user.isAdmin &&
+      !me.impersonatedBy &&
+      (me.rateLimit === null || me.rateLimit === undefined);
     if (own > 0 && rateLimit > own && !mayRaise) {
       throw validationFailed([
         {

@@ -5,6 +5,8 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../common/auth-types';
 import { ApiError, validationFailed } from '../common/errors/api-error';
+import { AuthErrors } from '../common/errors/auth-errors';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { TwoFactorSetupResponse } from './dto/user.dto';
 import { User } from './entities/user.entity';
@@ -23,6 +25,7 @@ export class TwoFactorService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly audit: AuditService,
+    private readonly failedAuth: FailedAuthLimiter,
   ) {}
 
   /** Starts enrolment: a new secret, not active until a code from it is confirmed. */
@@ -47,7 +50,7 @@ export class TwoFactorService {
     if (!user.totpSecret) {
       throw conflict('Start with POST /api/v1/me/two-factor to get a secret first.');
     }
-    await this.assertCode(user.totpSecret, code, user.id);
+    await this.assertCode(user.totpSecret, code, user.id, meta.ip);
     await this.users.update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() });
     await this.audit.record({
       action: 'user.two_factor_enabled',
@@ -64,7 +67,7 @@ export class TwoFactorService {
     if (!user.totpEnabledAt || !user.totpSecret) {
       throw conflict('Two-factor authentication is not on.');
     }
-    await this.assertCode(user.totpSecret, code, user.id);
+    await this.assertCode(user.totpSecret, code, user.id, meta.ip);
     await this.users.update(
       { id: user.id },
       { totpSecret: null, totpEnabledAt: null, updatedAt: new Date() },
@@ -111,8 +114,26 @@ export class TwoFactorService {
     return this.isValidCode(user.totpSecret, code, userId);
   }
 
-  private async assertCode(secret: string, code: string, userId: string): Promise<void> {
+  /**
+   * A wrong code counts as a failed sign-in for the address and for the account, like one on
+   * the login page: six digits must not be guessable by someone who holds the password.
+   */
+  private async assertCode(
+    secret: string,
+    code: string,
+    userId: string,
+    ip: string,
+  ): Promise<void> {
+    const subjects = [FailedAuthLimiter.address(ip), FailedAuthLimiter.account(userId)];
+    await this.failedAuth.assertAllowed(...subjects);
     if (!(await this.isValidCode(secret, code, userId))) {
+      const refusal = await this.failedAuth.countFailure(
+        AuthErrors.invalidCredentials(),
+        ...subjects,
+      );
+      if (refusal instanceof ApiError && refusal.code === 'rate_limited') {
+        throw refusal;
+      }
       throw validationFailed([
         {
           field: 'code',

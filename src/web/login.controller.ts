@@ -79,8 +79,12 @@ export class LoginController {
       }
       again(429, error.message, code !== '');
     };
-    const failed = async (error: ApiError): Promise<boolean> => {
-      const refusal = await this.failedAuth.countFailure(req.ip, error);
+    const failed = async (error: ApiError, ...subjects: string[]): Promise<boolean> => {
+      const refusal = await this.failedAuth.countFailure(
+        error,
+        FailedAuthLimiter.address(req.ip),
+        ...subjects,
+      );
       if (refusal instanceof ApiError && refusal.code === 'rate_limited') {
         tooMany(refusal);
         return true;
@@ -88,7 +92,7 @@ export class LoginController {
       return false;
     };
     try {
-      await this.failedAuth.assertAllowed(req.ip);
+      await this.failedAuth.assertAllowed(FailedAuthLimiter.address(req.ip));
     } catch (error) {
       if (error instanceof ApiError) {
         tooMany(error);
@@ -125,8 +129,18 @@ export class LoginController {
         again(401, 'Enter the 6-digit code from your authenticator app.', true);
         return;
       }
+      const account = FailedAuthLimiter.account(principal.user.id);
+      try {
+        await this.failedAuth.assertAllowed(account);
+      } catch (error) {
+        if (error instanceof ApiError) {
+          tooMany(error);
+          return;
+        }
+        throw error;
+      }
       if (!(await this.twoFactor.verifyUserCode(principal.user.id, code))) {
-        if (await failed(AuthErrors.invalidCredentials())) {
+        if (await failed(AuthErrors.invalidCredentials(), account)) {
           return;
         }
         again(401, 'The two-factor code is wrong or expired.', true);

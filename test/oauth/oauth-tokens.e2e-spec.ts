@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { assertError, createUser, TestUser } from '../support/factories';
+import { ApiToken } from '../../src/tokens/entities/api-token.entity';
+import {
+  assertError,
+  createToken,
+  createUser,
+  createWorkspace,
+  TestUser,
+} from '../support/factories';
 import {
   discover,
   INSECURE,
@@ -58,6 +65,44 @@ describe('OAuth2 tokens: refresh, revocation, introspection (SPEC §9)', () => {
     const response = await oauth.introspectionRequest(as, c.client, auth, token, INSECURE);
     return oauth.processIntrospectionResponse(as, c.client, response);
   }
+
+  describe('API tokens and OAuth grants', () => {
+    it('refuses to create or rotate an API token with an OAuth access token (403), creating nothing', async () => {
+      const ws = await createWorkspace(t, alice);
+      const { tokens } = await obtainTokens(t, as, client, alice, { scope: 'read write' });
+      const bearer = `Bearer ${tokens.access_token}`;
+      const countTokens = () => t.dataSource.getRepository(ApiToken).count();
+      const before = await countTokens();
+      const inWorkspace = await t
+        .http()
+        .post('/api/v1/tokens')
+        .set('Authorization', bearer)
+        .set('X-Workspace-Id', ws.id)
+        .send({ name: 'escape hatch', scopes: ['read'], expires_in_days: 365 });
+      assertError(inWorkspace, 403, 'forbidden');
+      assert.match(inWorkspace.body.message, /OAuth application cannot create/);
+      const own = await createToken(t, alice, ws, { scopes: ['read', 'write'] });
+      const rotate = await t
+        .http()
+        .post(`/api/v1/tokens/${own.id}/rotate`)
+        .set('Authorization', bearer)
+        .set('X-Workspace-Id', ws.id)
+        .send({});
+      assertError(rotate, 403, 'forbidden');
+      assert.equal(await countTokens(), before + 1, 'only the token made with the password exists');
+    });
+
+    it("refuses an instance admin's OAuth grant an instance token (no way around the grant's scopes)", async () => {
+      const admin = await createUser(t, { isAdmin: true });
+      const { tokens } = await obtainTokens(t, as, client, admin, { scope: 'read write' });
+      const res = await t
+        .http()
+        .post('/api/v1/tokens')
+        .set('Authorization', `Bearer ${tokens.access_token}`)
+        .send({ name: 'admin escape', scopes: ['admin'], expires_in_days: 30 });
+      assert.ok(res.status === 403, `expected 403, got ${res.status} ${JSON.stringify(res.body)}`);
+    });
+  });
 
   describe('POST /oauth/token grant_type=refresh_token', () => {
     it('rotates: every refresh returns a new access and refresh token, and the new ones work', async () => {

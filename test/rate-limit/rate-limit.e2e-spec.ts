@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
+import { User } from '../../src/users/entities/user.entity';
 import {
   assertError,
   createToken,
@@ -10,6 +11,8 @@ import {
   TestUser,
   TestWorkspace,
 } from '../support/factories';
+import { wrongTotpCode } from '../credentials/credential-helpers';
+import { totpCode } from '../support/factories';
 import { OAuthBrowser } from '../support/oauth';
 import { startTestApp, TestApp } from '../support/test-app';
 import { alertOf } from '../web/web-helpers';
@@ -270,6 +273,45 @@ describe('failed sign-ins on the web login page', () => {
       'a blocked address cannot sign in, even with the right password',
     );
     assert.ok(Number(right.headers['retry-after']) >= 1);
+  });
+});
+
+describe('second-factor codes cannot be guessed on the 2FA routes', () => {
+  let t: TestApp;
+  let owner: TestUser;
+
+  before(async () => {
+    t = await startTestApp({ env: { FAILED_AUTH_LIMIT: '3' } });
+    owner = await createUser(t);
+  });
+  after(() => t?.close());
+
+  it('counts wrong codes per address and account, then answers 429 even to the right code', async () => {
+    const started = await t
+      .http()
+      .post('/api/v1/me/two-factor')
+      .set('Authorization', owner.basic)
+      .expect(201);
+    const secret = started.body.secret as string;
+    await t
+      .http()
+      .post('/api/v1/me/two-factor/confirm')
+      .set('Authorization', owner.basic)
+      .send({ code: await totpCode(secret) })
+      .expect(204);
+    const disable = async (code: string) =>
+      t.http().delete('/api/v1/me/two-factor').set('Authorization', owner.basic).send({ code });
+    for (let i = 0; i < 3; i++) {
+      assertError(await disable(await wrongTotpCode(secret)), 400, 'validation_failed');
+    }
+    assertRateLimited(await disable(await wrongTotpCode(secret)), 3);
+    assertRateLimited(await disable(await totpCode(secret)), 3);
+    // The address is now refused everywhere; and 2FA is still on.
+    assertRateLimited(await t.http().get('/api/v1/me').set('Authorization', owner.basic), 3);
+    const user = await t.dataSource
+      .getRepository(User)
+      .findOneOrFail({ where: { id: owner.id }, select: { id: true, totpEnabledAt: true } });
+    assert.notEqual(user.totpEnabledAt, null);
   });
 });
 

@@ -46,14 +46,17 @@ export class AuthenticationGuard implements CanActivate {
     }
     const request = context.switchToHttp().getRequest<TesseraRequest>();
     // An address that failed too often is refused before its credential is even looked at.
-    await this.failedAuth.assertAllowed(request.ip);
+    await this.failedAuth.assertAllowed(FailedAuthLimiter.address(request.ip));
     const principal = await this.authenticator
       .authenticate(request, {
         allowTwoFactorPassword: access.auth.twoFactorManagement,
         adminRescue: access.auth.apiSwitch,
       })
       .catch(async (error: unknown) => {
-        const refusal = await this.failedAuth.countFailure(request.ip, error);
+        const refusal = await this.failedAuth.countFailure(
+          error,
+          FailedAuthLimiter.address(request.ip),
+        );
         // With the API off, the settings route tells nobody but the admin anything else.
         throw apiEnabled ? refusal : RequestErrors.apiDisabled();
       });
