@@ -5,6 +5,13 @@ import { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { apiValidationPipe } from './common/http/validation';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+} from './common/http/client-errors';
+import { requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './common/http/response-headers';
@@ -33,7 +40,12 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: 1_048_576,
+    bodyLimit: MAX_BODY_BYTES,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // Oversized or malformed request heads, over-long path ids and malformed paths get the
+    // JSON error body too (431, 400, 414), though no route or Nest filter sees them.
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     // A hop count trusts that many proxies in front of us (X-Forwarded-For, right to left).
     trustProxy:
       typeof config.trustProxy === 'number'
@@ -72,6 +84,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   registerResponseHeaders(fastify, config, app.get(SettingsService));
+  requireJsonBodies(fastify);
 
   setupSwagger(app, config);
   await app.init();

@@ -4,7 +4,7 @@ export class FieldErrorDto {
   @ApiProperty({ example: 'name' })
   field!: string;
 
-  @ApiProperty({ example: 'name must be shorter than or equal to 100 characters' })
+  @ApiProperty({ example: 'name must be valid text of at most 100 characters' })
   message!: string;
 }
 

@@ -28,6 +28,12 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'service_unavailable'
+  | 'database_unavailable'
+  // Refusals of the HTTP layer itself (src/common/http/client-errors.ts).
+  | 'request_header_too_large'
+  | 'uri_too_long'
+  | 'request_timeout'
+  | 'malformed_request'
   | 'internal_error';
 
 export interface FieldError {
@@ -53,9 +59,12 @@ const REASONS: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   412: 'Precondition Failed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

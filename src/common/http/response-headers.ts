@@ -23,6 +23,10 @@ export function registerResponseHeaders(
   // A callback hook: most responses need no await, and an async hook costs a promise each.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Request-Id', request.id);
+    if (request.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) {
+      // API answers may carry secrets (a new token) and are per credential: never cached.
+      reply.header('Cache-Control', 'no-store');
+    }
     const principal = (request as TesseraRequest).tessera?.principal;
     if ((principal?.tokenId || principal?.oauthTokenId) && principal.expiresAt) {
       reply.header('X-Token-Expires-At', principal.expiresAt.toISOString());

@@ -1,5 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { ValidateIf } from 'class-validator';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { buildMessage, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { FieldError, validationFailed } from '../errors/api-error';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -14,9 +14,44 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return out;
 }
 
+/** Deeper JSON than any Tessera body has; class-transformer recurses once per level. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether `value` nests objects/arrays deeper than `max` (iterative: no recursion to overflow). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') {
+      continue;
+    }
+    if (depth >= max) {
+      return true;
+    }
+    for (const child of Object.values(current as Record<string, unknown>)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+class ApiValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+      throw validationFailed([
+        {
+          field: metadata.type === 'body' ? 'body' : metadata.type,
+          message: `The JSON nests deeper than ${MAX_JSON_DEPTH} levels; send a flat object.`,
+        },
+      ]);
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /** Whitelisting validation whose failures render as 400 validation_failed with details. */
 export function apiValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -24,6 +59,51 @@ export function apiValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 }
+
+// A UTF-16 surrogate without its pair: not text, and stored as U+FFFD by either database.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * At most `max` characters as the database counts them (Unicode code points). class-validator's
+ * MaxLength does not count variation selectors, so a name could pass it and overflow its column.
+ * Lone surrogates are refused: they are not text.
+ */
+export const MaxChars = (max: number, options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'maxChars',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) =>
+          typeof value !== 'string' || (!LONE_SURROGATE.test(value) && [...value].length <= max),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be valid text of at most $constraint1 characters`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+
+/** Valid text of at most `max` bytes of UTF-8 (IsByteLength threw on lone surrogates). */
+export const MaxUtf8Bytes = (max: number, options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'maxUtf8Bytes',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          !LONE_SURROGATE.test(value) &&
+          Buffer.byteLength(value, 'utf8') <= max,
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be valid text of at most $constraint1 bytes of UTF-8`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
 
 /**
  * Optional, but not nullable: skips validation only when the field is absent, so that null

@@ -1,17 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  IsByteLength,
   IsIn,
   IsNotEmpty,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
-  MaxLength,
   ValidateIf,
 } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
-import { IsOptionalNotNull } from '../../common/http/validation';
+import { IsOptionalNotNull, MaxChars, MaxUtf8Bytes } from '../../common/http/validation';
 import {
   Issue,
   ISSUE_PRIORITIES,
@@ -32,7 +30,7 @@ export class CreateIssueRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(255)
+  @MaxChars(255)
   subject!: string;
 
   @ApiPropertyOptional({
@@ -43,8 +41,8 @@ export class CreateIssueRequest {
   })
   @IsOptional()
   @IsString()
-  @IsByteLength(0, DESCRIPTION_MAX_BYTES, {
-    message: 'description must be at most 65535 bytes of UTF-8',
+  @MaxUtf8Bytes(DESCRIPTION_MAX_BYTES, {
+    message: 'description must be valid text of at most 65535 bytes of UTF-8',
   })
   description?: string | null;
 
@@ -76,7 +74,7 @@ export class UpdateIssueRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(255)
+  @MaxChars(255)
   subject?: string;
 
   @ApiPropertyOptional({
@@ -87,8 +85,8 @@ export class UpdateIssueRequest {
   })
   @IsOptional()
   @IsString()
-  @IsByteLength(0, DESCRIPTION_MAX_BYTES, {
-    message: 'description must be at most 65535 bytes of UTF-8',
+  @MaxUtf8Bytes(DESCRIPTION_MAX_BYTES, {
+    message: 'description must be valid text of at most 65535 bytes of UTF-8',
   })
   description?: string | null;
 

@@ -1,3 +1,4 @@
+import { MaxChars } from '../../common/http/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -9,7 +10,6 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
-  MaxLength,
   Validate,
   ValidatorConstraint,
   ValidatorConstraintInterface,
@@ -47,7 +47,7 @@ export class CreateOAuthApplicationRequest {
   @ApiProperty({ example: 'Acme Reporting', maxLength: 120 })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(120)
+  @MaxChars(120)
   name!: string;
 
   @ApiProperty({

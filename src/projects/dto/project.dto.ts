@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
-import { IsOptionalNotNull } from '../../common/http/validation';
+import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { Project } from '../entities/project.entity';
 
 const IDENTIFIER = /^[a-z][a-z0-9_-]{0,99}$/;
@@ -16,7 +16,7 @@ export class CreateProjectRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(200)
+  @MaxChars(200)
   name!: string;
 
   @ApiProperty({ example: 'website', description: 'Unique in the workspace.' })
@@ -26,7 +26,7 @@ export class CreateProjectRequest {
   @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
   @IsOptional()
   @IsString()
-  @MaxLength(10000)
+  @MaxChars(10000)
   description?: string | null;
 }
 
@@ -36,7 +36,7 @@ export class UpdateProjectRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(200)
+  @MaxChars(200)
   name?: string;
 
   @ApiPropertyOptional()
@@ -47,7 +47,7 @@ export class UpdateProjectRequest {
   @ApiPropertyOptional({ maxLength: 10000, nullable: true, type: String })
   @IsOptional()
   @IsString()
-  @MaxLength(10000)
+  @MaxChars(10000)
   description?: string | null;
 }
 

@@ -1,3 +1,4 @@
+import { MaxChars } from '../../common/http/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -12,7 +13,6 @@ import {
   IsString,
   IsUUID,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
 import { Scope, SCOPES } from '../../common/auth-types';
@@ -31,7 +31,7 @@ export class CreateTokenRequest {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @IsNotEmpty()
-  @MaxLength(100)
+  @MaxChars(100)
   name!: string;
 
   @ApiProperty({ enum: SCOPES, isArray: true, example: ['read', 'write'] })

@@ -6,13 +6,12 @@ import {
   IsOptional,
   IsString,
   Matches,
-  MaxLength,
   MinLength,
   ValidateIf,
 } from 'class-validator';
 import { AuthMethod, Role, Scope, SCOPES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
-import { IsOptionalNotNull } from '../../common/http/validation';
+import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';
 
 const USERNAME = /^[A-Za-z0-9._-]{2,64}$/;
@@ -29,13 +28,13 @@ export class CreateUserRequest {
 
   @ApiProperty({ example: 'jsmith@example.com' })
   @IsEmail()
-  @MaxLength(255)
+  @MaxChars(255)
   email!: string;
 
   @ApiProperty({ minLength: 12, maxLength: 256 })
   @IsString()
   @MinLength(12)
-  @MaxLength(256)
+  @MaxChars(256)
   password!: string;
 
   @ApiPropertyOptional({ default: false })
@@ -59,7 +58,7 @@ export class UpdateUserRequest {
   @IsOptionalNotNull()
   @IsString()
   @MinLength(12)
-  @MaxLength(256)
+  @MaxChars(256)
   password?: string;
 
   @ApiPropertyOptional({
@@ -73,7 +72,7 @@ export class UpdateUserRequest {
   @ValidateIf((_, value) => value !== null)
   @IsString()
   @MinLength(8)
-  @MaxLength(256)
+  @MaxChars(256)
   legacy_api_password?: string | null;
 }
 

@@ -1,18 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
 import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../../common/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
-import { IsOptionalNotNull } from '../../common/http/validation';
+import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { Membership } from '../entities/membership.entity';
 import { Workspace } from '../entities/workspace.entity';
 
@@ -25,7 +15,7 @@ export class CreateWorkspaceRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(120)
+  @MaxChars(120)
   name!: string;
 }
 
@@ -35,7 +25,7 @@ export class UpdateWorkspaceRequest {
   @IsString()
   @IsNotEmpty()
   @Matches(NOT_BLANK, { message: NOT_BLANK_MESSAGE })
-  @MaxLength(120)
+  @MaxChars(120)
   name?: string;
 }
 
