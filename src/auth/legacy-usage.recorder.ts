@@ -63,7 +63,14 @@ export class LegacyUsageRecorder implements OnModuleInit, OnApplicationShutdown 
   }
 
   private async writePending(): Promise<void> {
-    if (this.pending.size === 0 || !this.db.dataSource.isInitialized) {
+    if (this.pending.size === 0) {
+      return;
+    }
+    if (!this.db.dataSource.isInitialized) {
+      // As in TokenUsageRecorder: the shutdown flush must run before the DataSource closes.
+      this.logger.warn(
+        `Legacy API password use of ${this.pending.size} user(s) not written: the database is already closed.`,
+      );
       return;
     }
     const batch = this.pending;

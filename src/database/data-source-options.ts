@@ -59,6 +59,9 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       url: config.database.url,
       timezone: 'Z',
       charset: 'utf8mb4_unicode_ci',
+      // A database host that does not answer fails a new connection (and so the request, with
+      // 503 database_unavailable) after 5 s instead of mysql2's 10 s; a refused one fails at once.
+      connectTimeout: 5_000,
       // trace: false — mysql2 otherwise captures a stack trace on every query (a few per cent
       // of a request's CPU) only to decorate errors; TypeORM's errors carry the query anyway.
       extra: { connectionLimit: 20, trace: false },

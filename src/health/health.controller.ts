@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -7,10 +7,17 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../common/decorators/auth.decorator';
+import { ApiError } from '../common/errors/api-error';
+
+// A probe must answer before the orchestrator's own probe timeout (often 1-5 s), even when the
+// database host does not answer at all.
+const DATABASE_PING_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -27,7 +34,23 @@ export class HealthController {
   @Public()
   @HealthCheck()
   @ApiOperation({ summary: 'Ready to serve: the database answers' })
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) {
+        throw error;
+      }
+      // Probes repeat every few seconds during an outage: one line each, not a stack trace.
+      const result = error.getResponse() as Partial<HealthCheckResult>;
+      this.logger.warn(`Not ready: ${JSON.stringify(result.error ?? {})}`);
+      throw new ApiError(
+        503,
+        'service_unavailable',
+        'Not ready: the database does not answer; retry shortly, and check the server log.',
+      );
+    }
   }
 }

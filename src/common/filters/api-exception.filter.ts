@@ -3,6 +3,9 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { ApiError, ApiErrorBody, ErrorCode, reasonPhrase } from '../errors/api-error';
 
+/** The error body; `database_unavailable` is rendered here only (never thrown by a feature). */
+export type RenderedErrorBody = ApiErrorBody;
+
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'validation_failed',
   401: 'missing_credentials',
@@ -36,12 +39,71 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
+// MySQL/MariaDB refusing or dropping the connection, and mysql2's names for a lost connection.
+const DATABASE_GONE_CODES = new Set([
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+]);
+
+// Socket errors count only when they come from the database driver (not, say, from Redis).
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The code that says the database cannot be reached, or null for any other error (a bad query
+ * on a healthy connection included). mysql2 marks every error that broke a connection `fatal`
+ * (refused, reset, timed out, lost); TypeORM wraps query errors in QueryFailedError and keeps
+ * the driver's error in `driverError`. SQLite still locked by another process after its busy
+ * timeout is transient in the same way.
+ */
+export function databaseDownCode(error: unknown): string | null {
+  const fromDriver = error instanceof QueryFailedError;
+  for (const candidate of [error, fromDriver ? error.driverError : undefined]) {
+    if (!candidate || typeof candidate !== 'object') {
+      continue;
+    }
+    const { code, fatal } = candidate as { code?: unknown; fatal?: unknown };
+    const name = typeof code === 'string' ? code : '';
+    if (DATABASE_GONE_CODES.has(name) || name.startsWith('SQLITE_BUSY')) {
+      return name;
+    }
+    if (fatal === true || (fromDriver && SOCKET_CODES.has(name))) {
+      return name || 'connection_lost';
+    }
+  }
+  return null;
+}
+
+function isTooLongForColumn(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string } | undefined)?.code === 'ER_DATA_TOO_LONG'
+  );
+}
+
 /** Renders anything thrown as the one JSON error body of SPEC §3, never leaking internals. */
 export function renderError(
   error: unknown,
   requestId: string,
   logger: Logger,
-): { status: number; body: ApiErrorBody; headers: Record<string, string> } {
+): { status: number; body: RenderedErrorBody; headers: Record<string, string> } {
   if (error instanceof ApiError) {
     return { status: error.status, body: error.toBody(), headers: error.headers };
   }
@@ -54,9 +116,35 @@ export function renderError(
     );
     return { status: 403, body: csrf.toBody(), headers: {} };
   }
+  if (isTooLongForColumn(error)) {
+    // Validation should have caught it; never a 500 for a value the client can fix.
+    const tooLong = new ApiError(
+      400,
+      'validation_failed',
+      'A value is longer than the field allows; shorten it and try again.',
+    );
+    return { status: 400, body: tooLong.toBody(), headers: {} };
+  }
   if (isUniqueViolation(error)) {
     const conflict = new ApiError(409, 'conflict', 'Another record already uses this value.');
     return { status: 409, body: conflict.toBody(), headers: {} };
+  }
+  const downCode = databaseDownCode(error);
+  if (downCode) {
+    // Expected while the database is down: one line per request, not a stack trace each.
+    logger.warn(`Database unavailable on request ${requestId}: ${downCode}`);
+    return {
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: reasonPhrase(503),
+        code: 'database_unavailable',
+        message:
+          'The database is unreachable right now; retry in a few seconds. If this persists, tell the administrator.',
+        request_id: requestId,
+      },
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    };
   }
   const status =
     error instanceof HttpException
