@@ -48,6 +48,7 @@ export type Invalidation =
 
 const TTL_MS = 30_000;
 const CHANNEL = 'tessera:auth-invalidate';
+const PUBLISH_WAIT_MS = 500;
 
 /**
  * In-memory cache of what every authenticated request looks up (token, owner, membership,
@@ -119,15 +120,33 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     this.listeners.push(listener);
   }
 
-  /** Applies here at once and tells the other instances. */
-  invalidate(event: Invalidation): void {
+  /**
+   * Applies here at once and tells the other instances. Resolves once Redis has handed the
+   * message to every subscribed instance (or after half a second), so a caller that awaits it
+   * before answering — a revocation, a lock — answers only when the other instances have it on
+   * their sockets: the client's next request, wherever it lands, finds the entry gone.
+   */
+  async invalidate(event: Invalidation): Promise<void> {
     this.apply(event);
-    if (this.publisher) {
-      this.publisher
-        .publish(CHANNEL, JSON.stringify({ from: this.instanceId, event }))
-        .catch((error: Error) =>
-          this.logger.warn(`Could not publish invalidation: ${error.message}`),
-        );
+    if (!this.publisher) {
+      return;
+    }
+    const published = this.publisher.publish(
+      CHANNEL,
+      JSON.stringify({ from: this.instanceId, event }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), PUBLISH_WAIT_MS);
+    });
+    try {
+      if ((await Promise.race([published, timeout])) === 'timeout') {
+        this.logger.warn('Redis did not confirm an invalidation within 500 ms.');
+      }
+    } catch (error) {
+      this.logger.warn(`Could not publish invalidation: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -62,7 +62,7 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
     private readonly repos: OAuthRepositories,
     private readonly authenticateClients: boolean,
     /** Told of every revoked grant (family), so that caches drop its access tokens. */
-    private readonly familyRevoked: (familyId: string) => void,
+    private readonly familyRevoked: (familyId: string) => Promise<void>,
   ) {}
 
   async getClient(clientId: string, clientSecret: string | null): Promise<Client | false> {
@@ -279,6 +279,6 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
 
   async revokeFamily(familyId: string): Promise<void> {
     await this.repos.tokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-    this.familyRevoked(familyId);
+    await this.familyRevoked(familyId);
   }
 }

@@ -114,7 +114,7 @@ export class OAuthService {
   ) {
     const repos = { applications, codes, tokens, users };
     // A revoked grant is refused on the very next request, whatever the cache held.
-    const revoked = (familyId: string): void =>
+    const revoked = (familyId: string): Promise<void> =>
       cache.invalidate({ kind: 'oauth_family', familyId });
     const options = {
       accessTokenLifetime: ACCESS_TOKEN_LIFETIME_S,
@@ -137,7 +137,7 @@ export class OAuthService {
   /** Deletes an application; its codes and tokens go with it and stop working at once. */
   async deleteApplication(id: string): Promise<void> {
     await this.applications.delete({ id }); // codes and tokens: ON DELETE CASCADE
-    this.cache.invalidate({ kind: 'oauth_application', applicationId: id });
+    await this.cache.invalidate({ kind: 'oauth_application', applicationId: id });
   }
 
   get issuer(): string {

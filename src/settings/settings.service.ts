@@ -37,7 +37,7 @@ export class SettingsService implements OnModuleInit {
 
   async update(changes: Partial<Omit<InstanceSettings, 'id'>>): Promise<InstanceSettings> {
     await this.settings.update({ id: SETTINGS_ID }, { ...changes, updatedAt: new Date() });
-    this.cache.invalidate({ kind: 'settings' });
+    await this.cache.invalidate({ kind: 'settings' });
     return this.load();
   }
 

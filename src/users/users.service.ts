@@ -149,7 +149,7 @@ export class UsersService {
       },
     });
     // Lock, admin rights: cached tokens of this user must be looked at again.
-    this.cache.invalidate({ kind: 'user', userId: id });
+    await this.cache.invalidate({ kind: 'user', userId: id });
     return toUserResponse(await this.users.findOneByOrFail({ id }));
   }
 

@@ -140,7 +140,7 @@ export class WorkspacesService {
         metadata: { name: dto.name.trim() },
       });
     }
-    this.cache.invalidate({ kind: 'workspace', workspaceId: workspace.id });
+    await this.cache.invalidate({ kind: 'workspace', workspaceId: workspace.id });
     return describe(await this.workspaces.findOneByOrFail({ id: workspace.id }), membership.role);
   }
 
@@ -227,7 +227,7 @@ export class WorkspacesService {
       return { ...target, role };
     });
     const names = await this.usernames([userId]);
-    this.cache.invalidate({ kind: 'membership', workspaceId: workspace.id, userId });
+    await this.cache.invalidate({ kind: 'membership', workspaceId: workspace.id, userId });
     return toMemberResponse(result, names.get(userId) ?? '');
   }
 
@@ -267,7 +267,7 @@ export class WorkspacesService {
       );
     });
     // Their tokens in this workspace were revoked above: drop everything cached for them.
-    this.cache.invalidate({ kind: 'user', userId });
+    await this.cache.invalidate({ kind: 'user', userId });
   }
 
   async adminList(query: PaginationQuery): Promise<Page<WorkspaceResponse>> {
@@ -317,7 +317,7 @@ export class WorkspacesService {
         previous_billing_status: workspace.billingStatus,
       },
     });
-    this.cache.invalidate({ kind: 'workspace', workspaceId: id });
+    await this.cache.invalidate({ kind: 'workspace', workspaceId: id });
     return describe(await this.workspaces.findOneByOrFail({ id }));
   }
 
