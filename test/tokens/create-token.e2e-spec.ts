@@ -79,6 +79,8 @@ describe('POST /api/v1/tokens', () => {
       assert.match(token, /^ts_[0-9A-Za-z]{32}$/);
       assert.equal(res.body.token_prefix, token.slice(0, 11));
       assert.deepEqual(Object.keys(res.body).sort(), [...TOKEN_FIELDS, 'token'].sort());
+      // The one response that holds the secret must not be kept by any cache.
+      assert.equal(res.headers['cache-control'], 'no-store');
       assert.equal(res.body.name, 'CI deploy');
       assert.deepEqual(res.body.scopes, ['read', 'write']);
       assert.equal(res.body.workspace_id, ws.id);
