@@ -2,9 +2,10 @@
 // starting and stopping child processes, and a fresh MySQL/MariaDB database per run.
 import { ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from 'mysql2/promise';
+import { freePort } from '../test/support/net';
+export { freePort };
 
 /** The repository root: compiled files run from build/<run>/bench/. */
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -86,19 +87,6 @@ export async function stop(child: ChildProcess, graceMs = 5000): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
-}
-
-/** A TCP port nobody listens on right now (on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Creates `<prefix>_<time>` on the server behind `admin` and returns its name. */

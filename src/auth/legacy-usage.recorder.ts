@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { BatchedWriter } from '../common/batching/batched-writer';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { DatabaseService } from '../database/database.service';
 import { LegacyAuthUsage } from './entities/legacy-auth-usage.entity';
@@ -22,97 +23,72 @@ const AUDIT_EVERY_MS = 60 * 60_000;
 @Injectable()
 export class LegacyUsageRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LegacyUsageRecorder.name);
-  private pending = new Map<string, PendingUse>();
   private readonly lastAudited = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchedWriter<string, PendingUse>;
 
   constructor(
     private readonly db: DatabaseService,
     private readonly audit: AuditService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.tokenUsageFlushMs);
-    this.timer.unref();
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.writer = new BatchedWriter<string, PendingUse>({
+      what: 'legacy API password use',
+      intervalMs: config.tokenUsageFlushMs,
+      merge: (older, newer) => ({ ...newer, count: older.count + newer.count, first: older.first }),
+      write: (userId, use) => this.write(userId, use),
+      isOpen: () => db.dataSource.isInitialized,
+      logger: this.logger,
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  onModuleInit(): void {
+    this.writer.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.writer.stop();
   }
 
   record(userId: string, ip: string, userAgent: string | undefined): void {
     const now = new Date();
-    const use = this.pending.get(userId);
     const agent = userAgent?.slice(0, 255) ?? null;
-    if (use) {
-      use.count += 1;
-      use.last = now;
-      use.ip = ip;
-      use.userAgent = agent;
-    } else {
-      this.pending.set(userId, { count: 1, first: now, last: now, ip, userAgent: agent });
-    }
+    this.writer.add(userId, { count: 1, first: now, last: now, ip, userAgent: agent });
   }
 
+  /** Writes everything pending now (the admin report is never stale). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
+    return this.writer.flush();
   }
 
-  private async writePending(): Promise<void> {
-    if (this.pending.size === 0) {
-      return;
-    }
-    if (!this.db.dataSource.isInitialized) {
-      // As in TokenUsageRecorder: the shutdown flush must run before the DataSource closes.
-      this.logger.warn(
-        `Legacy API password use of ${this.pending.size} user(s) not written: the database is already closed.`,
-      );
-      return;
-    }
-    const batch = this.pending;
-    this.pending = new Map();
-    try {
-      for (const [userId, use] of batch) {
-        await this.db.transaction(async (m) => {
-          const existing = await this.db.lockForUpdate(m, LegacyAuthUsage, userId, 'userId');
-          if (existing) {
-            await m.update(
-              LegacyAuthUsage,
-              { userId },
-              {
-                useCount: existing.useCount + use.count,
-                lastUsedAt: use.last,
-                lastIp: use.ip,
-                lastUserAgent: use.userAgent,
-              },
-            );
-          } else {
-            await m.insert(LegacyAuthUsage, {
-              userId,
-              useCount: use.count,
-              firstUsedAt: use.first,
-              lastUsedAt: use.last,
-              lastIp: use.ip,
-              lastUserAgent: use.userAgent,
-            });
-          }
-        });
-        await this.auditHourly(userId, use);
-      }
-    } catch (error) {
-      for (const [userId, use] of batch) {
-        const newer = this.pending.get(userId);
-        this.pending.set(
-          userId,
-          newer ? { ...newer, count: newer.count + use.count, first: use.first } : use,
+  private async write(userId: string, use: PendingUse): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const existing = await this.db.lockForUpdate(m, LegacyAuthUsage, userId, 'userId');
+      if (existing) {
+        await m.update(
+          LegacyAuthUsage,
+          { userId },
+          {
+            useCount: existing.useCount + use.count,
+            lastUsedAt: use.last,
+            lastIp: use.ip,
+            lastUserAgent: use.userAgent,
+          },
         );
+      } else {
+        await m.insert(LegacyAuthUsage, {
+          userId,
+          useCount: use.count,
+          firstUsedAt: use.first,
+          lastUsedAt: use.last,
+          lastIp: use.ip,
+          lastUserAgent: use.userAgent,
+        });
       }
-      this.logger.warn(`Could not record legacy API password use: ${(error as Error).message}`);
-    }
+    });
+    // The count is written: a failed audit entry must not put it back in the queue.
+    await this.auditHourly(userId, use).catch((error: Error) =>
+      this.logger.warn(`Could not audit legacy API password use: ${error.message}`),
+    );
   }
 
   private async auditHourly(userId: string, use: PendingUse): Promise<void> {

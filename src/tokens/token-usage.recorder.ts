@@ -1,8 +1,8 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { BatchedWriter } from '../common/batching/batched-writer';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
-import { Inject } from '@nestjs/common';
 import { ApiToken } from './entities/api-token.entity';
 
 interface Use {
@@ -16,67 +16,41 @@ interface Use {
  */
 @Injectable()
 export class TokenUsageRecorder implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(TokenUsageRecorder.name);
-  private pending = new Map<string, Use>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly writer: BatchedWriter<string, Use>;
 
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+    this.writer = new BatchedWriter<string, Use>({
+      what: 'token usage',
+      intervalMs: config.tokenUsageFlushMs,
+      merge: (_older, newer) => newer,
+      write: async (id, use) => {
+        await dataSource
+          .getRepository(ApiToken)
+          .update({ id }, { lastUsedAt: use.at, lastUsedIp: use.ip });
+      },
+      isOpen: () => dataSource.isInitialized,
+      logger: new Logger(TokenUsageRecorder.name),
+    });
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.tokenUsageFlushMs);
-    this.timer.unref();
+    this.writer.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.writer.stop();
   }
 
   record(tokenId: string, ip: string): void {
-    this.pending.set(tokenId, { at: new Date(), ip });
+    this.writer.add(tokenId, { at: new Date(), ip });
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.writer.size;
   }
 
-  /** Writes everything pending; concurrent calls queue behind each other. */
+  /** Writes everything pending now (the admin pages show usage as of this moment). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.pending.size === 0) {
-      return;
-    }
-    if (!this.dataSource.isInitialized) {
-      // The shutdown flush runs before the (global) TypeORM module closes the DataSource;
-      // landing here means that order broke, so say what was lost instead of dropping it quietly.
-      this.logger.warn(
-        `Token usage of ${this.pending.size} token(s) not written: the database is already closed.`,
-      );
-      return;
-    }
-    const batch = this.pending;
-    this.pending = new Map();
-    try {
-      const repo = this.dataSource.getRepository(ApiToken);
-      for (const [id, use] of batch) {
-        await repo.update({ id }, { lastUsedAt: use.at, lastUsedIp: use.ip });
-      }
-    } catch (error) {
-      // Keep what failed for the next round unless a newer use replaced it.
-      for (const [id, use] of batch) {
-        if (!this.pending.has(id)) {
-          this.pending.set(id, use);
-        }
-      }
-      this.logger.warn(`Could not record token usage: ${(error as Error).message}`);
-    }
+    return this.writer.flush();
   }
 }

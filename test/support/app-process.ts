@@ -1,11 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, basicAuth } from './test-app';
+import { freePort, sleep } from './net';
+export { freePort };
 
 // The test build compiles src/ and test/ side by side: <build>/test/support -> <build>/src.
 const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
@@ -40,20 +41,6 @@ export interface ChildDatabase {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
 }
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A fresh database like the in-process tests get: a new database on TEST_DATABASE_URL's server,

@@ -1,11 +1,11 @@
 import { totpCode } from './factories';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import { generate } from 'otplib';
 import { Scope } from '../../src/common/auth-types';
 import { TestUser } from './factories';
 import { startTestApp, TestApp, TestAppOptions } from './test-app';
+import { freePort } from './net';
 
 // Helpers for the OAuth2 specs (SPEC §9, §10): an app whose PUBLIC_URL is its real address (so
 // oauth4webapi accepts the metadata's issuer), registered clients, and a browser that signs in
@@ -31,18 +31,6 @@ export interface RegisteredClient {
   client: oauth.Client;
   /** client_secret_basic for confidential clients, none for public ones (unless chosen). */
   auth: oauth.ClientAuth;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the app on a known free port with PUBLIC_URL set to exactly that address. */

@@ -1,0 +1,87 @@
+import { Logger } from '@nestjs/common';
+
+export interface BatchedWriterOptions<K, V> {
+  /** Names what is written, for the log ("token usage"). */
+  what: string;
+  intervalMs: number;
+  /** Folds a newer record into an older one for the same key. */
+  merge: (older: V, newer: V) => V;
+  /** Writes one key's record. */
+  write: (key: K, value: V) => Promise<void>;
+  /** Whether the database can still be written (false once it is closed). */
+  isOpen: () => boolean;
+  logger: Logger;
+}
+
+/**
+ * Bookkeeping kept off the request path: records are folded per key in memory and written in
+ * one batch per interval (and on demand, and at shutdown), so a request never waits on a write
+ * and a key costs at most one write per interval. Flushes run one after another; what fails to
+ * be written is kept (folded with anything newer) for the next flush, and nothing already
+ * written is written again.
+ */
+export class BatchedWriter<K, V> {
+  private pending = new Map<K, V>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: BatchedWriterOptions<K, V>) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and writes what is pending. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  add(key: K, value: V): void {
+    const older = this.pending.get(key);
+    this.pending.set(key, older === undefined ? value : this.options.merge(older, value));
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Writes everything pending; concurrent calls queue behind each other. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.size === 0) {
+      return;
+    }
+    const { what, logger } = this.options;
+    if (!this.options.isOpen()) {
+      // The shutdown flush runs before the (global) TypeORM module closes the DataSource;
+      // landing here means that order broke, so say what was lost instead of dropping it quietly.
+      logger.warn(`${what} of ${this.pending.size} record(s) not written: the database is closed.`);
+      return;
+    }
+    const batch = [...this.pending];
+    this.pending = new Map();
+    for (let i = 0; i < batch.length; i++) {
+      const [key, value] = batch[i];
+      try {
+        await this.options.write(key, value);
+      } catch (error) {
+        // Keep this record and the rest for the next round, folded with anything newer.
+        for (const [laterKey, laterValue] of batch.slice(i)) {
+          const newer = this.pending.get(laterKey);
+          this.pending.set(
+            laterKey,
+            newer === undefined ? laterValue : this.options.merge(laterValue, newer),
+          );
+        }
+        logger.warn(`Could not record ${what}: ${(error as Error).message}`);
+        return;
+      }
+    }
+  }
+}
