@@ -404,8 +404,9 @@ async function main(): Promise<void> {
           if (target === 'tessera') {
             peak = Math.max(peak, peakRss(tessera.pid ?? 0));
           }
+          const rss = target === 'tessera' ? `, peak RSS so far ${peak.toFixed(0)} MB` : '';
           log(
-            `  [${repeat}/${REPEATS}] ${target.padEnd(7)} ${s.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`,
+            `  [${repeat}/${REPEATS}] ${target.padEnd(7)} ${s.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms${rss}`,
           );
         }
       }
