@@ -15,6 +15,7 @@ import { LegacyAuthUsage1764100000000 } from './migrations/1764100000000-legacy-
 import { OAuth1764200000000 } from './migrations/1764200000000-oauth';
 import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-millisecond-timestamps';
 import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-rate-limit';
+import { TotpLastStep1764500000000 } from './migrations/1764500000000-totp-last-step';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   OAuth1764200000000,
   MillisecondTimestamps1764300000000,
   TokenRateLimit1764400000000,
+  TotpLastStep1764500000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

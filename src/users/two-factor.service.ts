@@ -20,7 +20,6 @@ const conflict = (message: string): ApiError =>
 @Injectable()
 export class TwoFactorService {
   /** Last accepted time step per user, against replays of a code within its window. */
-  private readonly lastStep = new Map<string, number>();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -97,10 +96,18 @@ export class TwoFactorService {
         'timeStep' in result && typeof result.timeStep === 'number'
           ? result.timeStep
           : Math.floor(Date.now() / 30_000);
-      if (step <= (this.lastStep.get(userId) ?? -1)) {
+      // Claimed in one conditional write: of two requests (on any instance) with the same code,
+      // only one moves the step forward.
+      const claimed = await this.users
+        .createQueryBuilder()
+        .update(User)
+        .set({ totpLastStep: step })
+        .where('id = :userId', { userId })
+        .andWhere('(totp_last_step IS NULL OR totp_last_step < :step)', { step })
+        .execute();
+      if (!claimed.affected) {
         return false;
       }
-      this.lastStep.set(userId, step);
     }
     return true;
   }

@@ -176,3 +176,52 @@ describe('Two-factor authentication (SPEC §8)', () => {
     }
   });
 });
+
+describe('Two-factor codes work once (RFC 6238 §5.2), kept in the database', () => {
+  let t: TestApp;
+  let bob: TestUser;
+  let secret: string;
+
+  before(async () => {
+    t = await startTestApp();
+    bob = await createUser(t);
+    const started = await t.http().post('/api/v1/me/two-factor').set('Authorization', bob.basic);
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    secret = started.body.secret as string;
+  });
+  after(() => t.close());
+
+  it('refuses a code already accepted, and keeps the accepted step in the users row', async () => {
+    const code = await totpCode(secret);
+    const confirmed = await t
+      .http()
+      .post('/api/v1/me/two-factor/confirm')
+      .set('Authorization', bob.basic)
+      .send({ code });
+    assert.equal(confirmed.status, 204, JSON.stringify(confirmed.body));
+    // The same code again, to turn 2FA off: refused, 2FA stays on.
+    const replay = await t
+      .http()
+      .delete('/api/v1/me/two-factor')
+      .set('Authorization', bob.basic)
+      .send({ code });
+    assertError(replay, 400, 'validation_failed');
+    const row = await t.dataSource.query<Array<{ totp_last_step: number | string | null }>>(
+      'SELECT totp_last_step FROM users WHERE id = ?',
+      [bob.id],
+    );
+    // Kept in the users row, so every instance (and a restarted one) refuses the replay too.
+    const stored = Number(row[0].totp_last_step);
+    assert.ok(
+      Math.abs(stored - Math.floor(Date.now() / 30_000)) <= 2,
+      `the accepted step (${stored}) is stored`,
+    );
+    // A later code works.
+    const off = await t
+      .http()
+      .delete('/api/v1/me/two-factor')
+      .set('Authorization', bob.basic)
+      .send({ code: await totpCode(secret) });
+    assert.equal(off.status, 204, JSON.stringify(off.body));
+  });
+});

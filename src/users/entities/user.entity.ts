@@ -39,6 +39,20 @@ export class User {
   @DateColumn('totp_enabled_at', { nullable: true })
   totpEnabledAt!: Date | null;
 
+  /** The last 30-second TOTP step a code was accepted for; a step is accepted once. */
+  @Column({
+    name: 'totp_last_step',
+    type: 'bigint',
+    nullable: true,
+    select: false,
+    // bigint comes back as a string from mysql2; steps fit a double for millions of years.
+    transformer: {
+      to: (value: number | null) => value,
+      from: (value: string | number | null) => (value === null ? null : Number(value)),
+    },
+  })
+  totpLastStep!: number | null;
+
   @DateColumn('created_at')
   createdAt!: Date;
 
