@@ -16,6 +16,7 @@ import { OAuth1764200000000 } from './migrations/1764200000000-oauth';
 import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-millisecond-timestamps';
 import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-rate-limit';
 import { TotpLastStep1764500000000 } from './migrations/1764500000000-totp-last-step';
+import { SessionsValidAfter1764600000000 } from './migrations/1764600000000-sessions-valid-after';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   MillisecondTimestamps1764300000000,
   TokenRateLimit1764400000000,
   TotpLastStep1764500000000,
+  SessionsValidAfter1764600000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -131,6 +131,8 @@ export class UsersService {
     }
     if (dto.password !== undefined) {
       changes.passwordHash = await this.hasher.hash(dto.password);
+      // Whoever knew the old password may hold a web session: it ends with the change.
+      changes.sessionsValidAfter = new Date();
     }
     if (dto.legacy_api_password !== undefined) {
       changes.legacyApiPasswordHash =

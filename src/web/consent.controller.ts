@@ -1,15 +1,14 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
 import { Scope } from '../common/auth-types';
 import { Public } from '../common/decorators/auth.decorator';
 import { SCOPE_DESCRIPTIONS } from '../oauth/oauth-constants';
 import { OAuthService } from '../oauth/oauth.service';
 import { User } from '../users/entities/user.entity';
 import { Views } from './views';
-import { csrfToken, sendHtml, sessionUserId } from './web-context';
+import { SessionUserService } from './session-user.service';
+import { csrfToken, sendHtml } from './web-context';
 
 /** GET/POST /oauth/authorize: sign-in if needed, then the consent page (SPEC §9, §10). */
 @ApiExcludeController()
@@ -17,7 +16,7 @@ import { csrfToken, sendHtml, sessionUserId } from './web-context';
 export class ConsentController {
   constructor(
     private readonly oauth: OAuthService,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sessions: SessionUserService,
   ) {}
 
   @Get()
@@ -114,8 +113,7 @@ export class ConsentController {
     void reply.redirect(location, 303);
   }
 
-  private async signedInUser(req: FastifyRequest): Promise<User | null> {
-    const id = sessionUserId(req);
-    return id ? this.users.findOneBy({ id, status: 'active' }) : null;
+  private signedInUser(req: FastifyRequest): Promise<User | null> {
+    return this.sessions.activeUser(req);
   }
 }

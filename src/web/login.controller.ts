@@ -1,18 +1,16 @@
 import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { PasswordAuthenticator } from '../auth/password-authenticator.service';
 import { Public } from '../common/decorators/auth.decorator';
 import { AuthErrors } from '../common/errors/auth-errors';
 import { ApiError } from '../common/errors/api-error';
 import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
-import { User } from '../users/entities/user.entity';
 import { TwoFactorService } from '../users/two-factor.service';
+import { SessionUserService } from './session-user.service';
 import { Views } from './views';
-import { csrfToken, safeReturnTo, sendHtml, sessionUserId } from './web-context';
+import { csrfToken, safeReturnTo, sendHtml } from './web-context';
 
 interface LoginForm {
   login?: unknown;
@@ -32,7 +30,7 @@ export class LoginController {
     private readonly twoFactor: TwoFactorService,
     private readonly audit: AuditService,
     private readonly failedAuth: FailedAuthLimiter,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sessions: SessionUserService,
   ) {}
 
   @Get('login')
@@ -43,8 +41,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const target = safeReturnTo(returnTo);
-    const userId = sessionUserId(req);
-    if (userId && (await this.users.existsBy({ id: userId, status: 'active' }))) {
+    if (await this.sessions.activeUser(req)) {
       void reply.redirect(target, 303);
       return;
     }
@@ -164,7 +161,20 @@ export class LoginController {
 
   @Post('logout')
   @Public()
-  logout(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
+  async logout(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const user = await this.sessions.activeUser(req);
+    if (user) {
+      // Clears this browser's cookie. (A copy of the cookie taken earlier would still work
+      // until the session's 8 hours are up; a password change ends every session.)
+      await this.audit.record({
+        action: 'web.logout',
+        actor: null,
+        targetType: 'user',
+        targetId: user.id,
+        ip: req.ip,
+        userAgent: text(req.headers['user-agent']),
+      });
+    }
     req.session.delete();
     void reply.redirect('/login', 303);
   }

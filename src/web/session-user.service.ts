@@ -6,6 +6,7 @@ import { AuthPrincipal, SCOPES } from '../common/auth-types';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { User } from '../users/entities/user.entity';
 import { sessionUserId } from './web-context';
+import { SESSION_HOURS } from './web-session';
 
 /**
  * The signed-in person behind a web page, as a principal the services understand. A session
@@ -16,13 +17,28 @@ import { sessionUserId } from './web-context';
 export class SessionUserService {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
-  /** The active user of the session cookie, read fresh so locks and admin changes apply at once. */
-  async principal(request: FastifyRequest): Promise<AuthPrincipal | null> {
+  /**
+   * The active user of the session cookie, read fresh so that locks and admin changes apply at
+   * once. A session counts for SESSION_HOURS after sign-in, however often it is used, and not at
+   * all once its user's password was changed after it signed in: the cookie itself cannot be
+   * taken back, so the user row says which sign-ins still hold.
+   */
+  async activeUser(request: FastifyRequest): Promise<User | null> {
     const id = sessionUserId(request);
-    if (!id) {
+    const loginAt = request.session.get('login_at');
+    if (!id || typeof loginAt !== 'number' || Date.now() - loginAt > SESSION_HOURS * 3_600_000) {
       return null;
     }
     const user = await this.users.findOneBy({ id, status: 'active' });
+    if (!user || (user.sessionsValidAfter && loginAt < user.sessionsValidAfter.getTime())) {
+      return null;
+    }
+    return user;
+  }
+
+  /** The session's user as a principal the services understand, or null. */
+  async principal(request: FastifyRequest): Promise<AuthPrincipal | null> {
+    const user = await this.activeUser(request);
     if (!user) {
       return null;
     }

@@ -16,7 +16,7 @@ declare module '@fastify/secure-session' {
 }
 
 export const SESSION_COOKIE = 'tessera_session';
-const SESSION_HOURS = 8;
+export const SESSION_HOURS = 8;
 
 /** Forms whose POSTs must carry the CSRF token of the session. */
 const CSRF_PATHS = ['/login', '/logout', '/oauth/authorize', '/account/', '/admin/'];

@@ -92,6 +92,54 @@ describe('/account/tokens (SPEC §10)', () => {
     });
   });
 
+  describe('ending sessions the cookie cannot take back', () => {
+    /** The session cookie as the browser holds it after `step` (name=value). */
+    const cookieOf = (step: { headers: Record<string, unknown> }): string => {
+      const header = step.headers['set-cookie'];
+      const cookies = (Array.isArray(header) ? header : [header]).map(String);
+      const session = cookies.find((c) => c.startsWith('tessera_session='));
+      assert.ok(session, 'the step sets the session cookie');
+      return session.split(';')[0];
+    };
+    const withCookie = (cookie: string) =>
+      t.http().get('/account/tokens').set('Cookie', cookie).redirects(0);
+
+    it('signing out is audited as web.logout', async () => {
+      const user = await createUser(t);
+      const mine = await signedIn(t, user);
+      const page = await mine.get('/account/tokens');
+      const logout = await postForm(mine, '/logout', {
+        _csrf: hiddenFields(page.text, '/logout')._csrf,
+      });
+      assert.equal(logout.status, 303);
+      const events = await adminAuditEvents(t, { action: 'web.logout' });
+      assert.ok(
+        events.some((e) => e.target_id === user.id),
+        JSON.stringify(events),
+      );
+    });
+
+    it('a password change by an admin ends the sessions signed in before it', async () => {
+      const user = await createUser(t);
+      const signIn = await new OAuthBrowser(t).submitLogin(user);
+      const copy = cookieOf(signIn);
+      assert.equal((await withCookie(copy)).status, 200);
+      await t
+        .http()
+        .patch(`/api/v1/admin/users/${user.id}`)
+        .set('Authorization', t.adminBasic)
+        .send({ password: 'a-new-password-after-a-leak' })
+        .expect(200);
+      const after = await withCookie(copy);
+      assert.equal(after.status, 303);
+      const again = await new OAuthBrowser(t).submitLogin({
+        username: user.username,
+        password: 'a-new-password-after-a-leak',
+      });
+      assert.equal(again.status, 303);
+    });
+  });
+
   describe('GET /account/tokens', () => {
     it('lists the user’s tokens per workspace with prefix, scopes, expiry, last use and state', async () => {
       const token = await createToken(t, alice, acme, { name: 'listed token', scopes: ['read'] });
