@@ -786,6 +786,20 @@ describe('Hostile input on every route', () => {
       assert.equal(res.status, 400, res.text);
     });
 
+    it('refuses a lone surrogate in any field (validator.js isEmail threw on it) with 400', async () => {
+      const res = await t
+        .http()
+        .post('/api/v1/admin/users')
+        .set('Authorization', t.adminBasic)
+        .set('Content-Type', 'application/json')
+        .send(
+          '{"username":"surrogate1","email":"\\ud800\\ud800@example.com","password":"long-enough-password"}',
+        );
+      assertErrorShape(res, 'lone surrogate in email');
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.details[0].field, 'email');
+    });
+
     it('refuses a name longer than its column when it holds variation selectors', async () => {
       const res = await t
         .http()

@@ -17,33 +17,46 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /** Deeper JSON than any Tessera body has; class-transformer recurses once per level. */
 export const MAX_JSON_DEPTH = 32;
 
-/** Whether `value` nests objects/arrays deeper than `max` (iterative: no recursion to overflow). */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
+/** Why `value` cannot even be validated, or null: too deep, or a string that is not text. */
+export function unreadableInput(
+  value: unknown,
+  maxDepth: number,
+): { field: string; message: string } | null {
+  // Iterative, so a hostile nesting cannot overflow the stack here either.
+  const stack: Array<[unknown, number, string]> = [[value, 0, '']];
   while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
+    const [current, depth, path] = stack.pop() as [unknown, number, string];
+    if (typeof current === 'string') {
+      if (LONE_SURROGATE.test(current)) {
+        // validator.js throws on these (it calls encodeURI), and no column can store them.
+        return {
+          field: path || 'body',
+          message: `${path || 'The value'} is not valid Unicode text.`,
+        };
+      }
+      continue;
+    }
     if (current === null || typeof current !== 'object') {
       continue;
     }
-    if (depth >= max) {
-      return true;
+    if (depth >= maxDepth) {
+      return {
+        field: path || 'body',
+        message: `The JSON nests deeper than ${maxDepth} levels; send a flat object.`,
+      };
     }
-    for (const child of Object.values(current as Record<string, unknown>)) {
-      stack.push([child, depth + 1]);
+    for (const [key, child] of Object.entries(current as Record<string, unknown>)) {
+      stack.push([child, depth + 1, path ? `${path}.${key}` : key]);
     }
   }
-  return false;
+  return null;
 }
 
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
-      throw validationFailed([
-        {
-          field: metadata.type === 'body' ? 'body' : metadata.type,
-          message: `The JSON nests deeper than ${MAX_JSON_DEPTH} levels; send a flat object.`,
-        },
-      ]);
+    const problem = unreadableInput(value, MAX_JSON_DEPTH);
+    if (problem) {
+      throw validationFailed([problem]);
     }
     return super.transform(value, metadata) as Promise<unknown>;
   }
