@@ -5,6 +5,7 @@ import { AuthCache, CachedToken } from '../cache/auth-cache.service';
 import { AuthMethod, AuthPrincipal, Scope } from '../common/auth-types';
 import { AuthErrors } from '../common/errors/auth-errors';
 import { User, UserStatus } from '../users/entities/user.entity';
+import { rawDate } from '../database/columns';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 
@@ -86,8 +87,8 @@ export class TokenVerifier {
       userId: row.user_id,
       workspaceId: row.workspace_id,
       scopes: String(row.scopes).split(',').filter(Boolean) as Scope[],
-      expiresAt: toDate(row.expires_at),
-      revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+      expiresAt: rawDate(row.expires_at),
+      revokedAt: row.revoked_at === null ? null : rawDate(row.revoked_at),
       rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
       user: {
         id: row.user_id,
@@ -114,12 +115,4 @@ interface RawTokenRow {
   email: string;
   is_admin: boolean | number | string;
   status: UserStatus;
-}
-
-// One joined read instead of two: raw rows come back as Date (mysql2) or UTC text (SQLite).
-function toDate(value: Date | string): Date {
-  if (value instanceof Date) {
-    return value;
-  }
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
 }

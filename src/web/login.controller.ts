@@ -88,14 +88,21 @@ export class LoginController {
       }
       return false;
     };
-    try {
-      await this.failedAuth.assertAllowed(FailedAuthLimiter.address(req.ip));
-    } catch (error) {
-      if (error instanceof ApiError) {
-        tooMany(error);
-        return;
+    /** Answers 429 (and says so) while any of `subjects` is blocked. */
+    const blocked = async (...subjects: string[]): Promise<boolean> => {
+      try {
+        await this.failedAuth.assertAllowed(...subjects);
+        return false;
+      } catch (error) {
+        if (error instanceof ApiError) {
+          tooMany(error);
+          return true;
+        }
+        throw error;
       }
-      throw error;
+    };
+    if (await blocked(FailedAuthLimiter.address(req.ip))) {
+      return;
     }
 
     let principal;
@@ -127,14 +134,8 @@ export class LoginController {
         return;
       }
       const account = FailedAuthLimiter.account(principal.user.id);
-      try {
-        await this.failedAuth.assertAllowed(account);
-      } catch (error) {
-        if (error instanceof ApiError) {
-          tooMany(error);
-          return;
-        }
-        throw error;
+      if (await blocked(account)) {
+        return;
       }
       if (!(await this.twoFactor.verifyUserCode(principal.user.id, code))) {
         if (await failed(AuthErrors.invalidCredentials(), account)) {

@@ -1,7 +1,6 @@
 import { ConnectionError, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
-import { ErrorCode } from '../errors/api-error';
+import { ApiError, ErrorCode, reasonPhrase } from '../errors/api-error';
 
 /** The largest request head (request line and headers) the server reads: Node's default. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -74,14 +73,9 @@ export function clientErrorHandler(
     return;
   }
   answered.add(socket);
-  const body = JSON.stringify({
-    statusCode: answer.status,
-    error: STATUS_CODES[answer.status] ?? 'Error',
-    code: answer.code,
-    message: answer.message,
-  });
+  const body = JSON.stringify(new ApiError(answer.status, answer.code, answer.message).toBody());
   socket.end(
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${answer.status} ${reasonPhrase(answer.status)}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Cache-Control: no-store\r\n' +
@@ -122,5 +116,5 @@ export function frameworkErrorHandler(
     .code(status)
     .header('Cache-Control', 'no-store')
     .type('application/json; charset=utf-8')
-    .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', ...answer });
+    .send(new ApiError(status, answer.code, answer.message).toBody());
 }
