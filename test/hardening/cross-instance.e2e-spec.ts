@@ -5,12 +5,11 @@ import {
   ApiResponse,
   AppProcess,
   callApi,
-  childDatabase,
-  ChildDatabase,
   seedToken,
   SeededToken,
   startAppProcess,
 } from '../support/app-process';
+import { freshDatabase, TestDatabase } from '../support/databases';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -66,11 +65,11 @@ describe(
   { timeout: 180_000 },
   () => {
     let skipReason: string | null = null;
-    let db: ChildDatabase | undefined;
+    let db: TestDatabase | undefined;
     let a: AppProcess | undefined;
     let b: AppProcess | undefined;
 
-    const instances = (): { a: AppProcess; b: AppProcess; db: ChildDatabase } => {
+    const instances = (): { a: AppProcess; b: AppProcess; db: TestDatabase } => {
       assert.ok(a && b && db, 'the instances did not start');
       return { a, b, db };
     };
@@ -99,7 +98,7 @@ describe(
       if (skipReason) {
         return;
       }
-      db = await childDatabase();
+      db = await freshDatabase();
       const env = { ...db.env, REDIS_URL };
       // One after the other: the first applies the migrations and creates the admin.
       a = await startAppProcess(env);

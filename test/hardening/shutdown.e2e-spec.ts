@@ -5,13 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import {
   AppProcess,
   callApi,
-  childDatabase,
-  ChildDatabase,
   columnDate,
   seedToken,
   SeededToken,
   startAppProcess,
 } from '../support/app-process';
+import { freshDatabase, TestDatabase } from '../support/databases';
 
 const EXIT_WITHIN_MS = 20_000;
 // Long enough that SIGTERM surely lands while the bodies are still arriving.
@@ -86,12 +85,12 @@ async function firstRefusal(port: number, withinMs: number): Promise<number> {
 }
 
 describe('SIGTERM: the built app drains, flushes and exits 0', { timeout: 120_000 }, () => {
-  let db: ChildDatabase | undefined;
+  let db: TestDatabase | undefined;
   let app: AppProcess | undefined;
   let seeded: SeededToken;
 
   before(async () => {
-    db = await childDatabase();
+    db = await freshDatabase();
     // Token usage is flushed once an hour here, so only the shutdown flush can write it.
     app = await startAppProcess({ ...db.env, TOKEN_USAGE_FLUSH_MS: '3600000' });
     seeded = await seedToken(app);

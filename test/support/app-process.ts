@@ -1,11 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
-import { DataSource } from 'typeorm';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, basicAuth } from './test-app';
 import { freePort, sleep } from './net';
+import { rawDate } from '../../src/database/columns';
 export { freePort };
 
 // The test build compiles src/ and test/ side by side: <build>/test/support -> <build>/src.
@@ -33,89 +31,9 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** A database for child processes that tests can also read directly. */
-export interface ChildDatabase {
-  readonly kind: 'mysql' | 'sqlite';
-  /** DATABASE_URL or DATA_DIR for the child's environment. */
-  readonly env: Record<string, string>;
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  drop(): Promise<void>;
-}
-
-/**
- * A fresh database like the in-process tests get: a new database on TEST_DATABASE_URL's server,
- * else a temporary SQLite directory (which several processes may share: WAL, busy timeout).
- */
-export async function childDatabase(): Promise<ChildDatabase> {
-  const base = process.env.TEST_DATABASE_URL;
-  if (base) {
-    const server = new URL(base);
-    const name = `tessera_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    const connect = (database?: string) =>
-      createConnection({
-        host: server.hostname,
-        port: Number(server.port || 3306),
-        user: decodeURIComponent(server.username || 'root'),
-        password: decodeURIComponent(server.password),
-        database,
-        timezone: 'Z',
-      });
-    const admin = await connect();
-    await admin.query(
-      `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-    );
-    await admin.end();
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    return {
-      kind: 'mysql',
-      env: { DATABASE_URL: url.toString() },
-      async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-        const conn = await connect(name);
-        try {
-          const [rows] = await conn.query(sql, params);
-          return rows as T[];
-        } finally {
-          await conn.end();
-        }
-      },
-      async drop(): Promise<void> {
-        const conn = await connect();
-        try {
-          await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        } finally {
-          await conn.end();
-        }
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-child-'));
-  return {
-    kind: 'sqlite',
-    env: { DATA_DIR: dir },
-    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      // Through TypeORM's driver: better-sqlite3 itself ships no type declarations.
-      const db = new DataSource({ type: 'better-sqlite3', database: join(dir, 'tessera.sqlite') });
-      await db.initialize();
-      try {
-        return await db.query<T[]>(sql, params);
-      } finally {
-        await db.destroy();
-      }
-    },
-    drop(): Promise<void> {
-      rmSync(dir, { recursive: true, force: true });
-      return Promise.resolve();
-    },
-  };
-}
-
 /** A timestamp column as read directly: a Date from mysql2, UTC text from SQLite. */
 export function columnDate(value: Date | string | null): Date | null {
-  if (value === null || value instanceof Date) {
-    return value;
-  }
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+  return value === null ? null : rawDate(value);
 }
 
 // A child left behind by a crashed test run would hold its port: kill it on exit.
