@@ -22,6 +22,28 @@ export default tseslint.config(
     },
   },
   {
+    // common/ is a leaf: cross-cutting helpers that know no feature. Features import it, never
+    // the other way round.
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./\\.\\./(?!common/)',
+              message: 'src/common/ must not import feature folders; move the code to the feature.',
+            },
+            {
+              regex: '^src/(?!common/)',
+              message: 'src/common/ must not import feature folders; move the code to the feature.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // node:test's describe/it return promises that the runner itself awaits.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     // Response bodies from supertest are untyped JSON; the assertions are the type check.

@@ -14,7 +14,7 @@ import {
 import { requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
-import { registerResponseHeaders } from './common/http/response-headers';
+import { registerResponseHeaders } from './auth/response-headers';
 import { SettingsService } from './settings/settings.service';
 import { setupSwagger } from './swagger';
 import { registerWebSession } from './web/web-session';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { Principal } from '../auth/decorators/request-params.decorator';
 import { Page, PaginationQuery } from '../common/http/pagination';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';

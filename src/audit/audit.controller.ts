@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../common/decorators/auth.decorator';
-import { CurrentWorkspace } from '../common/decorators/request-params.decorator';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentWorkspace } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { AuditService } from './audit.service';

@@ -1,6 +1,6 @@
 import { FastifyRequest } from 'fastify';
-import { AuthErrors } from '../common/errors/auth-errors';
-import { headerValue } from '../common/http/request-context';
+import { AuthErrors } from './auth-errors';
+import { headerValue } from './request-context';
 
 /**
  * The slice of a request that a Passport strategy gets to see. Strategies never see the whole

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { Auth } from '../common/decorators/auth.decorator';
+import { Auth } from './decorators/auth.decorator';
 import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
 import { User } from '../users/entities/user.entity';
 import { LegacyAuthUsage } from './entities/legacy-auth-usage.entity';

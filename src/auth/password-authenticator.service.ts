@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthMethod, AuthPrincipal, SCOPES } from '../common/auth-types';
-import { AuthErrors } from '../common/errors/auth-errors';
+import { AuthMethod, AuthPrincipal, SCOPES } from './auth-types';
+import { AuthErrors } from './auth-errors';
 import { User } from '../users/entities/user.entity';
 import { PasswordVerificationCache } from './password-verification-cache';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { Scope } from '../common/auth-types';
+import { Scope } from '../auth/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { UserStatus } from '../users/entities/user.entity';
 import { Membership } from '../workspaces/entities/membership.entity';

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../common/decorators/auth.decorator';
-import { LEGACY_MIGRATION_PATH } from '../common/http/response-headers';
+import { Public } from '../auth/decorators/auth.decorator';
+import { LEGACY_MIGRATION_PATH } from '../auth/response-headers';
 
 const MIGRATION_GUIDE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Migrating from API passwords — Tessera</title>

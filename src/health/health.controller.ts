@@ -6,7 +6,7 @@ import {
   HealthCheckService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../common/decorators/auth.decorator';
+import { Public } from '../auth/decorators/auth.decorator';
 import { ApiError } from '../common/errors/api-error';
 
 // A probe must answer before the orchestrator's own probe timeout (often 1-5 s), even when the

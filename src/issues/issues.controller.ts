@@ -6,9 +6,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { CurrentWorkspace, Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentWorkspace, Principal } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { UuidParam } from '../common/http/uuid-param.pipe';
 import { Workspace } from '../workspaces/entities/workspace.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
-import { AuthPrincipal } from '../common/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
 import { notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { findPage } from '../database/lean-page';

@@ -1,4 +1,4 @@
-import { Scope } from '../common/auth-types';
+import { Scope } from '../auth/auth-types';
 import { randomBase62 } from '../tokens/token-format';
 
 export const ACCESS_TOKEN_LIFETIME_S = 7200;

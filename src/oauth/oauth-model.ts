@@ -9,7 +9,7 @@ import type {
 } from '@node-oauth/oauth2-server';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { IsNull, Repository } from 'typeorm';
-import { Scope, SCOPES } from '../common/auth-types';
+import { Scope, SCOPES } from '../auth/auth-types';
 import { sha256Hex } from '../tokens/token-format';
 import { User } from '../users/entities/user.entity';
 import { OAuthApplication } from './entities/oauth-application.entity';

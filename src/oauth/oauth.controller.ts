@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../common/decorators/auth.decorator';
+import { Public } from '../auth/decorators/auth.decorator';
 import { OAuthReply, OAuthService } from './oauth.service';
 
 function send(reply: FastifyReply, result: OAuthReply): void {

@@ -9,7 +9,7 @@ import OAuth2Server, {
 import { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
 import { AuthCache } from '../cache/auth-cache.service';
-import { SCOPES } from '../common/auth-types';
+import { SCOPES } from '../auth/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { sha256Hex } from '../tokens/token-format';
 import { User } from '../users/entities/user.entity';

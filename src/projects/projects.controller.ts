@@ -6,8 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth } from '../common/decorators/auth.decorator';
-import { CurrentWorkspace } from '../common/decorators/request-params.decorator';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { CurrentWorkspace } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { UuidParam } from '../common/http/uuid-param.pipe';
 import { Workspace } from '../workspaces/entities/workspace.entity';

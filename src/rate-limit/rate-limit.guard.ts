@@ -6,8 +6,8 @@ import {
   ThrottlerLimitDetail,
   ThrottlerModuleOptions,
 } from '@nestjs/throttler';
-import { AuthPrincipal } from '../common/auth-types';
-import { contextOf, TesseraRequest } from '../common/http/request-context';
+import { AuthPrincipal } from '../auth/auth-types';
+import { contextOf, TesseraRequest } from '../auth/request-context';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { RateLimitStore } from './rate-limit-store';
 import { rateLimited } from './rate-limit.errors';

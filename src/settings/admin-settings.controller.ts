@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { Principal } from '../auth/decorators/request-params.decorator';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { InstanceSettings } from './entities/instance-settings.entity';
 import { SettingsResponse, toSettingsResponse, UpdateSettingsRequest } from './dto/settings.dto';

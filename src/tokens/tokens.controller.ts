@@ -7,9 +7,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { OptionalWorkspace, Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { OptionalWorkspace, Principal } from '../auth/decorators/request-params.decorator';
 import { ApiErrorResponse } from '../common/errors/api-error.dto';
 import { Page } from '../common/http/pagination';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';

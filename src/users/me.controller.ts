@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { Principal } from '../auth/decorators/request-params.decorator';
 import { MeResponse } from './dto/user.dto';
 import { UsersService } from './users.service';
 

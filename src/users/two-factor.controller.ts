@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
-import { Principal } from '../common/decorators/request-params.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
+import { Principal } from '../auth/decorators/request-params.decorator';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { TwoFactorCodeRequest, TwoFactorSetupResponse } from './dto/user.dto';
 import { TwoFactorService } from './two-factor.service';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
-import { AuthPrincipal } from '../common/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
 import { conflict, notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';

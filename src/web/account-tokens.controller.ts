@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthPrincipal } from '../common/auth-types';
-import { Public } from '../common/decorators/auth.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Public } from '../auth/decorators/auth.decorator';
 import { CreatedTokenResponse } from '../tokens/dto/token.dto';
 import {
   AccountTokensService,

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import {
-  AuthPrincipal,
-  Plan,
-  planHasApiAccess,
-  roleAllows,
-  Scope,
-  SCOPES,
-} from '../common/auth-types';
+import { AuthPrincipal, Scope, SCOPES } from '../auth/auth-types';
+import { Plan, planHasApiAccess, roleAllows } from '../workspaces/roles-and-plans';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreatedTokenResponse, TokenResponse } from '../tokens/dto/token.dto';
 import { ApiToken } from '../tokens/entities/api-token.entity';

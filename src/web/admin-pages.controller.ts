@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthPrincipal, SCOPES } from '../common/auth-types';
-import { Public } from '../common/decorators/auth.decorator';
+import { AuthPrincipal, SCOPES } from '../auth/auth-types';
+import { Public } from '../auth/decorators/auth.decorator';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { InstanceSettings } from '../settings/entities/instance-settings.entity';
 import { SCOPE_EXPLANATIONS } from './account-tokens.service';

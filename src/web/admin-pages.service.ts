@@ -7,7 +7,7 @@ import { In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { LegacyAuthUsage } from '../auth/entities/legacy-auth-usage.entity';
 import { LegacyUsageRecorder } from '../auth/legacy-usage.recorder';
-import { AuthPrincipal, SCOPES } from '../common/auth-types';
+import { AuthPrincipal, SCOPES } from '../auth/auth-types';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreateOAuthApplicationRequest } from '../oauth/dto/oauth-application.dto';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';

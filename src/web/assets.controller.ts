@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../common/decorators/auth.decorator';
+import { Public } from '../auth/decorators/auth.decorator';
 import { PAGES_SCRIPT, PAGES_STYLESHEET } from './page-assets';
 import { STYLESHEET } from './views';
 

@@ -1,8 +1,8 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Scope } from '../common/auth-types';
-import { Public } from '../common/decorators/auth.decorator';
+import { Scope } from '../auth/auth-types';
+import { Public } from '../auth/decorators/auth.decorator';
 import { SCOPE_DESCRIPTIONS } from '../oauth/oauth-constants';
 import { OAuthService } from '../oauth/oauth.service';
 import { User } from '../users/entities/user.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
-import { AuthPrincipal, SCOPES } from '../common/auth-types';
+import { AuthPrincipal, SCOPES } from '../auth/auth-types';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { User } from '../users/entities/user.entity';
 import { sessionUserId } from './web-context';

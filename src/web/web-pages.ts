@@ -1,5 +1,5 @@
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthPrincipal } from '../common/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
 import { SessionUserService } from './session-user.service';
 import { PageContext, Views } from './views';
 import { csrfToken, sendHtml } from './web-context';

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { contextOf, TesseraRequest } from '../common/http/request-context';
+import { contextOf, TesseraRequest } from '../auth/request-context';
 import { Membership } from './entities/membership.entity';
 
 /** The caller's membership when the route resolved a workspace; otherwise undefined. */

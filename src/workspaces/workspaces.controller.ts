@@ -6,13 +6,13 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AuthPrincipal } from '../common/auth-types';
-import { Auth } from '../common/decorators/auth.decorator';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Auth } from '../auth/decorators/auth.decorator';
 import {
   CurrentMembership,
   CurrentWorkspace,
   Principal,
-} from '../common/decorators/request-params.decorator';
+} from '../auth/decorators/request-params.decorator';
 import { Page, PaginationQuery } from '../common/http/pagination';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { In, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
-import { AuthPrincipal, Role, tokenLimitFor } from '../common/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
+import { Role, tokenLimitFor } from './roles-and-plans';
 import {
   ApiError,
   conflict,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Controller, Get, RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { AUTH_METADATA, RouteAccess } from '../../src/common/decorators/auth.decorator';
+import { AUTH_METADATA, RouteAccess } from '../../src/auth/decorators/auth.decorator';
 import { startTestApp, TestApp } from '../support/test-app';
 
 interface RouteHandler {

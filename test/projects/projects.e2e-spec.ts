@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { Role, Scope } from '../../src/common/auth-types';
+import { Role } from '../../src/workspaces/roles-and-plans';
+import { Scope } from '../../src/auth/auth-types';
 import { ApiToken } from '../../src/tokens/entities/api-token.entity';
 import {
   addMember,

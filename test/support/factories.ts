@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Plan, Role, Scope } from '../../src/common/auth-types';
+import { Plan, Role } from '../../src/workspaces/roles-and-plans';
+import { Scope } from '../../src/auth/auth-types';
 import { AuthCache } from '../../src/cache/auth-cache.service';
 import { ApiToken } from '../../src/tokens/entities/api-token.entity';
 import { basicAuth, TestApp } from './test-app';

@@ -2,7 +2,7 @@ import { totpCode } from './factories';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import { generate } from 'otplib';
-import { Scope } from '../../src/common/auth-types';
+import { Scope } from '../../src/auth/auth-types';
 import { TestUser } from './factories';
 import { startTestApp, TestApp, TestAppOptions } from './test-app';
 import { freePort } from './net';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { Plan } from '../../src/common/auth-types';
+import { Plan } from '../../src/workspaces/roles-and-plans';
 import {
   addMember,
   assertError,

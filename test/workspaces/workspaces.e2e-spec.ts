@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { Role } from '../../src/common/auth-types';
+import { Role } from '../../src/workspaces/roles-and-plans';
 import {
   addMember,
   assertError,

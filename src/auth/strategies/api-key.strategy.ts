@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
-import { AuthPrincipal } from '../../common/auth-types';
+import { AuthPrincipal } from '../auth-types';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
 
 /** `X-API-Key: <token>` and its Redmine alias `X-Redmine-API-Key` (SPEC §4.2). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
-import { AuthPrincipal } from '../../common/auth-types';
+import { AuthPrincipal } from '../auth-types';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
 import { CredentialRequest, decodeBasic } from '../credentials';
 import { PasswordAuthenticator } from '../password-authenticator.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
-import { AuthPrincipal } from '../../common/auth-types';
+import { AuthPrincipal } from '../auth-types';
 import { OAuthAccessTokenVerifier } from '../../oauth/oauth-access-token.verifier';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
 

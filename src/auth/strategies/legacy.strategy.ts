@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
-import { AuthPrincipal } from '../../common/auth-types';
-import { AuthErrors } from '../../common/errors/auth-errors';
+import { AuthPrincipal } from '../auth-types';
+import { AuthErrors } from '../auth-errors';
 import { SettingsService } from '../../settings/settings.service';
 import { CredentialRequest } from '../credentials';
 import { PasswordAuthenticator } from '../password-authenticator.service';

@@ -14,7 +14,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { Scope, SCOPES } from '../../common/auth-types';
+import { Scope, SCOPES } from '../../auth/auth-types';
 import { OAuthApplication } from '../entities/oauth-application.entity';
 
 /** https anywhere; http only for loopback (RFC 8252 native apps); no fragments. */

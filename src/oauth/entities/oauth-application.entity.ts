@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { Scope } from '../../common/auth-types';
+import { Scope } from '../../auth/auth-types';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
 
 /** A third-party application registered by an instance admin (SPEC §9). */

@@ -15,7 +15,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { Scope, SCOPES } from '../../common/auth-types';
+import { Scope, SCOPES } from '../../auth/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
 import { ApiToken } from '../entities/api-token.entity';
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { Scope } from '../../common/auth-types';
+import { Scope } from '../../auth/auth-types';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
 
 @Entity('api_tokens')

@@ -9,7 +9,8 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { AuthMethod, Role, Scope, SCOPES } from '../../common/auth-types';
+import { AuthMethod, Scope, SCOPES } from '../../auth/auth-types';
+import { Role } from '../../workspaces/roles-and-plans';
 import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
-import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../../common/auth-types';
-import { PaginationQuery } from '../../common/http/pagination';
+import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../roles-and-plans';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { Membership } from '../entities/membership.entity';
 import { Workspace } from '../entities/workspace.entity';
@@ -64,7 +63,6 @@ export class UpdateMemberRequest {
   role!: Role;
 }
 
-export class ListWorkspacesQuery extends PaginationQuery {}
 
 export class WorkspaceResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { Role } from '../../common/auth-types';
+import { Role } from '../roles-and-plans';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
 
 @Entity('memberships')

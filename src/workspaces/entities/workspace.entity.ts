@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { BillingStatus, Plan } from '../../common/auth-types';
+import { BillingStatus, Plan } from '../roles-and-plans';
 import { DateColumn, IdColumn } from '../../database/columns';
 
 @Entity('workspaces')

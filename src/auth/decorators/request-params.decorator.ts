@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { AuthPrincipal } from '../auth-types';
-import { ApiError } from '../errors/api-error';
-import { contextOf, TesseraRequest } from '../http/request-context';
+import { ApiError } from '../../common/errors/api-error';
+import { contextOf, TesseraRequest } from '../request-context';
 import { Membership } from '../../workspaces/entities/membership.entity';
 import { Workspace } from '../../workspaces/entities/workspace.entity';
 
@@ -47,8 +47,4 @@ export const CurrentMembership = createParamDecorator(
     }
     return membership;
   },
-);
-
-export const ClientIp = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): string => requestOf(ctx).ip,
 );

@@ -1,6 +1,6 @@
 import { FastifyInstance } from 'fastify';
-import { AppConfig } from '../../config/app-config';
-import { SettingsService } from '../../settings/settings.service';
+import { AppConfig } from '../config/app-config';
+import { SettingsService } from '../settings/settings.service';
 import { TesseraRequest } from './request-context';
 
 /** When X-AUTH-* API passwords were deprecated (RFC 9745 Deprecation header). */

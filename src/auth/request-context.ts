@@ -1,7 +1,7 @@
 import { FastifyRequest } from 'fastify';
-import { AuthPrincipal } from '../auth-types';
-import { Membership } from '../../workspaces/entities/membership.entity';
-import { Workspace } from '../../workspaces/entities/workspace.entity';
+import { AuthPrincipal } from './auth-types';
+import { Membership } from '../workspaces/entities/membership.entity';
+import { Workspace } from '../workspaces/entities/workspace.entity';
 
 /** What the guards learn about a request, for the handlers to read. */
 export interface RequestContext {

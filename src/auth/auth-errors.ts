@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { ApiError, ErrorCode } from './api-error';
+import { ApiError, ErrorCode } from '../common/errors/api-error';
 
 const REALM = 'tessera';
 

@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Authenticator } from '../../auth/authenticator.service';
+import { Authenticator } from '../authenticator.service';
 import { FailedAuthLimiter } from '../../rate-limit/failed-auth.limiter';
 import { SettingsService } from '../../settings/settings.service';
 import { AUTH_METADATA, RouteAccess } from '../decorators/auth.decorator';
-import { ApiError } from '../errors/api-error';
-import { RequestErrors } from '../errors/auth-errors';
-import { contextOf, TesseraRequest } from '../http/request-context';
+import { ApiError } from '../../common/errors/api-error';
+import { RequestErrors } from '../auth-errors';
+import { contextOf, TesseraRequest } from '../request-context';
 
 export function routeAccess(
   reflector: Reflector,

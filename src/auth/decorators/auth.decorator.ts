@@ -8,8 +8,9 @@ import {
   ApiResponse,
   ApiSecurity,
 } from '@nestjs/swagger';
-import { Permission, Scope } from '../auth-types';
-import { ApiErrorResponse } from '../errors/api-error.dto';
+import { Permission } from '../../workspaces/roles-and-plans';
+import { Scope } from '../auth-types';
+import { ApiErrorResponse } from '../../common/errors/api-error.dto';
 
 export const AUTH_METADATA = 'tessera:auth';
 

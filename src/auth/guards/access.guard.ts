@@ -1,24 +1,19 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  AuthPrincipal,
-  isTokenPrincipal,
-  planHasApiAccess,
-  roleAllows,
-  scopesAllow,
-} from '../auth-types';
+import { AuthPrincipal, isTokenPrincipal, scopesAllow } from '../auth-types';
+import { planHasApiAccess, roleAllows } from '../../workspaces/roles-and-plans';
 import { RouteAuth } from '../decorators/auth.decorator';
-import { ApiError, forbidden, notFound, validationFailed } from '../errors/api-error';
-import { insufficientScope } from '../errors/auth-errors';
-import { contextOf, headerValue, TesseraRequest } from '../http/request-context';
-import { isUuid } from '../http/uuid-param.pipe';
+import { ApiError, forbidden, notFound, validationFailed } from '../../common/errors/api-error';
+import { insufficientScope } from '../auth-errors';
+import { contextOf, headerValue, TesseraRequest } from '../request-context';
+import { isUuid } from '../../common/http/uuid-param.pipe';
 import { WorkspaceAccessService } from '../../workspaces/workspace-access.service';
 import { routeAccess } from './authentication.guard';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Second global guard: may this principal do this here? Applies the route's declared scope,
+ * Last global guard (after authentication and the rate limit): may this principal do this here? Applies the route's declared scope,
  * instance-admin rule, workspace (membership, token binding, plan), role permission and the
  * billing read-only rule, in that order (SPEC §5, §6).
  */

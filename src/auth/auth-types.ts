@@ -1,0 +1,51 @@
+// Shared vocabulary of authentication and authorization (SPEC §4-§6).
+
+export const SCOPES = ['read', 'write', 'delete', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export type AuthMethod =
+  | 'bearer'
+  | 'api_key'
+  | 'query_key'
+  | 'basic_token'
+  | 'basic_password'
+  | 'legacy_api_password'
+  | 'oauth'
+  // The web pages' session cookie (SPEC §4.6); the JSON API never resolves a principal from it.
+  | 'session';
+
+export function scopesAllow(granted: readonly Scope[], needed: Scope): boolean {
+  return granted.includes('admin') || granted.includes(needed);
+}
+
+/** The user behind a request, as authentication resolved it. */
+export interface PrincipalUser {
+  id: string;
+  username: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+export interface AuthPrincipal {
+  user: PrincipalUser;
+  method: AuthMethod;
+  /** The API token used, when the credential was a token. */
+  tokenId: string | null;
+  /** What the credential may do; password credentials carry every scope. */
+  scopes: Scope[];
+  /** Workspace a token is bound to; null for instance tokens and non-token credentials. */
+  tokenWorkspaceId: string | null;
+  expiresAt: Date | null;
+  impersonatedBy: PrincipalUser | null;
+  /** The user has 2FA on: password credentials are refused except on 2FA management routes. */
+  twoFactorEnabled: boolean;
+  /** The OAuth access token used, when the credential was one (SPEC §9). */
+  oauthTokenId?: string;
+  /** The token's own request limit per window, overriding the instance default. */
+  rateLimit?: number | null;
+}
+
+/** API tokens and OAuth access tokens: subject to the role's "use the API" permission. */
+export function isTokenPrincipal(principal: AuthPrincipal): boolean {
+  return principal.tokenId !== null || principal.oauthTokenId !== undefined;
+}
