@@ -119,6 +119,23 @@ describe('Audit log (SPEC §8)', () => {
       }
     });
 
+    it('settings.updated lists only the settings that changed; a PATCH that changes nothing records nothing', async () => {
+      try {
+        await patchSettings(t, { max_token_lifetime_days: 120 });
+        const before = await adminAuditEvents(t, { action: 'settings.updated' });
+        await patchSettings(t, { max_token_lifetime_days: 120, rest_api_enabled: true });
+        assert.equal(
+          (await adminAuditEvents(t, { action: 'settings.updated' })).length,
+          before.length,
+        );
+        await patchSettings(t, { max_token_lifetime_days: 120, legacy_auth_enabled: false });
+        const [event] = await adminAuditEvents(t, { action: 'settings.updated' });
+        assert.deepEqual(event.metadata, { legacy_auth_enabled: false });
+      } finally {
+        await restoreDefaultSettings(t);
+      }
+    });
+
     it('workspace.plan_changed records the new and the previous plan', async () => {
       const res = await t
         .http()

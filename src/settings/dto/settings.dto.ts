@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsISO8601, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 import { InstanceSettings } from '../entities/instance-settings.entity';
+import { SettingsChanges } from '../settings-changes';
 
 // Optional but not nullable: @IsOptional() would let null through to a NOT NULL column (a 500).
 const IsOptionalNotNull = (): PropertyDecorator =>
@@ -65,5 +66,18 @@ export function toSettingsResponse(s: InstanceSettings): SettingsResponse {
     legacy_auth_sunset_at: s.legacyAuthSunsetAt?.toISOString() ?? null,
     max_token_lifetime_days: s.maxTokenLifetimeDays,
     updated_at: s.updatedAt.toISOString(),
+  };
+}
+
+export function toSettingsChanges(dto: UpdateSettingsRequest): SettingsChanges {
+  const sunset = dto.legacy_auth_sunset_at;
+  // Fields left out stay undefined: the service changes only what differs.
+  return {
+    restApiEnabled: dto.rest_api_enabled,
+    allowQueryKey: dto.allow_query_key,
+    allowBasicPassword: dto.allow_basic_password,
+    legacyAuthEnabled: dto.legacy_auth_enabled,
+    legacyAuthSunsetAt: sunset === undefined || sunset === null ? sunset : new Date(sunset),
+    maxTokenLifetimeDays: dto.max_token_lifetime_days,
   };
 }
