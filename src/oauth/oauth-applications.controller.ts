@@ -6,18 +6,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
-import { AuthPrincipal, SCOPES } from '../auth/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { Principal } from '../auth/decorators/request-params.decorator';
-import { notFound } from '../common/errors/api-error';
 import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';
-import { sha256Hex } from '../tokens/token-format';
 import {
   CreatedOAuthApplicationResponse,
   CreateOAuthApplicationRequest,
@@ -25,20 +19,14 @@ import {
   OAuthApplicationResponse,
   toApplicationResponse,
 } from './dto/oauth-application.dto';
-import { OAuthService } from './oauth.service';
-import { OAuthApplication } from './entities/oauth-application.entity';
-import { OAuthSecrets } from './oauth-constants';
+import { OAuthApplicationsService } from './oauth-applications.service';
 
 const ADMIN = { scope: 'admin', instanceAdmin: true } as const;
 
 @ApiTags('admin')
 @Controller('api/v1/admin/oauth/applications')
 export class OAuthApplicationsController {
-  constructor(
-    @InjectRepository(OAuthApplication) private readonly applications: Repository<OAuthApplication>,
-    private readonly audit: AuditService,
-    private readonly oauth: OAuthService,
-  ) {}
+  constructor(private readonly applications: OAuthApplicationsService) {}
 
   @Get()
   @Auth(ADMIN)
@@ -46,11 +34,7 @@ export class OAuthApplicationsController {
   @ApiOkResponse({ type: OAuthApplicationListResponse })
   async list(@Query() query: PaginationQuery): Promise<Page<OAuthApplicationResponse>> {
     const window = pageWindow(query);
-    const [rows, total] = await this.applications.findAndCount({
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: window.offset,
-      take: window.limit,
-    });
+    const [rows, total] = await this.applications.list(window);
     return toPage(rows, total, window, toApplicationResponse);
   }
 
@@ -66,29 +50,7 @@ export class OAuthApplicationsController {
     @Body() dto: CreateOAuthApplicationRequest,
     @ReqMeta() meta: RequestMeta,
   ): Promise<CreatedOAuthApplicationResponse> {
-    const confidential = dto.confidential ?? true;
-    const secret = confidential ? OAuthSecrets.clientSecret() : null;
-    const app = this.applications.create({
-      id: randomUUID(),
-      name: dto.name.trim(),
-      clientId: OAuthSecrets.clientId(),
-      clientSecretHash: secret ? sha256Hex(secret) : null,
-      redirectUris: dto.redirect_uris,
-      scopes: SCOPES.filter((s) => dto.scopes.includes(s)),
-      confidential,
-      createdBy: me.user.id,
-      createdAt: new Date(),
-    });
-    await this.applications.insert(app);
-    await this.audit.record({
-      action: 'oauth_application.created',
-      actor: me,
-      targetType: 'oauth_application',
-      targetId: app.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: { name: app.name, client_id: app.clientId, confidential },
-    });
+    const { app, secret } = await this.applications.create(me, dto, meta);
     return { ...toApplicationResponse(app), ...(secret ? { client_secret: secret } : {}) };
   }
 
@@ -102,19 +64,6 @@ export class OAuthApplicationsController {
     @Param('id', new UuidParam('Application')) id: string,
     @ReqMeta() meta: RequestMeta,
   ): Promise<void> {
-    const app = await this.applications.findOneBy({ id });
-    if (!app) {
-      throw notFound('Application');
-    }
-    await this.oauth.deleteApplication(id);
-    await this.audit.record({
-      action: 'oauth_application.deleted',
-      actor: me,
-      targetType: 'oauth_application',
-      targetId: id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: { name: app.name, client_id: app.clientId },
-    });
+    await this.applications.delete(me, id, meta);
   }
 }

@@ -6,13 +6,14 @@ import { OAuthAuthorizationCode } from './entities/oauth-authorization-code.enti
 import { OAuthToken } from './entities/oauth-token.entity';
 import { OAuthAccessTokenVerifier } from './oauth-access-token.verifier';
 import { OAuthApplicationsController } from './oauth-applications.controller';
+import { OAuthApplicationsService } from './oauth-applications.service';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([OAuthApplication, OAuthAuthorizationCode, OAuthToken, User])],
   controllers: [OAuthController, OAuthApplicationsController],
-  providers: [OAuthService, OAuthAccessTokenVerifier],
-  exports: [OAuthService, OAuthAccessTokenVerifier],
+  providers: [OAuthService, OAuthAccessTokenVerifier, OAuthApplicationsService],
+  exports: [OAuthService, OAuthAccessTokenVerifier, OAuthApplicationsService],
 })
 export class OAuthModule {}
