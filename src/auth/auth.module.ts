@@ -7,6 +7,7 @@ import { User } from '../users/entities/user.entity';
 import { Authenticator } from './authenticator.service';
 import { LegacyAuthUsage } from './entities/legacy-auth-usage.entity';
 import { LegacyAuthUsageController } from './legacy-auth-usage.controller';
+import { LegacyAuthUsageService } from './legacy-auth-usage.service';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
 import { PasswordAuthenticator } from './password-authenticator.service';
 import { PasswordHasher } from './password-hasher';
@@ -31,6 +32,7 @@ import { QueryKeyStrategy } from './strategies/query-key.strategy';
     PasswordVerificationCache,
     PasswordAuthenticator,
     LegacyUsageRecorder,
+    LegacyAuthUsageService,
     BearerStrategy,
     BasicStrategy,
     ApiKeyStrategy,
@@ -42,6 +44,7 @@ import { QueryKeyStrategy } from './strategies/query-key.strategy';
     PasswordHasher,
     PasswordAuthenticator,
     LegacyUsageRecorder,
+    LegacyAuthUsageService,
     PasswordVerificationCache,
   ],
 })

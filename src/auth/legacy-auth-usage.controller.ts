@@ -1,12 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
-import { Auth } from './decorators/auth.decorator';
 import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
-import { User } from '../users/entities/user.entity';
-import { LegacyAuthUsage } from './entities/legacy-auth-usage.entity';
-import { LegacyUsageRecorder } from './legacy-usage.recorder';
+import { Auth } from './decorators/auth.decorator';
+import { LegacyAuthUsageService } from './legacy-auth-usage.service';
 
 export class LegacyAuthUsageResponse {
   @ApiProperty({ format: 'uuid' }) user_id!: string;
@@ -28,11 +24,7 @@ export class LegacyAuthUsageListResponse {
 @ApiTags('admin')
 @Controller('api/v1/admin/legacy-auth-usage')
 export class LegacyAuthUsageController {
-  constructor(
-    private readonly recorder: LegacyUsageRecorder,
-    @InjectRepository(LegacyAuthUsage) private readonly usage: Repository<LegacyAuthUsage>,
-    @InjectRepository(User) private readonly users: Repository<User>,
-  ) {}
+  constructor(private readonly usage: LegacyAuthUsageService) {}
 
   @Get()
   @Auth({ scope: 'admin', instanceAdmin: true })
@@ -42,23 +34,11 @@ export class LegacyAuthUsageController {
   })
   @ApiOkResponse({ type: LegacyAuthUsageListResponse })
   async list(@Query() query: PaginationQuery): Promise<Page<LegacyAuthUsageResponse>> {
-    await this.recorder.flush(); // the report includes uses not yet written
     const window = pageWindow(query);
-    const [rows, total] = await this.usage.findAndCount({
-      order: { lastUsedAt: 'DESC', userId: 'ASC' },
-      skip: window.offset,
-      take: window.limit,
-    });
-    const users = rows.length
-      ? await this.users.find({
-          where: { id: In(rows.map((r) => r.userId)) },
-          select: { id: true, username: true },
-        })
-      : [];
-    const names = new Map(users.map((u) => [u.id, u.username]));
+    const [rows, total] = await this.usage.report(window);
     return toPage(rows, total, window, (r) => ({
       user_id: r.userId,
-      username: names.get(r.userId) ?? '',
+      username: r.username,
       use_count: r.useCount,
       first_used_at: r.firstUsedAt.toISOString(),
       last_used_at: r.lastUsedAt.toISOString(),
