@@ -162,7 +162,7 @@ export class AdminPagesController {
     if (!me || !app) {
       return;
     }
-    await this.admin.deleteApplication(me, app, requestMeta(req));
+    await this.admin.deleteApplication(me, app.id, requestMeta(req));
     setFlash(req, `The application “${app.name}” is deleted.`);
     void reply.redirect('/admin/oauth-applications', 303);
   }

@@ -2,18 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
-import { LegacyAuthUsage } from '../auth/entities/legacy-auth-usage.entity';
-import { LegacyUsageRecorder } from '../auth/legacy-usage.recorder';
-import { AuthPrincipal, SCOPES } from '../auth/auth-types';
+import { AuthPrincipal } from '../auth/auth-types';
+import { LegacyAuthUsageService, LegacyUsageRow } from '../auth/legacy-auth-usage.service';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreateOAuthApplicationRequest } from '../oauth/dto/oauth-application.dto';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
-import { OAuthService } from '../oauth/oauth.service';
-import { OAuthSecrets } from '../oauth/oauth-constants';
+import { CreatedApplication, OAuthApplicationsService } from '../oauth/oauth-applications.service';
 import { InstanceSettings } from '../settings/entities/instance-settings.entity';
+import { SettingsChanges } from '../settings/settings-changes';
 import { SettingsService } from '../settings/settings.service';
 import {
   TOKEN_STATES,
@@ -22,7 +19,6 @@ import {
   toTokenResponse,
 } from '../tokens/dto/token.dto';
 import { ApiToken } from '../tokens/entities/api-token.entity';
-import { sha256Hex } from '../tokens/token-format';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { TokensService } from '../tokens/tokens.service';
 import { User } from '../users/entities/user.entity';
@@ -62,89 +58,31 @@ export interface AdminTokenRow {
 export class AdminPagesService {
   constructor(
     private readonly settings: SettingsService,
-    private readonly audit: AuditService,
     private readonly tokens: TokensService,
     private readonly tokenUsage: TokenUsageRecorder,
-    private readonly legacyUsage: LegacyUsageRecorder,
-    @InjectRepository(OAuthApplication)
-    private readonly applications: Repository<OAuthApplication>,
-    @InjectRepository(LegacyAuthUsage) private readonly legacy: Repository<LegacyAuthUsage>,
+    private readonly legacyUsage: LegacyAuthUsageService,
+    private readonly applications: OAuthApplicationsService,
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
-    private readonly oauth: OAuthService,
   ) {}
 
   currentSettings(): Promise<InstanceSettings> {
     return this.settings.get();
   }
 
-  /** Saves what changed; the audit event lists the changed settings like PATCH does. */
-  async updateSettings(
+  /** Saves what changed, audited like PATCH /api/v1/admin/settings (one rule for both). */
+  updateSettings(
     me: AuthPrincipal,
     form: SettingsForm,
     meta: RequestMeta,
   ): Promise<InstanceSettings> {
-    const days = Number(form.maxTokenLifetimeDays);
-    if (!Number.isInteger(days) || days < 1 || days > 365) {
-      throw new PageError(
-        400,
-        'The maximum token lifetime must be a whole number of 1 to 365 days.',
-      );
-    }
-    let sunset: Date | null = null;
-    if (form.legacyAuthSunsetAt) {
-      sunset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(form.legacyAuthSunsetAt)
-        ? new Date(`${form.legacyAuthSunsetAt}Z`)
-        : null;
-      if (!sunset || Number.isNaN(sunset.getTime())) {
-        throw new PageError(400, 'The sunset must be a date and time (UTC), or empty for none.');
-      }
-    }
-    const current = await this.settings.get();
-    const wanted = {
-      rest_api_enabled: form.restApiEnabled,
-      allow_query_key: form.allowQueryKey,
-      allow_basic_password: form.allowBasicPassword,
-      legacy_auth_enabled: form.legacyAuthEnabled,
-      legacy_auth_sunset_at: sunset ? sunset.toISOString() : null,
-      max_token_lifetime_days: days,
-    };
-    const before = {
-      rest_api_enabled: current.restApiEnabled,
-      allow_query_key: current.allowQueryKey,
-      allow_basic_password: current.allowBasicPassword,
-      legacy_auth_enabled: current.legacyAuthEnabled,
-      legacy_auth_sunset_at: current.legacyAuthSunsetAt?.toISOString() ?? null,
-      max_token_lifetime_days: current.maxTokenLifetimeDays,
-    };
-    const changed = Object.fromEntries(
-      Object.entries(wanted).filter(([key, value]) => before[key as keyof typeof before] !== value),
-    );
-    if (Object.keys(changed).length === 0) {
-      return current;
-    }
-    const updated = await this.settings.update({
-      restApiEnabled: wanted.rest_api_enabled,
-      allowQueryKey: wanted.allow_query_key,
-      allowBasicPassword: wanted.allow_basic_password,
-      legacyAuthEnabled: wanted.legacy_auth_enabled,
-      legacyAuthSunsetAt: sunset,
-      maxTokenLifetimeDays: days,
-    });
-    await this.audit.record({
-      action: 'settings.updated',
-      actor: me,
-      targetType: 'settings',
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: changed,
-    });
-    return updated;
+    return this.settings.change(me, settingsChanges(form), meta);
   }
 
-  listApplications(): Promise<OAuthApplication[]> {
-    return this.applications.find({ order: { createdAt: 'ASC', id: 'ASC' }, take: 500 });
+  async listApplications(): Promise<OAuthApplication[]> {
+    const [apps] = await this.applications.list({ offset: 0, limit: 500 });
+    return apps;
   }
 
   /** Registers an app like POST /api/v1/admin/oauth/applications; the secret is returned once. */
@@ -152,91 +90,21 @@ export class AdminPagesService {
     me: AuthPrincipal,
     form: ApplicationForm,
     meta: RequestMeta,
-  ): Promise<{ app: OAuthApplication; secret: string | null }> {
-    const dto = plainToInstance(CreateOAuthApplicationRequest, {
-      name: form.name,
-      redirect_uris: form.redirectUris
-        .split(/\r?\n/)
-        .map((u) => u.trim())
-        .filter(Boolean),
-      scopes: form.scopes,
-      confidential: form.confidential,
-    });
-    const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
-    const sentences: Record<string, string> = {
-      name: 'Give the application a name of up to 120 characters.',
-      redirect_uris:
-        'Give 1 to 10 different redirect URIs, one per line: https URLs (http only for ' +
-        'localhost) without a #fragment.',
-      scopes: 'Choose at least one scope.',
-    };
-    if (errors.length) {
-      throw new PageError(
-        400,
-        errors.map((e) => sentences[e.property] ?? 'Check the form.').join(' '),
-      );
-    }
-    const secret = dto.confidential ? OAuthSecrets.clientSecret() : null;
-    const app = this.applications.create({
-      id: randomUUID(),
-      name: dto.name.trim(),
-      clientId: OAuthSecrets.clientId(),
-      clientSecretHash: secret ? sha256Hex(secret) : null,
-      redirectUris: dto.redirect_uris,
-      scopes: SCOPES.filter((s) => dto.scopes.includes(s)),
-      confidential: dto.confidential ?? true,
-      createdBy: me.user.id,
-      createdAt: new Date(),
-    });
-    await this.applications.insert(app);
-    await this.audit.record({
-      action: 'oauth_application.created',
-      actor: me,
-      targetType: 'oauth_application',
-      targetId: app.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: { name: app.name, client_id: app.clientId, confidential: app.confidential },
-    });
-    return { app, secret };
+  ): Promise<CreatedApplication> {
+    return this.applications.create(me, await applicationRequest(form), meta);
   }
 
-  async findApplication(id: string): Promise<OAuthApplication> {
-    const app = UUID_PATTERN.test(id)
-      ? await this.applications.findOneBy({ id: id.toLowerCase() })
-      : null;
-    if (!app) {
-      throw new PageError(404, 'This application does not exist (any more).');
-    }
-    return app;
+  findApplication(id: string): Promise<OAuthApplication> {
+    return this.applications.find(id);
   }
 
-  async deleteApplication(
-    me: AuthPrincipal,
-    app: OAuthApplication,
-    meta: RequestMeta,
-  ): Promise<void> {
-    await this.oauth.deleteApplication(app.id);
-    await this.audit.record({
-      action: 'oauth_application.deleted',
-      actor: me,
-      targetType: 'oauth_application',
-      targetId: app.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: { name: app.name, client_id: app.clientId },
-    });
+  deleteApplication(me: AuthPrincipal, id: string, meta: RequestMeta): Promise<OAuthApplication> {
+    return this.applications.delete(me, id, meta);
   }
 
-  /** Who still uses X-AUTH-* API passwords, most recent first (with uses not yet written). */
-  async legacyReport(): Promise<Array<LegacyAuthUsage & { username: string }>> {
-    await this.legacyUsage.flush();
-    const rows = await this.legacy.find({
-      order: { lastUsedAt: 'DESC', userId: 'ASC' },
-      take: 500,
-    });
-    const names = await this.usernames(rows.map((r) => r.userId));
-    return rows.map((r) => Object.assign(r, { username: names.get(r.userId) ?? '' }));
+  async legacyReport(): Promise<LegacyUsageRow[]> {
+    const [rows] = await this.legacyUsage.report({ offset: 0, limit: 500 });
+    return rows;
   }
 
   async listTokens(
@@ -327,4 +195,58 @@ export function parseApplicationForm(body: FormBody): ApplicationForm {
     scopes: fieldList(body, 'scopes'),
     confidential: field(body, 'confidential') === 'on',
   };
+}
+
+/** The form as settings changes; refusals are sentences (the API's DTO checks the same bounds). */
+export function settingsChanges(form: SettingsForm): SettingsChanges {
+  const days = Number(form.maxTokenLifetimeDays);
+  if (!Number.isInteger(days) || days < 1 || days > 365) {
+    throw new PageError(400, 'The maximum token lifetime must be a whole number of 1 to 365 days.');
+  }
+  let sunset: Date | null = null;
+  if (form.legacyAuthSunsetAt) {
+    sunset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(form.legacyAuthSunsetAt)
+      ? new Date(`${form.legacyAuthSunsetAt}Z`)
+      : null;
+    if (!sunset || Number.isNaN(sunset.getTime())) {
+      throw new PageError(400, 'The sunset must be a date and time (UTC), or empty for none.');
+    }
+  }
+  return {
+    restApiEnabled: form.restApiEnabled,
+    allowQueryKey: form.allowQueryKey,
+    allowBasicPassword: form.allowBasicPassword,
+    legacyAuthEnabled: form.legacyAuthEnabled,
+    legacyAuthSunsetAt: sunset,
+    maxTokenLifetimeDays: days,
+  };
+}
+
+const APPLICATION_SENTENCES: Record<string, string> = {
+  name: 'Give the application a name of up to 120 characters.',
+  redirect_uris:
+    'Give 1 to 10 different redirect URIs, one per line: https URLs (http only for ' +
+    'localhost) without a #fragment.',
+  scopes: 'Choose at least one scope.',
+};
+
+/** The form as the API's request, checked by the same validators; refusals are sentences. */
+async function applicationRequest(form: ApplicationForm): Promise<CreateOAuthApplicationRequest> {
+  const dto = plainToInstance(CreateOAuthApplicationRequest, {
+    name: form.name,
+    redirect_uris: form.redirectUris
+      .split(/\r?\n/)
+      .map((u) => u.trim())
+      .filter(Boolean),
+    scopes: form.scopes,
+    confidential: form.confidential,
+  });
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length) {
+    throw new PageError(
+      400,
+      errors.map((e) => APPLICATION_SENTENCES[e.property] ?? 'Check the form.').join(' '),
+    );
+  }
+  return dto;
 }

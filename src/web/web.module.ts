@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
-import { LegacyAuthUsage } from '../auth/entities/legacy-auth-usage.entity';
-import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthModule } from '../oauth/oauth.module';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { ApiToken } from '../tokens/entities/api-token.entity';
@@ -24,15 +22,7 @@ import { SessionUserService } from './session-user.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([
-      User,
-      InstanceSecret,
-      ApiToken,
-      Membership,
-      Workspace,
-      OAuthApplication,
-      LegacyAuthUsage,
-    ]),
+    TypeOrmModule.forFeature([User, InstanceSecret, ApiToken, Membership, Workspace]),
     AuthModule,
     UsersModule,
     OAuthModule,
