@@ -26,8 +26,12 @@ import {
   TokenResponse,
 } from './dto/token.dto';
 import { TokensService } from './tokens.service';
+import { TOKEN_ACTIONS } from '../workspaces/workspace-policy';
 
 const TOKEN_ROUTE = { workspace: 'header', allowInstanceToken: true } as const;
+// Revoking is the workspace policy's token action: allowed on every plan and billing state.
+const { scope, anyPlan, anyBilling } = TOKEN_ACTIONS.revoke;
+const REVOKE = { scope, anyPlan, anyBilling };
 
 @ApiTags('tokens')
 @Controller('api/v1/tokens')
@@ -110,7 +114,7 @@ export class TokensController {
 
   @Delete(':id')
   @HttpCode(204)
-  @Auth({ scope: 'delete', ...TOKEN_ROUTE, allowWhenReadOnly: true })
+  @Auth({ ...REVOKE, ...TOKEN_ROUTE })
   @ApiOperation({ summary: 'Revoke a token (allowed even while billing is read-only)' })
   @ApiNoContentResponse({ description: 'Revoked' })
   async revoke(

@@ -39,6 +39,4 @@ export const TokenErrors = {
     ),
   cannotManage: (): ApiError =>
     forbidden('Only workspace owners and admins can see every member’s tokens.'),
-  cannotUseApi: (): ApiError =>
-    forbidden('Your role in this workspace does not include API access; ask a workspace admin.'),
 };

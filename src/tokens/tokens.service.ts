@@ -5,6 +5,11 @@ import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
+import {
+  assertWorkspaceAllows,
+  TOKEN_ACTIONS,
+  WorkspaceAction,
+} from '../workspaces/workspace-policy';
 import { roleAllows, tokenLimitFor } from '../workspaces/roles-and-plans';
 import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
@@ -53,7 +58,7 @@ export class TokensService {
     dto: CreateTokenRequest,
     meta: RequestMeta,
   ): Promise<CreatedTokenResponse> {
-    this.assertMayUseApi(where);
+    assertAllowedIn(where, me, TOKEN_ACTIONS.create);
     const expiresAt = await this.resolveExpiry(dto);
     this.assertWithinCaller(me, dto.scopes, expiresAt);
     this.assertRateLimitAllowed(me, dto.rate_limit);
@@ -157,7 +162,7 @@ export class TokensService {
     dto: RotateTokenRequest,
     meta: RequestMeta,
   ): Promise<CreatedTokenResponse> {
-    this.assertMayUseApi(where);
+    assertAllowedIn(where, me, TOKEN_ACTIONS.rotate);
     const old = await this.findVisible(me, where, id, { ownOnly: true });
     const now = Date.now();
     const active =
@@ -217,7 +222,20 @@ export class TokensService {
   }
 
   async revoke(me: AuthPrincipal, where: TokenScope, id: string, meta: RequestMeta): Promise<void> {
+    assertAllowedIn(where, me, TOKEN_ACTIONS.revoke);
     await this.revokeToken(me, await this.findVisible(me, where, id), meta);
+  }
+
+  /**
+   * Revokes a removed member's tokens in a workspace, inside the caller's transaction (the
+   * membership goes in the same one). The caller invalidates the user's cache entries after.
+   */
+  async revokeMemberTokens(m: EntityManager, workspaceId: string, userId: string): Promise<void> {
+    await m.update(
+      ApiToken,
+      { workspaceId, userId, revokedAt: IsNull() },
+      { revokedAt: wholeSeconds(new Date()) },
+    );
   }
 
   /** Every token of the instance, for instance admins (SPEC §8). */
@@ -377,12 +395,6 @@ export class TokensService {
     }
   }
 
-  private assertMayUseApi(where: TokenScope): void {
-    if (where.membership && !roleAllows(where.membership.role, 'api.use')) {
-      throw TokenErrors.cannotUseApi();
-    }
-  }
-
   private mayManage(where: TokenScope): boolean {
     return !!where.membership && roleAllows(where.membership.role, 'api.manage');
   }
@@ -404,6 +416,13 @@ export class TokensService {
       throw notFound('Token');
     }
     return token;
+  }
+}
+
+/** The workspace policy for a token action; instance level (no workspace) has no plan or role. */
+function assertAllowedIn(where: TokenScope, me: AuthPrincipal, action: WorkspaceAction): void {
+  if (where.workspace && where.membership) {
+    assertWorkspaceAllows(where.workspace, where.membership, me, action);
   }
 }
 

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AuthPrincipal, Scope, SCOPES } from '../auth/auth-types';
-import { Plan, planHasApiAccess, roleAllows } from '../workspaces/roles-and-plans';
+import { Plan } from '../workspaces/roles-and-plans';
+import { PolicyRefusal, TOKEN_ACTIONS, workspaceRefusal } from '../workspaces/workspace-policy';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreatedTokenResponse, TokenResponse } from '../tokens/dto/token.dto';
 import { ApiToken } from '../tokens/entities/api-token.entity';
@@ -119,12 +120,14 @@ export class AccountTokensService {
     const { maxTokenLifetimeDays: maxDays } = await this.settings.get();
     const days = expiryDays(form, maxDays);
     const place = await this.placeFor(me, form.workspace);
-    assertMayCreate(place);
-    const created = await this.tokens.create(
-      me,
+    const created = await inPageWords(
+      this.tokens.create(
+        me,
+        place.where,
+        { name: form.name, scopes: form.scopes, expires_in_days: days },
+        meta,
+      ),
       place.where,
-      { name: form.name, scopes: form.scopes, expires_in_days: days },
-      meta,
     );
     return { created, workspaceName: place.name };
   }
@@ -150,9 +153,9 @@ export class AccountTokensService {
     return { token, where: found, workspaceName: found.workspace.name };
   }
 
-  /** Revoking is always allowed: also on plans without API access and while read-only. */
+  /** The workspace policy allows revoking on every plan and billing state (SPEC §6). */
   async revoke(me: AuthPrincipal, own: OwnToken, meta: RequestMeta): Promise<void> {
-    await this.tokens.revoke(me, own.where, own.token.id, meta);
+    await inPageWords(this.tokens.revoke(me, own.where, own.token.id, meta), own.where);
   }
 
   async rotate(
@@ -161,14 +164,10 @@ export class AccountTokensService {
     graceSeconds: number,
     meta: RequestMeta,
   ): Promise<CreatedTokenResponse> {
-    if (own.where.workspace && own.where.membership) {
-      assertMayCreate({
-        name: own.workspaceName,
-        workspace: own.where.workspace,
-        membership: own.where.membership,
-      });
-    }
-    return this.tokens.rotate(me, own.where, own.token.id, { grace_seconds: graceSeconds }, meta);
+    return inPageWords(
+      this.tokens.rotate(me, own.where, own.token.id, { grace_seconds: graceSeconds }, meta),
+      own.where,
+    );
   }
 
   /** The user's workspaces (by name), plus instance level for instance admins. */
@@ -181,7 +180,7 @@ export class AccountTokensService {
     const places = memberships
       .flatMap((membership) => {
         const workspace = byId.get(membership.workspaceId);
-        return workspace ? [workspacePlace(workspace, membership)] : [];
+        return workspace ? [workspacePlace(me, workspace, membership)] : [];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
     if (me.user.isAdmin) {
@@ -198,7 +197,7 @@ export class AccountTokensService {
     if (!found) {
       throw new PageError(403, 'Choose one of your workspaces for the token.');
     }
-    return workspacePlace(found.workspace, found.membership);
+    return workspacePlace(me, found.workspace, found.membership);
   }
 }
 
@@ -209,26 +208,18 @@ interface Place {
   notes: string[];
   where: TokenScope;
   workspace?: Workspace;
-  membership?: Membership;
 }
 
-function workspacePlace(workspace: Workspace, membership: Membership): Place {
-  const notes: string[] = [];
-  if (!planHasApiAccess(workspace.plan)) {
-    notes.push(planSentence(workspace));
-  } else if (!roleAllows(membership.role, 'api.use')) {
-    notes.push(roleSentence(workspace, membership));
-  } else if (workspace.billingStatus === 'read_only') {
-    notes.push(readOnlySentence(workspace));
-  }
+function workspacePlace(me: AuthPrincipal, workspace: Workspace, membership: Membership): Place {
+  // What the workspace policy would say to a new token here, said before the user tries.
+  const refusal = workspaceRefusal(workspace, membership, me, TOKEN_ACTIONS.create);
   return {
     value: workspace.id,
     name: workspace.name,
     detail: `${PLAN_NAMES[workspace.plan]} plan · your role: ${membership.role}`,
-    notes,
+    notes: refusal ? [policySentence(refusal, workspace, membership)] : [],
     where: { workspace, membership },
     workspace,
-    membership,
   };
 }
 
@@ -242,45 +233,47 @@ function instancePlace(): Place {
   };
 }
 
-function planSentence(workspace: Workspace): string {
-  return (
-    `The ${PLAN_NAMES[workspace.plan]} plan of “${workspace.name}” has no API access, so it ` +
-    'cannot have API tokens. A workspace owner can upgrade it to Pro or higher.'
-  );
+/**
+ * The page's words for a workspace policy refusal (the one mapping from its codes to sentences);
+ * refusals without a sentence of their own keep the API's message.
+ */
+function policySentence(
+  refusal: PolicyRefusal,
+  workspace: Workspace,
+  membership: Membership,
+): string {
+  const name = `“${workspace.name}”`;
+  switch (refusal.rule) {
+    case 'plan':
+      return (
+        `The ${PLAN_NAMES[workspace.plan]} plan of ${name} has no API access, so it cannot have ` +
+        'API tokens. A workspace owner can upgrade it to Pro or higher.'
+      );
+    case 'api_use':
+      return (
+        `Your role in ${name} is ${membership.role}, which does not include API access. Ask a ` +
+        'workspace owner or admin to make you a member.'
+      );
+    case 'billing':
+      return (
+        `${name} is read-only until its billing is settled, so no tokens can be created or ` +
+        'rotated in it. You can still revoke tokens.'
+      );
+    case 'scope':
+    case 'role':
+      return refusal.message;
+  }
 }
 
-function roleSentence(workspace: Workspace, membership: Membership): string {
-  return (
-    `Your role in “${workspace.name}” is ${membership.role}, which does not include API ` +
-    'access. Ask a workspace owner or admin to make you a member.'
-  );
-}
-
-function readOnlySentence(workspace: Workspace): string {
-  return (
-    `“${workspace.name}” is read-only until its billing is settled, so no tokens can be created ` +
-    'or rotated in it. You can still revoke tokens.'
-  );
-}
-
-/** The checks the API's guards make before TokensService: plan, role, billing (SPEC §6). */
-function assertMayCreate(place: {
-  name: string;
-  workspace?: Workspace;
-  membership?: Membership;
-}): void {
-  const { workspace, membership } = place;
-  if (!workspace || !membership) {
-    return; // instance level: no plan or billing
-  }
-  if (!planHasApiAccess(workspace.plan)) {
-    throw new PageError(403, planSentence(workspace));
-  }
-  if (!roleAllows(membership.role, 'api.use')) {
-    throw new PageError(403, roleSentence(workspace, membership));
-  }
-  if (workspace.billingStatus === 'read_only') {
-    throw new PageError(402, readOnlySentence(workspace));
+/** Runs a token action; a workspace policy refusal comes back as a page error in words. */
+async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T> {
+  try {
+    return await action;
+  } catch (error) {
+    if (error instanceof PolicyRefusal && where.workspace && where.membership) {
+      throw new PageError(error.status, policySentence(error, where.workspace, where.membership));
+    }
+    throw error;
   }
 }
 

@@ -73,4 +73,3 @@ export function tokenLimitFor(plan: Plan, tokenPacks: number): number | null {
   }
   return planHasApiAccess(plan) ? base + tokenPacks * TOKENS_PER_PACK : 0;
 }
-

@@ -31,7 +31,7 @@ import { Workspace } from './entities/workspace.entity';
 import { WorkspacesService } from './workspaces.service';
 
 // Workspace management works on every plan: it is how a workspace gets to a paid one.
-const IN_PATH = { workspace: { param: 'id' }, skipPlanCheck: true } as const;
+const IN_PATH = { workspace: { param: 'id' }, anyPlan: true } as const;
 
 @ApiTags('workspaces')
 @Controller('api/v1/workspaces')
@@ -133,7 +133,7 @@ export class WorkspacesController {
 
   @Delete(':id/members/:userId')
   @HttpCode(204)
-  @Auth({ scope: 'delete', permission: 'members.manage', ...IN_PATH, allowWhenReadOnly: true })
+  @Auth({ scope: 'delete', permission: 'members.manage', ...IN_PATH, anyBilling: true })
   @ApiOperation({ summary: 'Remove a member (their tokens in this workspace are revoked)' })
   @ApiNoContentResponse({ description: 'Removed' })
   async removeMember(

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ApiToken } from '../tokens/entities/api-token.entity';
+import { TokensModule } from '../tokens/tokens.module';
 import { User } from '../users/entities/user.entity';
 import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
@@ -9,7 +9,7 @@ import { WorkspacesController } from './workspaces.controller';
 import { WorkspacesService } from './workspaces.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Workspace, Membership, User, ApiToken])],
+  imports: [TypeOrmModule.forFeature([Workspace, Membership, User]), TokensModule],
   controllers: [WorkspacesController],
   providers: [WorkspacesService, WorkspaceAccessService],
   exports: [WorkspacesService, WorkspaceAccessService],

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal } from '../auth/auth-types';
@@ -16,7 +16,7 @@ import {
 import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { DatabaseService } from '../database/database.service';
-import { ApiToken } from '../tokens/entities/api-token.entity';
+import { TokensService } from '../tokens/tokens.service';
 import { User } from '../users/entities/user.entity';
 import {
   AddMemberRequest,
@@ -43,6 +43,7 @@ export class WorkspacesService {
     private readonly db: DatabaseService,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
+    private readonly tokens: TokensService,
   ) {}
 
   /** The caller's workspaces; a workspace-bound token sees only its own. */
@@ -248,11 +249,7 @@ export class WorkspacesService {
         await this.assertNotLastOwner(m.getRepository(Membership), workspace.id);
       }
       await m.delete(Membership, { id: target.id });
-      await m.update(
-        ApiToken,
-        { workspaceId: workspace.id, userId, revokedAt: IsNull() },
-        { revokedAt: new Date() },
-      );
+      await this.tokens.revokeMemberTokens(m, workspace.id, userId);
       await this.audit.record(
         {
           action: 'member.removed',

@@ -268,6 +268,34 @@ describe('API token lifecycle', () => {
     });
   });
 
+  describe('plans without API access (SPEC §6: nobody is kept from revoking a secret)', () => {
+    for (const plan of ['free', 'solo_pro'] as const) {
+      it(`revokes (204) on the ${plan} plan, also while read-only, with a password or the token itself`, async () => {
+        const owner = await createUser(t);
+        const downgraded = await createWorkspace(t, owner, { plan: 'pro' });
+        const byPassword = await createToken(t, owner, downgraded);
+        const byItself = await createToken(t, owner, downgraded);
+        const other = await createToken(t, owner, downgraded);
+        await setPlan(t, downgraded.id, { plan, billing_status: 'read_only' });
+
+        // Everything else stays refused on this plan.
+        assertError(await tokensCall(t, 'get', '', owner.basic, downgraded), 403, 'plan_required');
+        const rotate = await tokensCall(t, 'post', `/${other.id}/rotate`, owner.basic, downgraded);
+        assertError(rotate, 403, 'plan_required');
+
+        const revoke = await tokensCall(t, 'delete', `/${byPassword.id}`, owner.basic, downgraded);
+        assert.equal(revoke.status, 204, JSON.stringify(revoke.body));
+        const self = await tokensCall(t, 'delete', `/${byItself.id}`, byItself.bearer, downgraded);
+        assert.equal(self.status, 204, JSON.stringify(self.body));
+
+        await setPlan(t, downgraded.id, { plan: 'pro', billing_status: 'active' });
+        assertError(await me(t, byPassword), 401, 'token_revoked');
+        assertError(await me(t, byItself), 401, 'token_revoked');
+        assert.equal((await me(t, other)).status, 200, 'only the named tokens were revoked');
+      });
+    }
+  });
+
   describe('last_used_at and last_used_ip', () => {
     it('are not written on the request path', async () => {
       const token = await createToken(t, alice, ws);

@@ -383,6 +383,21 @@ describe('/account/tokens (SPEC §10)', () => {
       assertError(await me(token.token), 401, 'token_revoked');
     });
 
+    it('works on a plan without API access', async () => {
+      const downgraded = await createWorkspace(t, alice, { name: 'Downgraded Co' });
+      const token = await createToken(t, alice, downgraded);
+      await setPlan(t, downgraded.id, { plan: 'free' });
+      const res = await submitForm(
+        browser,
+        `/account/tokens/${token.id}/revoke`,
+        `/account/tokens/${token.id}/revoke`,
+        {},
+      );
+      assert.equal(res.status, 303);
+      await setPlan(t, downgraded.id, { plan: 'pro' });
+      assertError(await me(token.token), 401, 'token_revoked');
+    });
+
     it('shows 404 for someone else’s token and leaves it working', async () => {
       const bob = await createUser(t);
       const bobs = await createWorkspace(t, bob);

@@ -27,10 +27,10 @@ export interface RouteAuth {
   instanceAdmin?: boolean;
   /** Instance tokens (no workspace) may call this header route without X-Workspace-Id. */
   allowInstanceToken?: boolean;
-  /** Route works on plans without API access (workspace management itself). Default false. */
-  skipPlanCheck?: boolean;
-  /** Route is a write that still works while billing is read-only (revoking a token). */
-  allowWhenReadOnly?: boolean;
+  /** Works on plans without API access (workspace management itself, revoking a token). */
+  anyPlan?: boolean;
+  /** A write that still works while billing is read-only (revoking a token). */
+  anyBilling?: boolean;
   /** Needs a password credential, not a token (managing 2FA, SPEC §8). */
   passwordOnly?: boolean;
   /** Accepts the password of a user with 2FA on: the route checks a TOTP code itself. */
@@ -73,7 +73,7 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
         options.instanceAdmin ? 'forbidden (instance administrators only)' : undefined,
         options.passwordOnly ? 'forbidden (needs password authentication)' : undefined,
         options.workspace === 'header'
-          ? 'workspace_forbidden, workspace_mismatch, plan_required'
+          ? `workspace_forbidden, workspace_mismatch${options.anyPlan ? '' : ', plan_required'}`
           : undefined,
         'api_disabled',
       ]
@@ -102,7 +102,7 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
       }),
     );
   }
-  if (options.workspace && !options.allowWhenReadOnly) {
+  if (options.workspace && !options.anyBilling) {
     decorators.push(errorDoc(402, 'workspace_read_only (writes while billing is read-only)'));
   }
   return applyDecorators(...decorators);

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthPrincipal, isTokenPrincipal, scopesAllow } from '../auth-types';
-import { planHasApiAccess, roleAllows } from '../../workspaces/roles-and-plans';
+import { AuthPrincipal, scopesAllow } from '../auth-types';
+import { workspaceRefusal } from '../../workspaces/workspace-policy';
 import { RouteAuth } from '../decorators/auth.decorator';
 import { ApiError, forbidden, notFound, validationFailed } from '../../common/errors/api-error';
 import { insufficientScope } from '../auth-errors';
@@ -13,9 +13,10 @@ import { routeAccess } from './authentication.guard';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Last global guard (after authentication and the rate limit): may this principal do this here? Applies the route's declared scope,
- * instance-admin rule, workspace (membership, token binding, plan), role permission and the
- * billing read-only rule, in that order (SPEC §5, §6).
+ * Last global guard (after authentication and the rate limit): may this principal do this
+ * here? Applies the route's declared scope, the instance-admin and password-only rules, then
+ * finds the workspace (token binding, membership) and asks the workspace policy
+ * (src/workspaces/workspace-policy.ts) about plan, role and billing (SPEC §5, §6).
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -104,33 +105,15 @@ export class AccessGuard implements CanActivate {
       );
     }
     const { workspace, membership } = found;
-    if (!rule.skipPlanCheck && !planHasApiAccess(workspace.plan)) {
-      throw new ApiError(
-        HttpStatus.FORBIDDEN,
-        'plan_required',
-        `The ${workspace.plan} plan has no API access; upgrade the workspace to Pro or higher.`,
-      );
-    }
-    if (isTokenPrincipal(principal) && !roleAllows(membership.role, 'api.use')) {
-      throw forbidden(
-        `Your role (${membership.role}) in this workspace does not include API access.`,
-      );
-    }
-    if (rule.permission && !roleAllows(membership.role, rule.permission)) {
-      throw forbidden(
-        `Your role (${membership.role}) in this workspace does not allow this (needs ${rule.permission}).`,
-      );
-    }
-    if (
-      workspace.billingStatus === 'read_only' &&
-      !READ_METHODS.has(request.method) &&
-      !rule.allowWhenReadOnly
-    ) {
-      throw new ApiError(
-        HttpStatus.PAYMENT_REQUIRED,
-        'workspace_read_only',
-        'This workspace is read-only until its billing is settled; reads still work.',
-      );
+    const refusal = workspaceRefusal(workspace, membership, principal, {
+      scope: rule.scope,
+      permission: rule.permission,
+      write: !READ_METHODS.has(request.method),
+      anyPlan: rule.anyPlan,
+      anyBilling: rule.anyBilling,
+    });
+    if (refusal) {
+      throw refusal;
     }
     const ctx = contextOf(request);
     ctx.workspace = workspace;
