@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
 import { Public } from '../auth/decorators/auth.decorator';
+import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { CreatedTokenResponse } from '../tokens/dto/token.dto';
 import {
   AccountTokensService,
@@ -11,13 +12,15 @@ import {
   TokenForm,
 } from './account-tokens.service';
 import { AccountViews, NewSecret } from './account-views';
-import { requestMeta, SessionUserService } from './session-user.service';
+import { Page } from './page.decorator';
+import { PageExceptionFilter } from './page-exception.filter';
+import { SessionUser } from './session-user.decorator';
 import { sendHtml } from './web-context';
-import { field, formatTime, formBody, pageErrorOf, setFlash, takeFlash } from './web-forms';
-import { pageContext, requireSession, sendProblem } from './web-pages';
+import { field, formatTime, formBody, outcomeOf, setFlash, takeFlash } from './web-forms';
+import { pageContext } from './web-pages';
 
 const HOME = '/account/tokens';
-const BACK = { link: HOME, text: 'Back to your API tokens' };
+const TOKENS = { home: { path: HOME, label: 'Back to your API tokens' } };
 const GRACE_CHOICES = [
   { value: '0', label: 'Stops working immediately' },
   { value: '3600', label: 'Keeps working for 1 hour' },
@@ -29,12 +32,10 @@ const GRACE_CHOICES = [
  * revoked through the same service as the API. Session cookie and CSRF token, never a token.
  */
 @ApiExcludeController()
+@UseFilters(PageExceptionFilter)
 @Controller()
 export class AccountTokensController {
-  constructor(
-    private readonly users: SessionUserService,
-    private readonly account: AccountTokensService,
-  ) {}
+  constructor(private readonly account: AccountTokensService) {}
 
   @Get()
   @Public()
@@ -43,12 +44,12 @@ export class AccountTokensController {
   }
 
   @Get('account/tokens')
-  @Public()
-  async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const me = await requireSession(this.users, req, reply);
-    if (!me) {
-      return;
-    }
+  @Page(TOKENS)
+  async list(
+    @SessionUser() me: AuthPrincipal,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const data = await this.account.page(me);
     sendHtml(
       reply,
@@ -61,22 +62,21 @@ export class AccountTokensController {
   }
 
   @Post('account/tokens')
-  @Public()
-  async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
-    if (!me) {
-      return;
-    }
+  @Page(TOKENS)
+  async create(
+    @SessionUser() me: AuthPrincipal,
+    @ReqMeta() meta: RequestMeta,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const form = parseTokenForm(formBody(req));
-    let result: { created: CreatedTokenResponse; workspaceName: string };
-    try {
-      result = await this.account.create(me, form, requestMeta(req));
-    } catch (error) {
-      const problem = pageErrorOf(error);
-      await this.render(me, reply, problem.status, form, problem.message);
+    // A refusal comes back beside the form as sent, not on a problem page.
+    const result = await outcomeOf(() => this.account.create(me, form, meta));
+    if (!result.ok) {
+      await this.render(me, reply, result.problem.status, form, result.problem.message);
       return;
     }
-    const { created, workspaceName } = result;
+    const { created, workspaceName } = result.value;
     await this.render(me, reply, 201, {}, undefined, {
       heading: `Your new token “${created.name}” for ${workspaceName}`,
       secret: created.token,
@@ -86,17 +86,13 @@ export class AccountTokensController {
   }
 
   @Get('account/tokens/:id/revoke')
-  @Public()
+  @Page(TOKENS)
   async confirmRevoke(
+    @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,
-    @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const me = await requireSession(this.users, req, reply);
-    const own = me && (await this.ownOrProblem(me, id, reply));
-    if (!me || !own) {
-      return;
-    }
+    const own = await this.account.own(me, id);
     sendHtml(
       reply,
       200,
@@ -113,30 +109,16 @@ export class AccountTokensController {
   }
 
   @Post('account/tokens/:id/revoke')
-  @Public()
+  @Page(TOKENS)
   async revoke(
+    @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,
+    @ReqMeta() meta: RequestMeta,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
-    const own = me && (await this.ownOrProblem(me, id, reply));
-    if (!me || !own) {
-      return;
-    }
-    try {
-      await this.account.revoke(me, own, requestMeta(req));
-    } catch (error) {
-      const problem = pageErrorOf(error);
-      sendProblem(
-        reply,
-        pageContext(me, reply, 'Revoke token', 'tokens'),
-        problem.status,
-        problem.message,
-        BACK,
-      );
-      return;
-    }
+    const own = await this.account.own(me, id);
+    await this.account.revoke(me, own, meta);
     setFlash(
       req,
       `The token “${own.token.name}” (${own.token.tokenPrefix}…) is revoked: it no longer works.`,
@@ -145,17 +127,13 @@ export class AccountTokensController {
   }
 
   @Get('account/tokens/:id/rotate')
-  @Public()
+  @Page(TOKENS)
   async confirmRotate(
+    @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,
-    @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const me = await requireSession(this.users, req, reply);
-    const own = me && (await this.ownOrProblem(me, id, reply));
-    if (!me || !own) {
-      return;
-    }
+    const own = await this.account.own(me, id);
     sendHtml(
       reply,
       200,
@@ -179,27 +157,25 @@ export class AccountTokensController {
   }
 
   @Post('account/tokens/:id/rotate')
-  @Public()
+  @Page(TOKENS)
   async rotate(
+    @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,
+    @ReqMeta() meta: RequestMeta,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const me = await requireSession(this.users, req, reply, { returnTo: HOME });
-    const own = me && (await this.ownOrProblem(me, id, reply));
-    if (!me || !own) {
-      return;
-    }
+    const own = await this.account.own(me, id);
     const grace = field(formBody(req), 'grace_seconds');
     const graceSeconds = GRACE_CHOICES.some((c) => c.value === grace) ? Number(grace) : 0;
-    let created: CreatedTokenResponse;
-    try {
-      created = await this.account.rotate(me, own, graceSeconds, requestMeta(req));
-    } catch (error) {
-      const problem = pageErrorOf(error);
-      await this.render(me, reply, problem.status, {}, undefined, undefined, problem.message);
+    // A refusal (plan, role, billing) is shown above the list, where the token is.
+    const rotated = await outcomeOf(() => this.account.rotate(me, own, graceSeconds, meta));
+    if (!rotated.ok) {
+      const { status, message } = rotated.problem;
+      await this.render(me, reply, status, {}, undefined, undefined, message);
       return;
     }
+    const created = rotated.value;
     const old = `${own.token.tokenPrefix}…`;
     await this.render(me, reply, 201, {}, undefined, {
       heading: `Your new token for “${created.name}”`,
@@ -231,26 +207,6 @@ export class AccountTokensController {
         secret,
       ),
     );
-  }
-
-  private async ownOrProblem(
-    me: AuthPrincipal,
-    id: string,
-    reply: FastifyReply,
-  ): Promise<OwnToken | null> {
-    try {
-      return await this.account.own(me, id);
-    } catch (error) {
-      const problem = pageErrorOf(error);
-      sendProblem(
-        reply,
-        pageContext(me, reply, 'Token', 'tokens'),
-        problem.status,
-        problem.message,
-        BACK,
-      );
-      return null;
-    }
   }
 }
 

@@ -3,7 +3,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
 import { AuthPrincipal, SCOPES } from '../auth/auth-types';
-import { RequestMeta } from '../common/http/request-meta.decorator';
 import { User } from '../users/entities/user.entity';
 import { sessionUserId } from './web-context';
 import { SESSION_HOURS } from './web-session';
@@ -53,10 +52,4 @@ export class SessionUserService {
       twoFactorEnabled: user.totpEnabledAt !== null,
     };
   }
-}
-
-/** Caller IP and user agent of a page request, for audit events. */
-export function requestMeta(request: FastifyRequest): RequestMeta {
-  const agent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent : undefined };
 }

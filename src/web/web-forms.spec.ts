@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError, validationFailed } from '../common/errors/api-error';
 import { expiryDays, parseTokenForm } from './account-tokens.service';
-import { field, fieldList, formatDate, formatTime, pageErrorOf, PageError } from './web-forms';
+import {
+  field,
+  fieldList,
+  formatDate,
+  formatTime,
+  outcomeOf,
+  pageErrorOf,
+  PageError,
+} from './web-forms';
 
 const DAY_MS = 86_400_000;
 const form = (expiresIn: string, expiresOn = '') => ({
@@ -46,6 +54,22 @@ describe('web form helpers', () => {
     const own = new PageError(402, 'Read-only.');
     assert.equal(pageErrorOf(own), own);
     assert.throws(() => pageErrorOf(new Error('boom')), /boom/);
+  });
+});
+
+describe('outcomeOf (forms that show refusals inline)', () => {
+  it('gives the value, or the refusal as a sentence, including one thrown before any await', async () => {
+    assert.deepEqual(await outcomeOf(() => Promise.resolve(7)), { ok: true, value: 7 });
+    const early = await outcomeOf((): Promise<number> => {
+      throw new PageError(400, 'Too early.');
+    });
+    assert.deepEqual(early, { ok: false, problem: new PageError(400, 'Too early.') });
+    const coded = await outcomeOf(() => Promise.reject(validationFailed([], 'Fix it.')));
+    assert.equal(coded.ok, false);
+    await assert.rejects(
+      outcomeOf(() => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
   });
 });
 

@@ -99,3 +99,18 @@ export function formatDate(date: Date): string {
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: PageError };
+
+/**
+ * For forms that come back with the refusal beside the fields (create a token, the admin
+ * forms) instead of on PageExceptionFilter's problem page. Other errors are rethrown.
+ */
+export async function outcomeOf<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    // A thunk, so that a refusal thrown before the first await is caught too.
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, problem: pageErrorOf(error) };
+  }
+}

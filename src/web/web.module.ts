@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { OAuthModule } from '../oauth/oauth.module';
@@ -17,6 +18,7 @@ import { AdminPagesService } from './admin-pages.service';
 import { AssetsController } from './assets.controller';
 import { ConsentController } from './consent.controller';
 import { LoginController } from './login.controller';
+import { PageSessionGuard } from './page-session.guard';
 import { SessionKeyService } from './session-key.service';
 import { SessionUserService } from './session-user.service';
 
@@ -36,7 +38,14 @@ import { SessionUserService } from './session-user.service';
     AccountTokensController,
     AdminPagesController,
   ],
-  providers: [SessionKeyService, SessionUserService, AccountTokensService, AdminPagesService],
+  providers: [
+    SessionKeyService,
+    SessionUserService,
+    AccountTokensService,
+    AdminPagesService,
+    // Global, so that a @Page() route can never go without its session check.
+    { provide: APP_GUARD, useClass: PageSessionGuard },
+  ],
   exports: [SessionKeyService],
 })
 export class WebModule {}

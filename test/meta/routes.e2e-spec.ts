@@ -1,14 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Controller, Get, RequestMethod, Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import {
+  EXCEPTION_FILTERS_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+} from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { AUTH_METADATA, RouteAccess } from '../../src/auth/decorators/auth.decorator';
+import {
+  ACCESS_DECLARATIONS,
+  AccessKind,
+  AUTH_METADATA,
+  Public,
+  RouteAccess,
+} from '../../src/auth/decorators/auth.decorator';
+import { Page } from '../../src/web/page.decorator';
+import { PageExceptionFilter } from '../../src/web/page-exception.filter';
 import { startTestApp, TestApp } from '../support/test-app';
 
 interface RouteHandler {
   route: string;
   access: RouteAccess | undefined;
+  /** @Auth(), @Public() and @Page() found on the handler and its controller. */
+  declarations: AccessKind[];
+  /** Exception filters of the handler and its controller. */
+  filters: unknown[];
 }
 
 /** Every route handler of the given controllers, with the access declaration the guards read. */
@@ -36,10 +52,25 @@ function routeHandlers(controllers: Type[]): RouteHandler[] {
         handler,
         controller,
       ]);
+      const own = (key: string, target: object): unknown[] =>
+        (Reflect.getOwnMetadata(key, target) as unknown[] | undefined) ?? [];
+      const declarations = [
+        ...own(ACCESS_DECLARATIONS, handler),
+        ...own(ACCESS_DECLARATIONS, controller),
+      ] as AccessKind[];
+      const filters = [
+        ...own(EXCEPTION_FILTERS_METADATA, handler),
+        ...own(EXCEPTION_FILTERS_METADATA, controller),
+      ];
       for (const base of bases) {
         for (const path of routePaths) {
           const url = `${base}/${path}`.split('/').filter(Boolean).join('/');
-          out.push({ route: `${method} /${url} (${controller.name}.${name})`, access });
+          out.push({
+            route: `${method} /${url} (${controller.name}.${name})`,
+            access,
+            declarations,
+            filters,
+          });
         }
       }
     }
@@ -53,6 +84,17 @@ class UndeclaredController {
   @Get()
   forgotten(): string {
     return 'nobody said who may call this';
+  }
+}
+
+// ... and one that says two things at once (the outer declaration would silently win).
+@Controller('meta-test-twice')
+class TwiceDeclaredController {
+  @Get()
+  @Public()
+  @Page()
+  confused(): string {
+    return 'public or a page?';
   }
 }
 
@@ -87,14 +129,18 @@ describe('Routes and API documentation', () => {
   });
   after(() => t.close());
 
+  const appRoutes = (): RouteHandler[] => {
+    const discovery = new DiscoveryService(t.app.get(ModulesContainer));
+    const controllers = discovery
+      .getControllers()
+      .map((wrapper) => wrapper.metatype as Type | null)
+      .filter((metatype): metatype is Type => Boolean(metatype));
+    return routeHandlers(controllers);
+  };
+
   describe('access declarations', () => {
-    it('every route handler declares @Auth() or @Public()', () => {
-      const discovery = new DiscoveryService(t.app.get(ModulesContainer));
-      const controllers = discovery
-        .getControllers()
-        .map((wrapper) => wrapper.metatype as Type | null)
-        .filter((metatype): metatype is Type => Boolean(metatype));
-      const routes = routeHandlers(controllers);
+    it('every route handler declares exactly one of @Auth(), @Public() or @Page()', () => {
+      const routes = appRoutes();
       assert.ok(routes.length >= 30, `expected the whole API, found ${routes.length} routes`);
       assert.ok(routes.some((r) => r.route.startsWith('GET /health/live ')));
       assert.ok(routes.some((r) => r.route.startsWith('POST /api/v1/tokens ')));
@@ -102,17 +148,32 @@ describe('Routes and API documentation', () => {
       assert.deepEqual(
         undeclared,
         [],
-        `routes without @Auth() or @Public():\n${undeclared.join('\n')}`,
+        `routes without @Auth(), @Public() or @Page():\n${undeclared.join('\n')}`,
+      );
+      const notOne = routes
+        .filter((r) => r.declarations.length !== 1)
+        .map((r) => `${r.route}: ${r.declarations.join(', ') || 'none'}`);
+      assert.deepEqual(notOne, [], 'each route says who may call it exactly once');
+    });
+
+    it('pages are browser routes with their session guard’s filter, never /api/v1', () => {
+      const pages = appRoutes().filter((r) => r.access?.page);
+      assert.ok(pages.length >= 15, `expected the account and admin pages, found ${pages.length}`);
+      assert.ok(pages.some((r) => r.route.startsWith('GET /admin/settings ')));
+      assert.ok(pages.some((r) => r.route.startsWith('POST /account/tokens ')));
+      assert.deepEqual(
+        pages.filter((r) => r.route.includes(' /api/')).map((r) => r.route),
+        [],
+      );
+      assert.deepEqual(
+        pages.filter((r) => !r.filters.includes(PageExceptionFilter)).map((r) => r.route),
+        [],
+        'a @Page() route needs PageExceptionFilter to turn its refusals into pages',
       );
     });
 
     it('only the health probes are public under /api/v1 and /health', () => {
-      const discovery = new DiscoveryService(t.app.get(ModulesContainer));
-      const controllers = discovery
-        .getControllers()
-        .map((wrapper) => wrapper.metatype as Type | null)
-        .filter((metatype): metatype is Type => Boolean(metatype));
-      const publicApi = routeHandlers(controllers)
+      const publicApi = appRoutes()
         .filter((r) => r.access?.public && r.route.includes(' /api/v1/'))
         .map((r) => r.route);
       assert.deepEqual(publicApi, [], 'a public /api/v1 route must be a deliberate exception');
@@ -124,6 +185,12 @@ describe('Routes and API documentation', () => {
         routes.map((r) => [r.route, r.access]),
         [['GET /meta-test-undeclared (UndeclaredController.forgotten)', undefined]],
       );
+      assert.deepEqual(routes[0].declarations, []);
+    });
+
+    it('would catch a route with two declarations', () => {
+      const [route] = routeHandlers([TwiceDeclaredController]);
+      assert.deepEqual(route.declarations.sort(), ['page', 'public']);
     });
   });
 

@@ -39,9 +39,50 @@ export interface RouteAuth {
   apiSwitch?: boolean;
 }
 
+/** A link back to where a page's work starts, for sign-in returns and problem pages. */
+export interface PageLink {
+  path: string;
+  label: string;
+}
+
+/** A browser page behind the session cookie (src/web/): the API guards let it through. */
+export interface PageAccess {
+  /** Instance administrators only; others get a 403 page. */
+  admin: boolean;
+  /** Where a signed-out POST returns after sign-in, and the problem page's way back. */
+  home?: PageLink;
+}
+
 export interface RouteAccess {
   public: boolean;
   auth?: RouteAuth;
+  page?: PageAccess;
+}
+
+/** Which declarations a handler or controller carries; the meta-test wants exactly one. */
+export const ACCESS_DECLARATIONS = 'tessera:access-declarations';
+
+export type AccessKind = 'auth' | 'public' | 'page';
+
+/**
+ * Sets the access metadata the guards read, and notes the declaration: stacked declarations
+ * would silently override each other.
+ */
+export function declareAccess(
+  kind: AccessKind,
+  access: RouteAccess,
+): MethodDecorator & ClassDecorator {
+  const metadata = SetMetadata(AUTH_METADATA, access);
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    const holder: object = descriptor ? (descriptor.value as object) : target;
+    const kinds = Reflect.getOwnMetadata(ACCESS_DECLARATIONS, holder) as AccessKind[] | undefined;
+    Reflect.defineMetadata(ACCESS_DECLARATIONS, [...(kinds ?? []), kind], holder);
+    if (descriptor && key !== undefined) {
+      metadata(target, key, descriptor);
+    } else {
+      (metadata as ClassDecorator)(target as () => void);
+    }
+  };
 }
 
 const errorDoc = (status: number, description: string): MethodDecorator & ClassDecorator =>
@@ -49,11 +90,11 @@ const errorDoc = (status: number, description: string): MethodDecorator & ClassD
 
 /**
  * Declares who may call a route. Global guards enforce it; Swagger shows it.
- * A route without @Auth() or @Public() is refused (and fails the route meta-test).
+ * A route without @Auth(), @Public() or @Page() is refused (and fails the route meta-test).
  */
 export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
   const decorators: Array<MethodDecorator & ClassDecorator> = [
-    SetMetadata(AUTH_METADATA, { public: false, auth: options } satisfies RouteAccess),
+    declareAccess('auth', { public: false, auth: options }),
     ApiBearerAuth('bearer'),
     ApiSecurity('api-key'),
     ApiSecurity('query-key'),
@@ -110,5 +151,5 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
 
 /** A route anyone may call without credentials. */
 export function Public(): MethodDecorator & ClassDecorator {
-  return SetMetadata(AUTH_METADATA, { public: true } satisfies RouteAccess);
+  return declareAccess('public', { public: true });
 }
