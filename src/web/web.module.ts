@@ -21,6 +21,7 @@ import { LoginController } from './login.controller';
 import { PageSessionGuard } from './page-session.guard';
 import { SessionKeyService } from './session-key.service';
 import { SessionUserService } from './session-user.service';
+import { SignInService } from './sign-in.service';
 
 @Module({
   imports: [
@@ -43,6 +44,7 @@ import { SessionUserService } from './session-user.service';
     SessionUserService,
     AccountTokensService,
     AdminPagesService,
+    SignInService,
     // Global, so that a @Page() route can never go without its session check.
     { provide: APP_GUARD, useClass: PageSessionGuard },
   ],
