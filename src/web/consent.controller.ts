@@ -1,17 +1,20 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Scope } from '../auth/auth-types';
+import { AuthPrincipal, Scope } from '../auth/auth-types';
 import { Public } from '../auth/decorators/auth.decorator';
 import { SCOPE_DESCRIPTIONS } from '../oauth/oauth-constants';
 import { OAuthService } from '../oauth/oauth.service';
-import { User } from '../users/entities/user.entity';
-import { Views } from './views';
+import { Page } from './page.decorator';
+import { PageExceptionFilter } from './page-exception.filter';
+import { SessionUser } from './session-user.decorator';
 import { SessionUserService } from './session-user.service';
+import { Views } from './views';
 import { csrfToken, sendHtml } from './web-context';
 
 /** GET/POST /oauth/authorize: sign-in if needed, then the consent page (SPEC §9, §10). */
 @ApiExcludeController()
+@UseFilters(PageExceptionFilter)
 @Controller('oauth/authorize')
 export class ConsentController {
   constructor(
@@ -20,13 +23,13 @@ export class ConsentController {
   ) {}
 
   @Get()
-  @Public()
-  async show(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const user = await this.signedInUser(req);
-    if (!user) {
-      void reply.redirect(`/login?return_to=${encodeURIComponent(req.url)}`, 303);
-      return;
-    }
+  @Page()
+  async show(
+    @SessionUser() me: AuthPrincipal,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const user = me.user;
     const check = await this.oauth.checkAuthorization((req.query ?? {}) as Record<string, unknown>);
     switch (check.kind) {
       case 'invalid':
@@ -65,10 +68,12 @@ export class ConsentController {
     }
   }
 
+  // Not a @Page(): a signed-out decision cannot go back to a form the application built, so it
+  // says so (401) instead of sending the browser to /login.
   @Post()
   @Public()
   async decide(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const user = await this.signedInUser(req);
+    const user = await this.sessions.activeUser(req);
     if (!user) {
       sendHtml(
         reply,
@@ -111,9 +116,5 @@ export class ConsentController {
         ? await this.oauth.approve(user.id, check.params)
         : this.oauth.deny(check.params);
     void reply.redirect(location, 303);
-  }
-
-  private signedInUser(req: FastifyRequest): Promise<User | null> {
-    return this.sessions.activeUser(req);
   }
 }
