@@ -38,7 +38,7 @@ export const ENTITIES = [
   InstanceSecret,
 ];
 
-export const MIGRATIONS = [
+const MIGRATIONS = [
   InitialSchema1764000000000,
   LegacyAuthUsage1764100000000,
   OAuth1764200000000,
