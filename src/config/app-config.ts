@@ -105,6 +105,10 @@ class EnvironmentVariables {
       'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy IPs/CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -123,6 +127,8 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
+  /** Browser origins allowed to call the API and OAuth token endpoints (SPEC §3); none by default. */
+  corsOrigins: string[];
 }
 
 /** 0 switches a limit off. */
@@ -177,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       problems.push(message.startsWith(error.property) ? message : `${error.property}: ${message}`);
     }
   }
+  const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -211,7 +218,41 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       failedAuthWindowMs: (vars.FAILED_AUTH_WINDOW_SECONDS ?? 300) * 1000,
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+    corsOrigins,
   };
+}
+
+/** "https://app.example.com, http://localhost:5173" → origins as browsers send them. */
+function parseOrigins(value: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of (value ?? '').split(',').map((o) => o.trim())) {
+    if (!entry) {
+      continue;
+    }
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    // An origin is scheme://host[:port] and nothing else: a path, query or "*" is a mistake.
+    if (
+      !url ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash ||
+      url.username ||
+      entry.includes('*')
+    ) {
+      problems.push(
+        `CORS_ORIGINS: "${entry}" is not an origin; list them as scheme://host[:port], comma-separated`,
+      );
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {
