@@ -10,6 +10,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // The raw environment, validated once at start-up. Nothing else reads process.env.
@@ -158,6 +159,9 @@ const NUMERIC_KEYS = [
   'FAILED_AUTH_WINDOW_SECONDS',
 ] as const;
 
+// Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
+const FILE_KEYS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'REDIS_URL'] as const;
+
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -166,6 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
   const problems: string[] = [];
+  for (const key of FILE_KEYS) {
+    readSecretFile(raw, key, problems);
+  }
   for (const key of NUMERIC_KEYS) {
     if (raw[key] !== undefined) {
       const text = raw[key] as string;
@@ -220,6 +227,31 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     corsOrigins,
   };
+}
+
+/** KEY_FILE names a file whose content (less one trailing newline) is KEY's value. */
+function readSecretFile(raw: Record<string, unknown>, key: string, problems: string[]): void {
+  const file = raw[`${key}_FILE`];
+  if (typeof file !== 'string') {
+    return;
+  }
+  if (raw[key] !== undefined) {
+    problems.push(`${key} and ${key}_FILE are both set; set only one of them`);
+    return;
+  }
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`${key}_FILE: cannot read ${file} (${code})`);
+    return;
+  }
+  if (content === '') {
+    problems.push(`${key}_FILE: ${file} is empty`);
+    return;
+  }
+  raw[key] = content;
 }
 
 /** "https://app.example.com, http://localhost:5173" → origins as browsers send them. */
