@@ -142,6 +142,19 @@ describe('InvalidatingCache', () => {
     assert.equal(c.get('3'), alice);
   });
 
+  it('bounds remembered misses apart, so that many misses cannot push values out', async () => {
+    const c = cache({ maxEntries: 2, rememberMisses: true });
+    await c.getOrLoad('a', countingLoader(alice).load);
+    for (const guess of ['g1', 'g2', 'g3']) {
+      await c.getOrLoad(guess, countingLoader(null).load);
+    }
+    assert.equal(c.get('a'), alice);
+    assert.equal(c.get('g1'), undefined);
+    assert.equal(c.get('g2'), null);
+    assert.equal(c.get('g3'), null);
+    assert.equal(c.size, 3);
+  });
+
   it('drops the values a predicate matches and keeps the rest and remembered misses', async () => {
     const c = cache({ rememberMisses: true });
     await c.getOrLoad('a1', countingLoader(alice).load);

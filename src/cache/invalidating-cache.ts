@@ -19,6 +19,7 @@ export class InvalidationCounter {
 
 export interface InvalidatingCacheOptions {
   ttlMs: number;
+  // Bounds the values, and apart from them the remembered misses.
   maxEntries: number;
   // Remember a load that found nothing (null), e.g. hashes of tokens nobody issued, so that
   // guessing costs no database read either. Off by default: a miss is simply not cached.
@@ -27,39 +28,47 @@ export interface InvalidatingCacheOptions {
 
 /**
  * A bounded cache whose entries expire, filled through getOrLoad and emptied by invalidations.
- * It owns the race protection: callers never see generations or the underlying map.
+ * It owns the race protection: callers never see generations or the underlying maps.
  */
 export class InvalidatingCache<K, V extends object> {
-  // null marks a remembered miss; undefined (absent) means nothing is known.
-  private readonly entries: TtlMap<K, V | null>;
-  private readonly rememberMisses: boolean;
+  private readonly values: TtlMap<K, V>;
+  // Kept apart from the values, so that a flood of guesses cannot push real entries out.
+  private readonly misses: TtlMap<K, true> | null;
 
   constructor(
     options: InvalidatingCacheOptions,
     private readonly invalidations = new InvalidationCounter(),
   ) {
-    this.entries = new TtlMap(options.ttlMs, options.maxEntries);
-    this.rememberMisses = options.rememberMisses ?? false;
+    this.values = new TtlMap(options.ttlMs, options.maxEntries);
+    this.misses = options.rememberMisses ? new TtlMap(options.ttlMs, options.maxEntries) : null;
   }
 
   /**
-   * The cached value, null for a remembered miss, undefined when nothing is cached. One map
-   * lookup and no promise: request paths call it first and getOrLoad only on undefined.
+   * The cached value, null for a remembered miss, undefined when nothing is cached. A hit is one
+   * map lookup and no promise: request paths call this first and getOrLoad only on undefined.
    */
   get(key: K): V | null | undefined {
-    return this.entries.get(key);
+    const value = this.values.get(key);
+    if (value !== undefined || !this.misses) {
+      return value;
+    }
+    return this.misses.get(key) ? null : undefined;
   }
 
   /** The cached value, or the loader's (null: nothing found), cached unless overtaken. */
   async getOrLoad(key: K, loader: () => Promise<V | null>): Promise<V | null> {
-    const cached = this.entries.get(key);
+    const cached = this.get(key);
     if (cached !== undefined) {
       return cached;
     }
     const before = this.invalidations.value;
     const loaded = await loader();
-    if (before === this.invalidations.value && (loaded !== null || this.rememberMisses)) {
-      this.entries.set(key, loaded);
+    if (before === this.invalidations.value) {
+      if (loaded !== null) {
+        this.values.set(key, loaded);
+      } else {
+        this.misses?.set(key, true);
+      }
     }
     return loaded;
   }
@@ -67,16 +76,18 @@ export class InvalidatingCache<K, V extends object> {
   /** Drops one entry, a remembered miss included; a load in flight is not kept. */
   delete(key: K): void {
     this.invalidations.bump();
-    this.entries.delete(key);
+    this.values.delete(key);
+    this.misses?.delete(key);
   }
 
   /** Drops the values the predicate matches (remembered misses have none to match). */
   deleteWhere(predicate: (value: V, key: K) => boolean): void {
     this.invalidations.bump();
-    this.entries.deleteWhere((value, key) => value !== null && predicate(value, key));
+    this.values.deleteWhere(predicate);
   }
 
+  /** Values and remembered misses held, expired ones not yet swept included. */
   get size(): number {
-    return this.entries.size;
+    return this.values.size + (this.misses?.size ?? 0);
   }
 }
