@@ -312,7 +312,8 @@ export class TokensService {
   /** The hash of a new secret, forgotten by the unknown-token cache (it exists now). */
   private freshHash(secret: string): string {
     const hash = sha256Hex(secret);
-    this.cache.unknownTokens.delete(hash);
+    // Applied here at once; telling the other instances need not hold up the creation.
+    void this.cache.invalidate({ kind: 'token_issued', tokenHash: hash });
     return hash;
   }
 
