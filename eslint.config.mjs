@@ -44,6 +44,17 @@ export default tseslint.config(
     },
   },
   {
+    // The pages' browser script (served as /assets/tessera.js): plain ES5 in the browser, outside
+    // the TypeScript project.
+    files: ['src/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly' },
+    },
+  },
+  {
     // node:test's describe/it return promises that the runner itself awaits.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     // Response bodies from supertest are untyped JSON; the assertions are the type check.

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyAssets } from './copy-assets.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 // A build folder of this run's own, so that parallel runs never overwrite each other's files.
@@ -19,6 +20,8 @@ const tsc = spawnSync(
 if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }
+// The page templates and assets the compiled code reads beside itself.
+copyAssets(join(build, 'src'));
 
 function find(dir, suffixes) {
   const out = [];

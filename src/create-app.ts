@@ -11,6 +11,7 @@ import {
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
 } from './common/http/client-errors';
+import { registerCors } from './common/http/cors';
 import { requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
@@ -83,6 +84,7 @@ export async function createApp(
   await registerWebSession(app, config);
 
   const fastify = app.getHttpAdapter().getInstance();
+  await registerCors(fastify, config.corsOrigins);
   registerResponseHeaders(fastify, config, app.get(SettingsService));
   requireJsonBodies(fastify);
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/app-config';
+import { DataDirError, prepareDataDir } from './database/data-dir';
 
 // Within Kubernetes' 30 s termination grace period (`docker stop` waits 10 s, then SIGKILL).
 const SHUTDOWN_TIMEOUT_MS = 25_000;
@@ -14,6 +15,17 @@ async function main(): Promise<void> {
       process.exit(78); // EX_CONFIG
     }
     throw error;
+  }
+  if (config.database.type === 'sqlite') {
+    try {
+      prepareDataDir(config.dataDir);
+    } catch (error) {
+      if (error instanceof DataDirError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exit(73); // EX_CANTCREAT
+      }
+      throw error;
+    }
   }
   // Loaded only once the configuration is known to be good: a bad variable fails fast.
   const { createApp } = await import('./create-app.js');

@@ -24,7 +24,7 @@ export interface PresentedCredential {
   login?: string;
 }
 
-export const STRATEGIES: Record<CredentialKind, string> = {
+const STRATEGIES: Record<CredentialKind, string> = {
   bearer: 'tessera-bearer',
   basic: 'tessera-basic',
   api_key: 'tessera-api-key',

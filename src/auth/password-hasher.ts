@@ -7,7 +7,7 @@ import { ConcurrencyLimit } from '../common/batching/concurrency-limit';
  * runs: a burst of distinct wrong passwords would otherwise take all four threads of the pool
  * (256 MiB); the rest wait their turn instead.
  */
-export const MAX_CONCURRENT_KDF = 2;
+const MAX_CONCURRENT_KDF = 2;
 
 // Argon2id, the memory-hard KDF recommended by OWASP, with its library defaults
 // (m=64 MiB, t=3, p=4).

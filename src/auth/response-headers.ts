@@ -4,7 +4,7 @@ import { SettingsService } from '../settings/settings.service';
 import { TesseraRequest } from './request-context';
 
 /** When X-AUTH-* API passwords were deprecated (RFC 9745 Deprecation header). */
-export const LEGACY_DEPRECATED_AT = new Date('2025-11-24T00:00:00Z');
+const LEGACY_DEPRECATED_AT = new Date('2025-11-24T00:00:00Z');
 export const LEGACY_MIGRATION_PATH = '/docs/migrating-from-api-passwords';
 
 /**

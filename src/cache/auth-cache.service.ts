@@ -1,44 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { Scope } from '../auth/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
-import { UserStatus } from '../users/entities/user.entity';
-import { Membership } from '../workspaces/entities/membership.entity';
-import { Workspace } from '../workspaces/entities/workspace.entity';
-import { TtlMap } from './ttl-map';
-
-/** What request authentication needs to know about a token and its owner. */
-export interface CachedToken {
-  id: string;
-  userId: string;
-  workspaceId: string | null;
-  scopes: Scope[];
-  expiresAt: Date;
-  revokedAt: Date | null;
-  rateLimit: number | null;
-  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
-}
-
-/** An OAuth access token and its owner (SPEC §9). */
-export interface CachedOAuthToken {
-  id: string;
-  applicationId: string;
-  familyId: string;
-  scopes: Scope[];
-  expiresAt: Date;
-  revokedAt: Date | null;
-  createdAt: Date;
-  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
-}
-
-export interface CachedMembership {
-  workspace: Workspace;
-  membership: Membership;
-}
+import { InvalidatingCache, InvalidationCounter } from './invalidating-cache';
 
 export type Invalidation =
   | { kind: 'token'; tokenId: string }
+  | { kind: 'token_issued'; tokenHash: string }
   | { kind: 'user'; userId: string }
   | { kind: 'workspace'; workspaceId: string }
   | { kind: 'membership'; workspaceId: string; userId: string }
@@ -46,36 +14,86 @@ export type Invalidation =
   | { kind: 'oauth_application'; applicationId: string }
   | { kind: 'settings' };
 
+/** What one invalidation drops from a cache: one key, or every value the predicate matches. */
+export type Drop<V> = { key: string } | ((value: V) => boolean);
+
+/** Per kind of invalidation, what it drops; kinds not listed drop nothing from that cache. */
+export type DropRules<V> = {
+  [Kind in Invalidation['kind']]?: (event: Extract<Invalidation, { kind: Kind }>) => Drop<V>;
+};
+
+export interface AuthCacheOptions<V> {
+  // Distinct per cache; names the cache in sizes().
+  name: string;
+  dropOn: DropRules<V>;
+  // Remember loads that found nothing (see InvalidatingCacheOptions).
+  rememberMisses?: boolean;
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
 const TTL_MS = 30_000;
+const MAX_ENTRIES = 100_000;
 const CHANNEL = 'tessera:auth-invalidate';
 const PUBLISH_WAIT_MS = 500;
 
 /**
- * In-memory cache of what every authenticated request looks up (token, owner, membership,
- * workspace plan and billing), so that a request costs no database read. Every change that
- * matters (revoke, rotate, user lock, membership, plan or billing change, settings) invalidates
- * the entries at once on this instance, and through Redis pub/sub on every instance when
- * REDIS_URL is set; entries also expire after 30 seconds as a backstop.
+ * The invalidation bus of the in-memory caches that every authenticated request reads (token,
+ * owner, membership, workspace plan and billing, settings), so that a request costs no database
+ * read. Each feature creates its cache here and declares which invalidations drop which entries.
+ * Every change that matters (revoke, rotate, user lock, membership, plan or billing change,
+ * settings) is applied at once on this instance, and through Redis pub/sub on every instance
+ * when REDIS_URL is set; entries also expire after 30 seconds as a backstop.
  */
 @Injectable()
 export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AuthCache.name);
   private readonly instanceId = randomUUID();
-  readonly tokens = new TtlMap<string, CachedToken>(TTL_MS, 100_000);
-  /** Hashes of well-formed tokens nobody issued (guessing, stale scripts). */
-  readonly unknownTokens = new TtlMap<string, true>(TTL_MS, 100_000);
-  readonly memberships = new TtlMap<string, CachedMembership>(TTL_MS, 100_000);
-  readonly oauthTokens = new TtlMap<string, CachedOAuthToken>(TTL_MS, 100_000);
-  private readonly listeners: Array<(event: Invalidation) => void> = [];
-  /**
-   * Bumped by every invalidation. A reader notes it before its database read and caches the
-   * result only if it has not moved, so a read that raced a revocation is never kept.
-   */
-  private generation = 0;
+  // Shared by every cache: any invalidation discards every load in flight.
+  private readonly invalidations = new InvalidationCounter();
+  private readonly caches = new Map<
+    string,
+    { size: () => number; drop: (event: Invalidation) => void }
+  >();
   private publisher: Redis | null = null;
   private subscriber: Redis | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** A new cache, emptied by the invalidations its rules name; one per feature. */
+  create<V extends object>(options: AuthCacheOptions<V>): InvalidatingCache<string, V> {
+    if (this.caches.has(options.name)) {
+      throw new Error(`An auth cache named ${options.name} exists already.`);
+    }
+    const cache = new InvalidatingCache<string, V>(
+      {
+        ttlMs: options.ttlMs ?? TTL_MS,
+        maxEntries: options.maxEntries ?? MAX_ENTRIES,
+        rememberMisses: options.rememberMisses,
+      },
+      this.invalidations,
+    );
+    this.caches.set(options.name, {
+      size: () => cache.size,
+      drop: (event) => {
+        const drop = dropFor(options.dropOn, event);
+        if (drop === undefined) {
+          return;
+        }
+        if (typeof drop === 'function') {
+          cache.deleteWhere(drop);
+        } else {
+          cache.delete(drop.key);
+        }
+      },
+    });
+    return cache;
+  }
+
+  /** Entries held per cache name (expired ones not yet swept included), for diagnostics. */
+  sizes(): Record<string, number> {
+    return Object.fromEntries([...this.caches].map(([name, cache]) => [name, cache.size()]));
+  }
 
   async onModuleInit(): Promise<void> {
     if (!this.config.redisUrl) {
@@ -98,26 +116,6 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
         await client.quit().catch(() => undefined);
       }
     }
-  }
-
-  get currentGeneration(): number {
-    return this.generation;
-  }
-
-  /** Caches `value` unless an invalidation happened since `generation` was read. */
-  store<V>(map: TtlMap<string, V>, key: string, value: V, generation: number): void {
-    if (generation === this.generation) {
-      map.set(key, value);
-    }
-  }
-
-  membershipKey(workspaceId: string, userId: string): string {
-    return `${workspaceId}:${userId}`;
-  }
-
-  /** Lets other caches (instance settings) hear about invalidations too. */
-  onInvalidate(listener: (event: Invalidation) => void): void {
-    this.listeners.push(listener);
   }
 
   /**
@@ -150,14 +148,6 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  clear(): void {
-    this.generation += 1;
-    this.tokens.clear();
-    this.unknownTokens.clear();
-    this.memberships.clear();
-    this.oauthTokens.clear();
-  }
-
   private receive(message: string): void {
     try {
       const parsed = JSON.parse(message) as { from: string; event: Invalidation };
@@ -170,33 +160,19 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   private apply(event: Invalidation): void {
-    this.generation += 1;
-    switch (event.kind) {
-      case 'token':
-        this.tokens.deleteWhere((t) => t.id === event.tokenId);
-        break;
-      case 'user':
-        this.tokens.deleteWhere((t) => t.userId === event.userId);
-        this.oauthTokens.deleteWhere((t) => t.user.id === event.userId);
-        this.memberships.deleteWhere((m) => m.membership.userId === event.userId);
-        break;
-      case 'oauth_family':
-        this.oauthTokens.deleteWhere((t) => t.familyId === event.familyId);
-        break;
-      case 'oauth_application':
-        this.oauthTokens.deleteWhere((t) => t.applicationId === event.applicationId);
-        break;
-      case 'workspace':
-        this.memberships.deleteWhere((m) => m.workspace.id === event.workspaceId);
-        break;
-      case 'membership':
-        this.memberships.delete(this.membershipKey(event.workspaceId, event.userId));
-        break;
-      case 'settings':
-        break;
-    }
-    for (const listener of this.listeners) {
-      listener(event);
+    this.invalidations.bump();
+    for (const cache of this.caches.values()) {
+      cache.drop(event);
     }
   }
+}
+
+function dropFor<V>(rules: DropRules<V>, event: Invalidation): Drop<V> | undefined {
+  // A message from another instance may name a kind this version lacks (or 'constructor').
+  if (!Object.hasOwn(rules, event.kind)) {
+    return undefined;
+  }
+  // TypeScript cannot tie event.kind to its rule's parameter type; DropRules guarantees it.
+  const rule = rules[event.kind] as ((event: Invalidation) => Drop<V>) | undefined;
+  return rule?.(event);
 }

@@ -42,10 +42,6 @@ export class TtlMap<K, V> {
     }
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
-
   get size(): number {
     return this.entries.size;
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -154,6 +154,44 @@ describe('loadConfig', () => {
   });
 });
 
+describe('secrets from files (KEY_FILE, the Docker secrets convention)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-secrets-'));
+  const secret = (name: string, content: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('reads DATABASE_URL, ADMIN_PASSWORD and REDIS_URL from files, less the trailing newline', () => {
+    const config = loadConfig({
+      DATABASE_URL_FILE: secret('db', 'mysql://tessera:pw@db:3306/tessera\n'),
+      ADMIN_PASSWORD_FILE: secret('admin', 'a long admin password\r\n'),
+      REDIS_URL_FILE: secret('redis', 'redis://cache:6379'),
+    });
+    assert.deepEqual(config.database, { type: 'mysql', url: 'mysql://tessera:pw@db:3306/tessera' });
+    assert.equal(config.admin.password, 'a long admin password');
+    assert.equal(config.redisUrl, 'redis://cache:6379');
+  });
+
+  it('validates a value read from a file like any other, without echoing it', () => {
+    const error = configError({ ADMIN_PASSWORD_FILE: secret('short', 'hunter2\n') });
+    assert.match(error.message, /ADMIN_PASSWORD must be at least 12 characters/);
+    assert.doesNotMatch(error.message, /hunter2/);
+  });
+
+  it('refuses a missing or empty file, and a variable set both ways, naming them', () => {
+    const missing = configError({ DATABASE_URL_FILE: join(dir, 'nope') });
+    assert.match(missing.message, /DATABASE_URL_FILE: cannot read .*nope \(ENOENT\)/);
+    const empty = configError({ REDIS_URL_FILE: secret('empty', '\n') });
+    assert.match(empty.message, /REDIS_URL_FILE: .* is empty/);
+    const both = configError({
+      ADMIN_PASSWORD: 'a long admin password',
+      ADMIN_PASSWORD_FILE: secret('both', 'another long password'),
+    });
+    assert.match(both.message, /ADMIN_PASSWORD and ADMIN_PASSWORD_FILE are both set/);
+  });
+});
+
 describe('starting the server with a bad configuration', () => {
   // This spec runs from build/src/config/, next to the compiled entry point.
   const main = join(__dirname, '..', 'main.js');
@@ -175,6 +213,66 @@ describe('starting the server with a bad configuration', () => {
       assert.doesNotMatch(run.stdout, /listening/i);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('starting the server with a DATA_DIR it cannot write', () => {
+  const main = join(__dirname, '..', 'main.js');
+
+  /** Starts the server and checks it exits at once with 73, naming the directory and uid. */
+  function assertRefused(dataDir: string, code: string, uid: number | undefined): void {
+    const started = Date.now();
+    const run = spawnSync(process.execPath, [main], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+      ...(uid === process.getuid?.() ? {} : { uid, gid: uid }),
+    });
+    assert.equal(run.error, undefined, String(run.error));
+    assert.equal(run.signal, null, 'the process should exit by itself, not time out');
+    assert.equal(run.status, 73, `expected EX_CANTCREAT, got ${run.status}: ${run.stderr}`);
+    assert.ok(
+      run.stderr.includes(
+        `DATA_DIR ${dataDir} is not writable by this process (uid ${uid}, ${code})`,
+      ),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'a start-up refusal is not a crash');
+    assert.ok(Date.now() - started < 15_000, 'no connection retries before the refusal');
+  }
+
+  it('exits at once (73) when DATA_DIR is below a file', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'tessera-datadir-'));
+    try {
+      writeFileSync(join(parent, 'file'), '');
+      assertRefused(join(parent, 'file', 'data'), 'ENOTDIR', process.getuid?.());
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('exits at once (73) when the user may not write there (EACCES)', (t) => {
+    const parent = mkdtempSync(join(tmpdir(), 'tessera-datadir-'));
+    // Root may write anywhere: as root (CI), run the server as nobody in a root-owned directory.
+    const asRoot = process.getuid?.() === 0;
+    const uid = asRoot ? 65534 : process.getuid?.();
+    const canRun = spawnSync(
+      process.execPath,
+      ['-e', `require('node:fs').accessSync(${JSON.stringify(main)}, 4)`],
+      { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), timeout: 10_000 },
+    );
+    if (canRun.status !== 0) {
+      rmSync(parent, { recursive: true, force: true });
+      t.skip('the unprivileged user cannot read this checkout, so it cannot start the server');
+      return;
+    }
+    chmodSync(parent, asRoot ? 0o755 : 0o555);
+    try {
+      assertRefused(join(parent, 'data'), 'EACCES', uid);
+    } finally {
+      chmodSync(parent, 0o755);
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });

@@ -10,6 +10,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // The raw environment, validated once at start-up. Nothing else reads process.env.
@@ -105,6 +106,10 @@ class EnvironmentVariables {
       'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy IPs/CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -123,6 +128,8 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
+  /** Browser origins allowed to call the API and OAuth token endpoints (SPEC §3); none by default. */
+  corsOrigins: string[];
 }
 
 /** 0 switches a limit off. */
@@ -152,6 +159,9 @@ const NUMERIC_KEYS = [
   'FAILED_AUTH_WINDOW_SECONDS',
 ] as const;
 
+// Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
+const FILE_KEYS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'REDIS_URL'] as const;
+
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -160,6 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
   const problems: string[] = [];
+  for (const key of FILE_KEYS) {
+    readSecretFile(raw, key, problems);
+  }
   for (const key of NUMERIC_KEYS) {
     if (raw[key] !== undefined) {
       const text = raw[key] as string;
@@ -177,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       problems.push(message.startsWith(error.property) ? message : `${error.property}: ${message}`);
     }
   }
+  const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -211,7 +225,66 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       failedAuthWindowMs: (vars.FAILED_AUTH_WINDOW_SECONDS ?? 300) * 1000,
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+    corsOrigins,
   };
+}
+
+/** KEY_FILE names a file whose content (less one trailing newline) is KEY's value. */
+function readSecretFile(raw: Record<string, unknown>, key: string, problems: string[]): void {
+  const file = raw[`${key}_FILE`];
+  if (typeof file !== 'string') {
+    return;
+  }
+  if (raw[key] !== undefined) {
+    problems.push(`${key} and ${key}_FILE are both set; set only one of them`);
+    return;
+  }
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`${key}_FILE: cannot read ${file} (${code})`);
+    return;
+  }
+  if (content === '') {
+    problems.push(`${key}_FILE: ${file} is empty`);
+    return;
+  }
+  raw[key] = content;
+}
+
+/** "https://app.example.com, http://localhost:5173" → origins as browsers send them. */
+function parseOrigins(value: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of (value ?? '').split(',').map((o) => o.trim())) {
+    if (!entry) {
+      continue;
+    }
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    // An origin is scheme://host[:port] and nothing else: a path, query or "*" is a mistake.
+    if (
+      !url ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash ||
+      url.username ||
+      entry.includes('*')
+    ) {
+      problems.push(
+        `CORS_ORIGINS: "${entry}" is not an origin; list them as scheme://host[:port], comma-separated`,
+      );
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] {

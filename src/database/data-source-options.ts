@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { prepareDataDir } from './data-dir';
 import { DataSourceOptions } from 'typeorm';
 import { AuditEvent } from '../audit/entities/audit-event.entity';
 import { AppConfig } from '../config/app-config';
@@ -38,7 +38,7 @@ export const ENTITIES = [
   InstanceSecret,
 ];
 
-export const MIGRATIONS = [
+const MIGRATIONS = [
   InitialSchema1764000000000,
   LegacyAuthUsage1764100000000,
   OAuth1764200000000,
@@ -71,7 +71,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       extra: { connectionLimit: 20, trace: false },
     };
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir);
   return {
     ...common,
     type: 'better-sqlite3',

@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthCache, CachedOAuthToken } from '../cache/auth-cache.service';
-import { AuthPrincipal } from '../auth/auth-types';
+import { AuthCache } from '../cache/auth-cache.service';
+import { InvalidatingCache } from '../cache/invalidating-cache';
+import { AuthPrincipal, Scope } from '../auth/auth-types';
 import { unauthorized } from '../auth/auth-errors';
 import { sha256Hex } from '../tokens/token-format';
-import { User } from '../users/entities/user.entity';
+import { User, UserStatus } from '../users/entities/user.entity';
 import { OAuthToken } from './entities/oauth-token.entity';
 import { isOAuthAccessToken } from './oauth-constants';
+
+/** An OAuth access token and its owner (SPEC §9). */
+export interface CachedOAuthToken {
+  id: string;
+  applicationId: string;
+  familyId: string;
+  scopes: Scope[];
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdAt: Date;
+  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
+}
 
 /**
  * OAuth access tokens on /api/v1 (SPEC §9): they act for the user in any workspace the user
@@ -17,11 +30,24 @@ import { isOAuthAccessToken } from './oauth-constants';
  */
 @Injectable()
 export class OAuthAccessTokenVerifier {
+  // By access token hash; null remembers a hash nobody issued.
+  private readonly cache: InvalidatingCache<string, CachedOAuthToken>;
+
   constructor(
     @InjectRepository(OAuthToken) private readonly tokens: Repository<OAuthToken>,
     @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly cache: AuthCache,
-  ) {}
+    authCache: AuthCache,
+  ) {
+    this.cache = authCache.create<CachedOAuthToken>({
+      name: 'oauth-access-tokens',
+      rememberMisses: true,
+      dropOn: {
+        user: (event) => (token) => token.user.id === event.userId,
+        oauth_family: (event) => (token) => token.familyId === event.familyId,
+        oauth_application: (event) => (token) => token.applicationId === event.applicationId,
+      },
+    });
+  }
 
   isAccessToken(value: string): boolean {
     return isOAuthAccessToken(value);
@@ -58,14 +84,11 @@ export class OAuthAccessTokenVerifier {
   /** The access token `raw` names, whatever its state; null when none was issued. */
   async find(raw: string): Promise<CachedOAuthToken | null> {
     const hash = sha256Hex(raw);
-    const cached = this.cache.oauthTokens.get(hash);
-    if (cached) {
-      return cached;
-    }
-    if (this.cache.unknownTokens.get(hash)) {
-      return null;
-    }
-    const generation = this.cache.currentGeneration;
+    const cached = this.cache.get(hash);
+    return cached === undefined ? this.cache.getOrLoad(hash, () => this.load(hash)) : cached;
+  }
+
+  private async load(hash: string): Promise<CachedOAuthToken | null> {
     const row = await this.tokens.findOneBy({ accessTokenHash: hash });
     const user = row
       ? await this.users.findOne({
@@ -74,10 +97,9 @@ export class OAuthAccessTokenVerifier {
         })
       : null;
     if (!row || !user) {
-      this.cache.store(this.cache.unknownTokens, hash, true, generation);
       return null;
     }
-    const token: CachedOAuthToken = {
+    return {
       id: row.id,
       applicationId: row.applicationId,
       familyId: row.familyId,
@@ -93,7 +115,5 @@ export class OAuthAccessTokenVerifier {
         status: user.status,
       },
     };
-    this.cache.store(this.cache.oauthTokens, hash, token, generation);
-    return token;
   }
 }

@@ -30,7 +30,7 @@ interface FamilyUser extends OAuthUser {
   familyId?: string;
 }
 
-export function toClient(app: OAuthApplication): Client {
+function toClient(app: OAuthApplication): Client {
   return {
     id: app.clientId,
     applicationId: app.id,

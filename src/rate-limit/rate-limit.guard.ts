@@ -13,7 +13,7 @@ import { RateLimitStore } from './rate-limit-store';
 import { rateLimited } from './rate-limit.errors';
 
 /** The bucket a principal's requests count against: its token, else its user. */
-export function rateLimitKey(principal: AuthPrincipal): string {
+function rateLimitKey(principal: AuthPrincipal): string {
   if (principal.tokenId) {
     return `token:${principal.tokenId}`;
   }

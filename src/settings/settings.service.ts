@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { AuthCache } from '../cache/auth-cache.service';
+import { InvalidatingCache } from '../cache/invalidating-cache';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { InstanceSettings } from './entities/instance-settings.entity';
 import { SettingsChanges, settingsDiff } from './settings-changes';
@@ -15,29 +16,28 @@ const RELOAD_MS = 30_000;
 /** The instance settings row, read once and kept in memory until it changes. */
 @Injectable()
 export class SettingsService implements OnModuleInit {
-  private cached: InstanceSettings | null = null;
-  private loadedAt = 0;
+  // One entry: the row, dropped by every settings change here or on another instance.
+  private readonly cache: InvalidatingCache<string, InstanceSettings>;
 
   constructor(
     @InjectRepository(InstanceSettings) private readonly settings: Repository<InstanceSettings>,
-    private readonly cache: AuthCache,
+    private readonly authCache: AuthCache,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.cache = authCache.create<InstanceSettings>({
+      name: 'settings',
+      ttlMs: RELOAD_MS,
+      maxEntries: 1,
+      dropOn: { settings: () => ({ key: 'row' }) },
+    });
+  }
 
   async onModuleInit(): Promise<void> {
-    this.cache.onInvalidate((event) => {
-      if (event.kind === 'settings') {
-        this.cached = null;
-      }
-    });
-    await this.load();
+    await this.get();
   }
 
   async get(): Promise<InstanceSettings> {
-    if (this.cached && Date.now() - this.loadedAt < RELOAD_MS) {
-      return this.cached;
-    }
-    return this.load();
+    return this.cache.get('row') ?? this.load();
   }
 
   /**
@@ -50,7 +50,7 @@ export class SettingsService implements OnModuleInit {
     meta: RequestMeta,
   ): Promise<InstanceSettings> {
     // Diff against the row, not the cache: another instance may have changed it a moment ago.
-    const current = await this.load();
+    const current = await this.read();
     const { changes, audit } = settingsDiff(current, requested);
     if (Object.keys(audit).length === 0) {
       return current;
@@ -69,23 +69,30 @@ export class SettingsService implements OnModuleInit {
 
   private async update(changes: SettingsChanges): Promise<InstanceSettings> {
     await this.settings.update({ id: SETTINGS_ID }, { ...changes, updatedAt: new Date() });
-    await this.cache.invalidate({ kind: 'settings' });
+    await this.authCache.invalidate({ kind: 'settings' });
     return this.load();
   }
 
   private async load(): Promise<InstanceSettings> {
-    let row = await this.settings.findOneBy({ id: SETTINGS_ID });
+    const row = await this.cache.getOrLoad('row', () => this.read());
     if (!row) {
-      await this.settings
-        .createQueryBuilder()
-        .insert()
-        .values({ id: SETTINGS_ID, updatedAt: new Date() })
-        .orIgnore()
-        .execute();
-      row = await this.settings.findOneByOrFail({ id: SETTINGS_ID });
+      // Unreachable: read() creates the row when it is missing.
+      throw new Error('The instance settings row is missing.');
     }
-    this.cached = row;
-    this.loadedAt = Date.now();
     return row;
+  }
+
+  private async read(): Promise<InstanceSettings> {
+    const row = await this.settings.findOneBy({ id: SETTINGS_ID });
+    if (row) {
+      return row;
+    }
+    await this.settings
+      .createQueryBuilder()
+      .insert()
+      .values({ id: SETTINGS_ID, updatedAt: new Date() })
+      .orIgnore()
+      .execute();
+    return this.settings.findOneByOrFail({ id: SETTINGS_ID });
   }
 }

@@ -5,7 +5,7 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const RANDOM_LENGTH = BODY_LENGTH - CHECKSUM_LENGTH;
-export const TOKEN_PREFIX_DISPLAY_LENGTH = 11;
+const TOKEN_PREFIX_DISPLAY_LENGTH = 11;
 
 export function randomBase62(length: number): string {
   let out = '';

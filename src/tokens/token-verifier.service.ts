@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuthCache, CachedToken } from '../cache/auth-cache.service';
+import { AuthCache } from '../cache/auth-cache.service';
+import { InvalidatingCache } from '../cache/invalidating-cache';
 import { AuthMethod, AuthPrincipal, Scope } from '../auth/auth-types';
 import { AuthErrors } from '../auth/auth-errors';
 import { User, UserStatus } from '../users/entities/user.entity';
@@ -9,14 +10,39 @@ import { rawDate } from '../database/columns';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 
+/** What request authentication needs to know about a token and its owner. */
+export interface CachedToken {
+  id: string;
+  userId: string;
+  workspaceId: string | null;
+  scopes: Scope[];
+  expiresAt: Date;
+  revokedAt: Date | null;
+  rateLimit: number | null;
+  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
+}
+
 /** Turns an API token string into a principal, or refuses it with the SPEC's code. */
 @Injectable()
 export class TokenVerifier {
+  // By token hash; null remembers a well-formed hash nobody issued (guessing, stale scripts).
+  private readonly cache: InvalidatingCache<string, CachedToken>;
+
   constructor(
     private readonly format: TokenFormat,
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
-    private readonly cache: AuthCache,
-  ) {}
+    authCache: AuthCache,
+  ) {
+    this.cache = authCache.create<CachedToken>({
+      name: 'api-tokens',
+      rememberMisses: true,
+      dropOn: {
+        token: (event) => (token) => token.id === event.tokenId,
+        token_issued: (event) => ({ key: event.tokenHash }),
+        user: (event) => (token) => token.userId === event.userId,
+      },
+    });
+  }
 
   isToken(value: string): boolean {
     return this.format.looksLikeToken(value);
@@ -29,7 +55,12 @@ export class TokenVerifier {
       throw AuthErrors.malformedToken();
     }
     const hash = sha256Hex(raw);
-    const token = this.cache.tokens.get(hash) ?? (await this.load(hash));
+    const cached = this.cache.get(hash);
+    const token =
+      cached === undefined ? await this.cache.getOrLoad(hash, () => this.load(hash)) : cached;
+    if (!token) {
+      throw AuthErrors.unknownToken();
+    }
     // Expiry and revocation are checked against the clock on every request, cached or not.
     const now = Date.now();
     if (token.revokedAt && token.revokedAt.getTime() <= now) {
@@ -55,11 +86,7 @@ export class TokenVerifier {
     };
   }
 
-  private async load(hash: string): Promise<CachedToken> {
-    if (this.cache.unknownTokens.get(hash)) {
-      throw AuthErrors.unknownToken();
-    }
-    const generation = this.cache.currentGeneration;
+  private async load(hash: string): Promise<CachedToken | null> {
     const row = await this.tokens
       .createQueryBuilder('t')
       .innerJoin(User, 'u', 'u.id = t.user_id')
@@ -79,10 +106,9 @@ export class TokenVerifier {
       .where('t.token_hash = :hash', { hash })
       .getRawOne<RawTokenRow>();
     if (!row) {
-      this.cache.store(this.cache.unknownTokens, hash, true, generation);
-      throw AuthErrors.unknownToken();
+      return null;
     }
-    const token: CachedToken = {
+    return {
       id: row.id,
       userId: row.user_id,
       workspaceId: row.workspace_id,
@@ -98,8 +124,6 @@ export class TokenVerifier {
         status: row.status,
       },
     };
-    this.cache.store(this.cache.tokens, hash, token, generation);
-    return token;
   }
 }
 

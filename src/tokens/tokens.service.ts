@@ -7,10 +7,11 @@ import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
 import {
   assertWorkspaceAllows,
+  managesApiAccess,
   TOKEN_ACTIONS,
   WorkspaceAction,
 } from '../workspaces/workspace-policy';
-import { roleAllows, tokenLimitFor } from '../workspaces/roles-and-plans';
+import { tokenLimitFor } from '../workspaces/roles-and-plans';
 import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
@@ -311,7 +312,8 @@ export class TokensService {
   /** The hash of a new secret, forgotten by the unknown-token cache (it exists now). */
   private freshHash(secret: string): string {
     const hash = sha256Hex(secret);
-    this.cache.unknownTokens.delete(hash);
+    // Applied here at once; telling the other instances need not hold up the creation.
+    void this.cache.invalidate({ kind: 'token_issued', tokenHash: hash });
     return hash;
   }
 
@@ -396,7 +398,7 @@ export class TokensService {
   }
 
   private mayManage(where: TokenScope): boolean {
-    return !!where.membership && roleAllows(where.membership.role, 'api.manage');
+    return !!where.membership && managesApiAccess(where.membership);
   }
 
   /** Own tokens, or any token of the workspace for those who manage API access; else 404. */

@@ -1,10 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/auth.decorator';
-import { PAGES_SCRIPT, PAGES_STYLESHEET } from './page-assets';
-import { STYLESHEET } from './views';
-
-const CSS = STYLESHEET + PAGES_STYLESHEET;
+import { TESSERA_CSS, TESSERA_JS } from './page-assets';
 
 @ApiExcludeController()
 @Controller('assets')
@@ -14,7 +11,7 @@ export class AssetsController {
   @Header('Content-Type', 'text/css; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=3600')
   stylesheet(): string {
-    return CSS;
+    return TESSERA_CSS;
   }
 
   @Get('tessera.js')
@@ -22,6 +19,6 @@ export class AssetsController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=3600')
   script(): string {
-    return PAGES_SCRIPT;
+    return TESSERA_JS;
   }
 }

@@ -60,7 +60,7 @@ const PLAN_TOKEN_LIMITS: Record<Plan, number | null> = {
   business: 100,
   enterprise: null,
 };
-export const TOKENS_PER_PACK = 5;
+const TOKENS_PER_PACK = 5;
 
 export function planHasApiAccess(plan: Plan): boolean {
   return plan !== 'free' && plan !== 'solo_pro';

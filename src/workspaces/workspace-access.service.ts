@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuthCache } from '../cache/auth-cache.service';
+import { InvalidatingCache } from '../cache/invalidating-cache';
 import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
 
@@ -10,23 +11,38 @@ export interface WorkspaceMembership {
   membership: Membership;
 }
 
+function membershipKey(workspaceId: string, userId: string): string {
+  return `${workspaceId}:${userId}`;
+}
+
 /** The guards' view of workspaces: one membership and its workspace. */
 @Injectable()
 export class WorkspaceAccessService {
+  // By workspace and user; a non-member is not remembered (see AuthCache for invalidation).
+  private readonly cache: InvalidatingCache<string, WorkspaceMembership>;
+
   constructor(
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
-    private readonly cache: AuthCache,
-  ) {}
+    authCache: AuthCache,
+  ) {
+    this.cache = authCache.create<WorkspaceMembership>({
+      name: 'memberships',
+      dropOn: {
+        user: (event) => (found) => found.membership.userId === event.userId,
+        workspace: (event) => (found) => found.workspace.id === event.workspaceId,
+        membership: (event) => ({ key: membershipKey(event.workspaceId, event.userId) }),
+      },
+    });
+  }
 
-  /** Cached (see AuthCache); every change to a membership or workspace invalidates it. */
+  /** Cached; every change to a membership or workspace invalidates it. */
   async membershipOf(workspaceId: string, userId: string): Promise<WorkspaceMembership | null> {
-    const key = this.cache.membershipKey(workspaceId, userId);
-    const cached = this.cache.memberships.get(key);
-    if (cached) {
-      return cached;
-    }
-    const generation = this.cache.currentGeneration;
+    const key = membershipKey(workspaceId, userId);
+    return this.cache.get(key) ?? this.cache.getOrLoad(key, () => this.load(workspaceId, userId));
+  }
+
+  private async load(workspaceId: string, userId: string): Promise<WorkspaceMembership | null> {
     const membership = await this.memberships.findOneBy({ workspaceId, userId });
     if (!membership) {
       return null;
@@ -35,8 +51,6 @@ export class WorkspaceAccessService {
     if (!workspace) {
       return null;
     }
-    const found = { workspace, membership };
-    this.cache.store(this.cache.memberships, key, found, generation);
-    return found;
+    return { workspace, membership };
   }
 }

@@ -104,6 +104,11 @@ export function workspaceRefusal(
   return null;
 }
 
+/** Whether the role manages API access: sees and revokes every member's tokens (SPEC §6). */
+export function managesApiAccess(membership: Membership): boolean {
+  return roleAllows(membership.role, 'api.manage');
+}
+
 /** Throws the policy's refusal, if any. */
 export function assertWorkspaceAllows(
   workspace: Workspace,

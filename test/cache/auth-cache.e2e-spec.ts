@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AuthCache } from '../../src/cache/auth-cache.service';
+import { ApiToken } from '../../src/tokens/entities/api-token.entity';
 import {
   addMember,
   assertError,
@@ -51,8 +52,9 @@ describe('Auth cache: changes take effect on the very next request', () => {
   it('serves repeated requests for a token from memory', async () => {
     const token = await createToken(t, owner, ws);
     await warm(token);
-    assert.ok(t.app.get(AuthCache).tokens.size > 0);
-    assert.ok(t.app.get(AuthCache).memberships.size > 0);
+    const sizes = t.app.get(AuthCache).sizes();
+    assert.ok(sizes['api-tokens'] > 0);
+    assert.ok(sizes.memberships > 0);
   });
 
   it('refuses a revoked token at once', async () => {
@@ -97,20 +99,18 @@ describe('Auth cache: changes take effect on the very next request', () => {
     assert.equal(fresh.status, 200);
   });
 
-  it('refuses a cached token once its expiry passes (checked against the clock)', async () => {
+  it('refuses a cached token once its expiry passes (checked against the clock)', async (context) => {
     const token = await createToken(t, owner, ws);
+    const rows = t.dataSource.getRepository(ApiToken);
+    // Ten seconds left, announced: the cache learns that expiry on the next request.
+    await rows.update({ id: token.id }, { expiresAt: new Date(Date.now() + 10_000) });
+    await t.app.get(AuthCache).invalidate({ kind: 'token', tokenId: token.id });
     await warm(token);
-    const cache = t.app.get(AuthCache);
-    // Move the cached copy's expiry into the past, as time would: no database involved.
-    let found = false;
-    cache.tokens.deleteWhere((entry) => {
-      if (entry.id === token.id) {
-        entry.expiresAt = new Date(Date.now() - 1);
-        found = true;
-      }
-      return false;
-    });
-    assert.ok(found, 'the token was cached');
+    // The database now says a year, unannounced: only the cached copy still says ten seconds,
+    // so a refusal proves the cached copy was used and checked against the clock.
+    await rows.update({ id: token.id }, { expiresAt: new Date(Date.now() + 365 * 86_400_000) });
+    // Twenty seconds on: past the token's expiry, within the cache entry's 30 seconds.
+    context.mock.timers.enable({ apis: ['Date'], now: Date.now() + 20_000 });
     assertError(await projects(token), 401, 'token_expired');
   });
 

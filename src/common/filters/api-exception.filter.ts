@@ -64,7 +64,7 @@ const SOCKET_CODES = new Set([
 ]);
 
 /** Seconds a client should wait before retrying while the database is unreachable. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The code that says the database cannot be reached, or null for any other error (a bad query

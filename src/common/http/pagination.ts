@@ -2,10 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
-export const DEFAULT_LIMIT = 25;
-export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 25;
+const MAX_LIMIT = 100;
 /** Far beyond any list; keeps the value an exact integer for both databases. */
-export const MAX_OFFSET = 2_147_483_647;
+const MAX_OFFSET = 2_147_483_647;
 
 export class PaginationQuery {
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })

@@ -15,10 +15,10 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 }
 
 /** Deeper JSON than any Tessera body has; class-transformer recurses once per level. */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /** Why `value` cannot even be validated, or null: too deep, or a string that is not text. */
-export function unreadableInput(
+function unreadableInput(
   value: unknown,
   maxDepth: number,
 ): { field: string; message: string } | null {

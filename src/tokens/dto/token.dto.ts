@@ -23,7 +23,7 @@ export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
 export type TokenState = Exclude<TokenStateFilter, 'all'>;
 
-export const MAX_TOKEN_RATE_LIMIT = 1_000_000;
+const MAX_TOKEN_RATE_LIMIT = 1_000_000;
 
 export class CreateTokenRequest {
   @ApiProperty({ example: 'CI deploy bot', maxLength: 100 })
@@ -159,7 +159,7 @@ export class TokenListResponse {
   @ApiProperty() limit!: number;
 }
 
-export function tokenState(token: ApiToken, now = Date.now()): TokenState {
+function tokenState(token: ApiToken, now = Date.now()): TokenState {
   if (token.revokedAt && token.revokedAt.getTime() <= now) {
     return 'revoked';
   }
