@@ -20,29 +20,22 @@ export type Permission =
   | 'members.manage'
   | 'workspace.manage';
 
+// Owners and admins hold every permission; they differ only in who may grant the owner role.
+const EVERY_PERMISSION: ReadonlySet<Permission> = new Set<Permission>([
+  'projects.read',
+  'projects.write',
+  'issues.read',
+  'issues.write',
+  'issues.delete',
+  'api.use',
+  'api.manage',
+  'members.manage',
+  'workspace.manage',
+]);
+
 const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  owner: new Set<Permission>([
-    'projects.read',
-    'projects.write',
-    'issues.read',
-    'issues.write',
-    'issues.delete',
-    'api.use',
-    'api.manage',
-    'members.manage',
-    'workspace.manage',
-  ]),
-  admin: new Set<Permission>([
-    'projects.read',
-    'projects.write',
-    'issues.read',
-    'issues.write',
-    'issues.delete',
-    'api.use',
-    'api.manage',
-    'members.manage',
-    'workspace.manage',
-  ]),
+  owner: EVERY_PERMISSION,
+  admin: EVERY_PERMISSION,
   member: new Set<Permission>(['projects.read', 'issues.read', 'issues.write', 'api.use']),
   viewer: new Set<Permission>(['projects.read', 'issues.read']),
 };
