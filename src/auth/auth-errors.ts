@@ -7,16 +7,25 @@ function quote(value: string): string {
   return value.replace(/["\\]/g, '');
 }
 
-// RFC 6750 §3: a 401 carries a Bearer challenge; without credentials it names no error.
-export function unauthorized(code: ErrorCode, message: string): ApiError {
-  const challenge =
+// RFC 6750 §3: a 401 carries a Bearer challenge; without credentials it names no error. A
+// refused password also offers Basic (RFC 7617), so a client that tried Basic learns the realm
+// and that Basic is accepted. Never on a 401 without credentials: a browser would prompt.
+export function unauthorized(
+  code: ErrorCode,
+  message: string,
+  options: { basic?: boolean } = {},
+): ApiError {
+  const bearer =
     code === 'missing_credentials'
       ? `Bearer realm="${REALM}"`
       : `Bearer realm="${REALM}", error="invalid_token", error_description="${quote(message)}"`;
+  const challenge = options.basic ? `${bearer}, Basic realm="${REALM}", charset="UTF-8"` : bearer;
   return new ApiError(HttpStatus.UNAUTHORIZED, code, message, undefined, {
     'WWW-Authenticate': challenge,
   });
 }
+
+const BASIC = { basic: true };
 
 export function insufficientScope(scope: string): ApiError {
   return new ApiError(
@@ -53,11 +62,12 @@ export const AuthErrors = {
       'The account that owns this token is locked; ask an administrator to unlock it.',
     ),
   invalidCredentials: (): ApiError =>
-    unauthorized('invalid_credentials', 'The username or password is wrong.'),
+    unauthorized('invalid_credentials', 'The username or password is wrong.', BASIC),
   lockedAccount: (): ApiError =>
     unauthorized(
       'invalid_credentials',
       'This account is locked; ask an administrator to unlock it.',
+      BASIC,
     ),
   legacyIncomplete: (): ApiError =>
     unauthorized(
@@ -77,11 +87,13 @@ export const AuthErrors = {
       'two_factor_required',
       'This account uses two-factor authentication, so its password cannot be used for API calls. ' +
         'Create an API token and send it as "Authorization: Bearer <token>".',
+      BASIC,
     ),
   basicPasswordDisabled: (): ApiError =>
     unauthorized(
       'invalid_credentials',
       'Password authentication is switched off for the API on this server; use an API token.',
+      BASIC,
     ),
   queryKeyDisabled: (): ApiError =>
     unauthorized(

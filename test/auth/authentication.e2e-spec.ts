@@ -88,6 +88,11 @@ describe('Authentication (Bearer and Basic)', () => {
         String(wrong.headers['www-authenticate']),
         /^Bearer realm="tessera", error="invalid_token"/,
       );
+      // A refused password also offers Basic, so a Basic client sees its scheme accepted.
+      assert.match(
+        String(wrong.headers['www-authenticate']),
+        /, Basic realm="tessera", charset="UTF-8"$/,
+      );
       const unknown = await t
         .http()
         .get('/api/v1/me')
