@@ -6,6 +6,7 @@ import { AuthPrincipal } from '../auth/auth-types';
 import { AuthCache } from '../cache/auth-cache.service';
 import { InvalidatingCache } from '../cache/invalidating-cache';
 import { RequestMeta } from '../common/http/request-meta.decorator';
+import { DatabaseService } from '../database/database.service';
 import { InstanceSettings } from './entities/instance-settings.entity';
 import { SettingsChanges, settingsDiff } from './settings-changes';
 
@@ -23,6 +24,7 @@ export class SettingsService implements OnModuleInit {
     @InjectRepository(InstanceSettings) private readonly settings: Repository<InstanceSettings>,
     private readonly authCache: AuthCache,
     private readonly audit: AuditService,
+    private readonly db: DatabaseService,
   ) {
     this.cache = authCache.create<InstanceSettings>({
       name: 'settings',
@@ -55,20 +57,21 @@ export class SettingsService implements OnModuleInit {
     if (Object.keys(audit).length === 0) {
       return current;
     }
-    const updated = await this.update(changes);
-    await this.audit.record({
-      action: 'settings.updated',
-      actor,
-      targetType: 'settings',
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      metadata: audit,
+    // The change and its audit event commit together, or neither does.
+    await this.db.transaction(async (m) => {
+      await m.update(InstanceSettings, { id: SETTINGS_ID }, { ...changes, updatedAt: new Date() });
+      await this.audit.record(
+        {
+          action: 'settings.updated',
+          actor,
+          targetType: 'settings',
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: audit,
+        },
+        m,
+      );
     });
-    return updated;
-  }
-
-  private async update(changes: SettingsChanges): Promise<InstanceSettings> {
-    await this.settings.update({ id: SETTINGS_ID }, { ...changes, updatedAt: new Date() });
     await this.authCache.invalidate({ kind: 'settings' });
     return this.load();
   }
