@@ -1,7 +1,15 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Brackets, EntityManager, IsNull, Repository, SelectQueryBuilder } from 'typeorm';
+import {
+  Brackets,
+  EntityManager,
+  In,
+  IsNull,
+  MoreThan,
+  Repository,
+  SelectQueryBuilder,
+} from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
@@ -77,7 +85,8 @@ export class TokensService {
         tokenPrefix: this.format.displayPrefix(secret),
         tokenHash: this.freshHash(secret),
         scopes: orderScopes(dto.scopes),
-        rateLimit: dto.rate_limit ?? null,
+        // A token's own limit is its children's default as well as their ceiling.
+        rateLimit: dto.rate_limit ?? (me.tokenId !== null ? (me.rateLimit ?? null) : null),
         expiresAt,
         lastUsedAt: null,
         lastUsedIp: null,
@@ -177,6 +186,7 @@ export class TokensService {
 
     const secret = this.format.generate();
     const graceSeconds = dto.grace_seconds ?? 0;
+    const endedGrace: string[] = [];
     const replacement = await this.db.transaction(async (m) => {
       const created = m.create(ApiToken, {
         ...old,
@@ -203,6 +213,9 @@ export class TokensService {
       if (!result.affected) {
         throw TokenErrors.notRotatable();
       }
+      // One grace token per chain: the token this one replaced stops now, whatever grace it
+      // had left, so rotating again and again never piles up working tokens beyond the plan.
+      endedGrace.push(...(await this.endGraceOfPredecessors(m, old.id)));
       await this.audit.record(
         {
           action: 'token.rotated',
@@ -218,8 +231,23 @@ export class TokensService {
       );
       return created;
     });
-    await this.cache.invalidate({ kind: 'token', tokenId: old.id });
+    for (const tokenId of [old.id, ...endedGrace]) {
+      await this.cache.invalidate({ kind: 'token', tokenId });
+    }
     return { ...toTokenResponse(replacement), token: secret };
+  }
+
+  /** Revokes now the still-working predecessors of a rotated token; returns their ids. */
+  private async endGraceOfPredecessors(m: EntityManager, tokenId: string): Promise<string[]> {
+    const now = wholeSeconds(new Date());
+    const inGrace = await m.find(ApiToken, {
+      select: { id: true },
+      where: { replacedById: tokenId, revokedAt: MoreThan(now) },
+    });
+    if (inGrace.length > 0) {
+      await m.update(ApiToken, { id: In(inGrace.map((t) => t.id)) }, { revokedAt: now });
+    }
+    return inGrace.map((t) => t.id);
   }
 
   async revoke(me: AuthPrincipal, where: TokenScope, id: string, meta: RequestMeta): Promise<void> {

@@ -142,6 +142,35 @@ describe('a token with its own rate_limit', () => {
     assert.equal(res.headers['ratelimit-limit'], '7');
   });
 
+  it('gives a child minted by a rate-limited token the parent’s limit when it names none', async () => {
+    const parent = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id)
+      .send({ name: 'parent', scopes: ['read', 'write'], expires_in_days: 7, rate_limit: 5 })
+      .expect(201);
+    const child = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', `Bearer ${parent.body.token as string}`)
+      .set('X-Workspace-Id', ws.id)
+      .send({ name: 'child', scopes: ['read'], expires_in_days: 7 })
+      .expect(201);
+    assert.equal(child.body.rate_limit, 5);
+    const res = await projects(t, `Bearer ${child.body.token as string}`, ws).expect(200);
+    assert.equal(res.headers['ratelimit-limit'], '5');
+    // A password caller has no limit of its own to pass on: the instance default applies.
+    const byPassword = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id)
+      .send({ name: 'no own limit', scopes: ['read'], expires_in_days: 7 })
+      .expect(201);
+    assert.equal(byPassword.body.rate_limit, null);
+  });
+
   it('cannot be raised above the instance limit except by an instance administrator', async () => {
     const before = await t
       .http()

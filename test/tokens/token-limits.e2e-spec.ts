@@ -121,6 +121,52 @@ describe('Plan limits on API tokens', () => {
     });
   });
 
+  describe('rotation with a grace period (pro plan)', () => {
+    let ws: TestWorkspace;
+
+    before(async () => {
+      ws = await createWorkspace(t, owner, { plan: 'pro' });
+    });
+
+    it('keeps one grace token per chain: six rotations with a day of grace leave 6 working tokens, not 11', async () => {
+      for (let i = 0; i < 4; i++) {
+        await postToken(t, owner, ws, `chain ${i}`).expect(201);
+      }
+      const first = await postToken(t, owner, ws, 'rotated six times').expect(201);
+      assert.equal(await activeCount(t, owner, ws), 5, 'the workspace is at its limit');
+      const secrets: string[] = [first.body.token as string];
+      let current = first.body.id as string;
+      for (let i = 0; i < 6; i++) {
+        const rotated = await t
+          .http()
+          .post(`/api/v1/tokens/${current}/rotate`)
+          .set('Authorization', owner.basic)
+          .set('X-Workspace-Id', ws.id)
+          .send({ grace_seconds: 86400 })
+          .expect(201);
+        current = rotated.body.id as string;
+        secrets.push(rotated.body.token as string);
+      }
+      const working: boolean[] = [];
+      for (const secret of secrets) {
+        const res = await t
+          .http()
+          .get('/api/v1/projects')
+          .set('Authorization', `Bearer ${secret}`)
+          .set('X-Workspace-Id', ws.id);
+        working.push(res.status === 200);
+      }
+      // Only the newest token and the one it replaced (in its grace period) still work.
+      assert.deepEqual(working, [false, false, false, false, false, true, true]);
+      assert.equal(
+        await activeCount(t, owner, ws),
+        6,
+        'five chains, one of them in its grace period',
+      );
+      assertError(await postToken(t, owner, ws, 'still at the limit'), 409, 'token_limit_reached');
+    });
+  });
+
   it('counts every member’s tokens against the workspace and ignores expired ones', async () => {
     const ws = await createWorkspace(t, owner, { plan: 'pro' });
     const member = await createUser(t);
