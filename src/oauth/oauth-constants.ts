@@ -31,3 +31,27 @@ export function parseScopes(value: unknown): string[] {
   }
   return typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : [];
 }
+
+/** A native app's loopback redirect, split around the port; null for anything else. */
+const LOOPBACK_REDIRECT = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(\/[^#]*)?$/;
+
+/**
+ * Whether a redirect_uri in a request matches one registered for the application: the exact
+ * string (RFC 9700 §4.1.3: no prefixes, no wildcards), except that a native app's loopback
+ * redirect (http on 127.0.0.1, [::1] or localhost) may use any port, which the operating
+ * system picks when the app starts listening (RFC 8252 §7.3). Host, path and query must still
+ * be written exactly as registered.
+ */
+export function redirectUriMatches(registered: readonly string[], requested: string): boolean {
+  if (registered.includes(requested)) {
+    return true;
+  }
+  const asked = LOOPBACK_REDIRECT.exec(requested);
+  if (!asked) {
+    return false;
+  }
+  return registered.some((uri) => {
+    const known = LOOPBACK_REDIRECT.exec(uri);
+    return known !== null && known[1] === asked[1] && (known[2] || '/') === (asked[2] || '/');
+  });
+}

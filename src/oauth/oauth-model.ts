@@ -15,7 +15,12 @@ import { User } from '../users/entities/user.entity';
 import { OAuthApplication } from './entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from './entities/oauth-authorization-code.entity';
 import { OAuthToken } from './entities/oauth-token.entity';
-import { ACCESS_TOKEN_LIFETIME_S, OAuthSecrets, REFRESH_TOKEN_LIFETIME_S } from './oauth-constants';
+import {
+  ACCESS_TOKEN_LIFETIME_S,
+  OAuthSecrets,
+  redirectUriMatches,
+  REFRESH_TOKEN_LIFETIME_S,
+} from './oauth-constants';
 
 export interface OAuthRepositories {
   applications: Repository<OAuthApplication>;
@@ -110,8 +115,7 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
   }
 
   validateRedirectUri(redirectUri: string, client: Client): Promise<boolean> {
-    // Exact string match (RFC 9700 §4.1.3): no prefixes, no wildcards.
-    return Promise.resolve((client.redirectUris as string[]).includes(redirectUri));
+    return Promise.resolve(redirectUriMatches(client.redirectUris as string[], redirectUri));
   }
 
   generateAccessToken(): Promise<string> {

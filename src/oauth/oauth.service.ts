@@ -20,6 +20,7 @@ import {
   ACCESS_TOKEN_LIFETIME_S,
   AUTHORIZATION_CODE_LIFETIME_S,
   parseScopes,
+  redirectUriMatches,
   REFRESH_TOKEN_LIFETIME_S,
 } from './oauth-constants';
 import { OAuthModel } from './oauth-model';
@@ -157,6 +158,7 @@ export class OAuthService {
       response_modes_supported: ['query'],
       grant_types_supported: GRANT_TYPES,
       code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: [
         'client_secret_basic',
@@ -188,7 +190,7 @@ export class OAuthService {
         message: 'This application is not registered (unknown client_id).',
       };
     }
-    if (!params.redirect_uri || !app.redirectUris.includes(params.redirect_uri)) {
+    if (!params.redirect_uri || !redirectUriMatches(app.redirectUris, params.redirect_uri)) {
       return {
         kind: 'invalid',
         message: 'The redirect_uri does not match one registered for this application exactly.',
@@ -196,7 +198,7 @@ export class OAuthService {
     }
     const fail = (error: string, description: string): AuthorizationCheck => ({
       kind: 'redirect',
-      location: redirectWith(params.redirect_uri, {
+      location: this.authorizationResponse(params.redirect_uri, {
         error,
         error_description: description,
         state: params.state,
@@ -239,7 +241,7 @@ export class OAuthService {
       });
     } catch (error) {
       if (error instanceof OAuthError) {
-        return redirectWith(params.redirect_uri, {
+        return this.authorizationResponse(params.redirect_uri, {
           error: error.name,
           error_description: error.message,
           state: params.state,
@@ -247,15 +249,23 @@ export class OAuthService {
       }
       throw error;
     }
-    return String(response.get('location'));
+    return this.authorizationResponse(String(response.get('location')), {});
   }
 
   deny(params: AuthorizationParams): string {
-    return redirectWith(params.redirect_uri, {
+    return this.authorizationResponse(params.redirect_uri, {
       error: 'access_denied',
       error_description: 'The user denied the request.',
       state: params.state,
     });
+  }
+
+  /**
+   * The redirect back to the client with `params` — and always `iss`, so that a client talking
+   * to several servers can tell which one answered (RFC 9207, against mix-up attacks).
+   */
+  private authorizationResponse(uri: string, params: Record<string, string>): string {
+    return redirectWith(uri, { ...params, iss: this.issuer });
   }
 
   /** POST /oauth/token */
@@ -269,6 +279,12 @@ export class OAuthService {
         'unsupported_grant_type',
         `grant_type must be one of: ${GRANT_TYPES.join(', ')}.`,
       );
+    }
+    if (grantType === 'refresh_token') {
+      const refusal = await this.refreshScopeRefusal(req.body as Record<string, unknown>);
+      if (refusal) {
+        return refusal;
+      }
     }
     const headers = { ...req.headers } as Record<string, string>;
     const basic = basicClientCredentials(req.headers.authorization);
@@ -289,6 +305,28 @@ export class OAuthService {
     } catch (error) {
       return this.errorReply(error, req);
     }
+  }
+
+  /**
+   * A refresh asking for more than its grant holds is refused before the refresh token is
+   * touched: the library would mark it used first, and the client's correct retry would then
+   * look like reuse and revoke the whole grant (RFC 6749 §6; reuse detection is for real reuse).
+   */
+  private async refreshScopeRefusal(body: Record<string, unknown>): Promise<OAuthReply | null> {
+    const requested = parseScopes(body.scope);
+    const refreshToken = str(body.refresh_token);
+    if (requested.length === 0 || !refreshToken) {
+      return null;
+    }
+    const row = await this.tokens.findOneBy({ refreshTokenHash: sha256Hex(refreshToken) });
+    if (!row || requested.every((s) => (row.scopes as string[]).includes(s))) {
+      return null; // unknown tokens are the library's to refuse, with its own error
+    }
+    return this.oauthError(
+      400,
+      'invalid_scope',
+      `This grant holds only: ${row.scopes.join(' ')}. The refresh token is still valid.`,
+    );
   }
 
   /** GET /oauth/token/info (Doorkeeper's shape). */
@@ -330,10 +368,18 @@ export class OAuthService {
       return this.oauthError(400, 'invalid_request', 'The token parameter is required.');
     }
     const row = await this.findByEitherToken(token);
-    // RFC 7009 §2.2: unknown tokens, and tokens of other clients, get 200 too.
-    if (row && row.applicationId === client.id) {
+    if (row && row.applicationId !== client.id) {
+      // RFC 7009 §2.1: a token issued to another client is refused, not reported revoked.
+      return this.oauthError(
+        400,
+        'unauthorized_client',
+        'This token was not issued to this client; it was not revoked.',
+      );
+    }
+    if (row) {
       await this.clientAuth.revokeFamily(row.familyId);
     }
+    // RFC 7009 §2.2: an unknown (or already invalid) token gets 200 too.
     return { status: 200, headers: { ...NO_STORE }, body: {} };
   }
 

@@ -411,7 +411,9 @@ describe('OAuth2 error responses (RFC 6749 §4.1.2.1, §5.2; RFC 7636)', () => {
       const params = oauth.validateAuthResponse(
         as,
         confidential.client,
-        new URL(`${REDIRECT_URI}?code=nonexistentcode0000000000000000000000000`),
+        new URL(
+          `${REDIRECT_URI}?code=nonexistentcode0000000000000000000000000&iss=${encodeURIComponent(as.issuer)}`,
+        ),
         oauth.expectNoState,
       );
       const failure = await oauthFailure(

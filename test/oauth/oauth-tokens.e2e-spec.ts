@@ -231,9 +231,9 @@ describe('OAuth2 tokens: refresh, revocation, introspection (SPEC §9)', () => {
         tokens.access_token,
         INSECURE,
       );
-      // A deliberate choice in OAuthService.revoke (it tells no client whether a token exists);
-      // RFC 7009 §2.1 would refuse the request with an error instead.
-      assert.equal(response.status, 200);
+      // RFC 7009 §2.1: refused with an error, never answered as if it had been revoked.
+      assert.equal(response.status, 400);
+      assert.equal(((await response.json()) as { error: string }).error, 'unauthorized_client');
       assert.equal((await me(tokens.access_token)).status, 200, 'still valid');
     });
 
