@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, FindOptionsWhere, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, In, Repository } from 'typeorm';
 import { AuthPrincipal } from '../auth/auth-types';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import {
@@ -9,6 +9,7 @@ import {
   AuditEventResponse,
   toAuditEventResponse,
 } from './dto/audit-event.dto';
+import { Membership } from '../workspaces/entities/membership.entity';
 import { AuditEvent, AuditMetadata } from './entities/audit-event.entity';
 
 export type AuditAction =
@@ -92,6 +93,31 @@ export class AuditService {
       skip: window.offset,
       take: window.limit,
     });
+    if (workspaceId) {
+      await this.hideOutsidersAddresses(rows, workspaceId);
+    }
     return toPage(rows, total, window, toAuditEventResponse);
+  }
+
+  /**
+   * A workspace's own log shows the address and browser of its members only: an instance
+   * administrator changing the plan, or acting as a member through X-Switch-User, or a former
+   * member, is named but not located.
+   */
+  private async hideOutsidersAddresses(rows: AuditEvent[], workspaceId: string): Promise<void> {
+    const actors = [...new Set(rows.map((e) => e.actorId).filter((id) => id !== null))];
+    const members = actors.length
+      ? await this.events.manager.getRepository(Membership).find({
+          select: { userId: true },
+          where: { workspaceId, userId: In(actors) },
+        })
+      : [];
+    const memberIds = new Set(members.map((m) => m.userId));
+    for (const event of rows) {
+      if (event.impersonatorId || !event.actorId || !memberIds.has(event.actorId)) {
+        event.ip = null;
+        event.userAgent = null;
+      }
+    }
   }
 }

@@ -238,6 +238,35 @@ describe('Audit log (SPEC §8)', () => {
       assert.equal(typeof res.body.total_count, 'number');
     });
 
+    it('shows members’ addresses but not the instance admin’s on a plan change', async () => {
+      const changed = await t
+        .http()
+        .patch(`/api/v1/admin/workspaces/${ws.id}`)
+        .set('Authorization', t.adminBasic)
+        .set('User-Agent', 'admin-console/1.0')
+        .send({ billing_status: 'active' });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      const res = await t
+        .http()
+        .get('/api/v1/audit-events')
+        .query({ limit: '100' })
+        .set('Authorization', alice.basic)
+        .set('X-Workspace-Id', ws.id)
+        .expect(200);
+      const events = res.body.data as AuditEventBody[];
+      const planChange = events.find((e) => e.action === 'workspace.plan_changed');
+      assert.ok(planChange, 'the owner sees that the plan was changed, and by whom');
+      assert.equal(planChange.actor_id, admin.id);
+      assert.equal(planChange.ip, null);
+      assert.equal(planChange.user_agent, null);
+      const own = events.find((e) => e.action === 'token.created' && e.actor_id === alice.id);
+      assert.ok(own?.ip, 'a member’s own events keep their address');
+      // The instance admin's own view keeps everything.
+      const adminView = await eventFor('workspace.plan_changed', ws.id);
+      assert.ok(adminView.ip);
+      assert.equal(adminView.user_agent, 'admin-console/1.0');
+    });
+
     it('filters by action', async () => {
       const res = await t
         .http()
