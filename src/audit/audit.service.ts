@@ -33,6 +33,7 @@ export type AuditAction =
   | 'user.two_factor_disabled'
   | 'oauth_application.created'
   | 'oauth_application.deleted'
+  | 'oauth_authorization.revoked'
   | 'web.login'
   | 'web.logout';
 

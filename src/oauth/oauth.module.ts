@@ -7,13 +7,25 @@ import { OAuthToken } from './entities/oauth-token.entity';
 import { OAuthAccessTokenVerifier } from './oauth-access-token.verifier';
 import { OAuthApplicationsController } from './oauth-applications.controller';
 import { OAuthApplicationsService } from './oauth-applications.service';
+import { OAuthAuthorizationsController } from './oauth-authorizations.controller';
+import { OAuthAuthorizationsService } from './oauth-authorizations.service';
 import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([OAuthApplication, OAuthAuthorizationCode, OAuthToken, User])],
-  controllers: [OAuthController, OAuthApplicationsController],
-  providers: [OAuthService, OAuthAccessTokenVerifier, OAuthApplicationsService],
-  exports: [OAuthService, OAuthAccessTokenVerifier, OAuthApplicationsService],
+  controllers: [OAuthController, OAuthApplicationsController, OAuthAuthorizationsController],
+  providers: [
+    OAuthService,
+    OAuthAccessTokenVerifier,
+    OAuthApplicationsService,
+    OAuthAuthorizationsService,
+  ],
+  exports: [
+    OAuthService,
+    OAuthAccessTokenVerifier,
+    OAuthApplicationsService,
+    OAuthAuthorizationsService,
+  ],
 })
 export class OAuthModule {}

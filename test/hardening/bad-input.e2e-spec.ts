@@ -494,6 +494,19 @@ describe('Hostile input on every route', () => {
   it('answers invalid query parameters with 400 validation_failed naming each of them', async (ctx) => {
     const withQuery = apiRoutes().filter((r) => r.method === 'get' && r.query.length > 0);
     assert.ok(withQuery.length >= 5, 'the list routes document their query parameters');
+    // Routes that take the account password only (SPEC §12: sessions, authorizations) refuse a
+    // token before they read the query; they are tried with the password alone.
+    const passwordOnly = new Set<string>();
+    for (const route of withQuery) {
+      const probe = await t
+        .http()
+        .get(fillPath(route.template, (_param, collection) => world.ids[collection] ?? ''))
+        .set('Authorization', world.adminToken.bearer)
+        .set('X-Workspace-Id', world.workspace.id);
+      if (probe.status === 403 && probe.body.code === 'forbidden') {
+        passwordOnly.add(route.id);
+      }
+    }
     const arb = fc.constantFrom(...withQuery).chain((route) =>
       fc
         .record({
@@ -502,7 +515,9 @@ describe('Hostile input on every route', () => {
             .shuffledSubarray(route.query, { minLength: 1 })
             .chain((params) => fc.tuple(...params.map((p) => invalidQueryParam(p)))),
           noise: hostileQueryNoise(route),
-          credential: fc.constantFrom(world.admin.basic, world.adminToken.bearer),
+          credential: passwordOnly.has(route.id)
+            ? fc.constant(world.admin.basic)
+            : fc.constantFrom(world.admin.basic, world.adminToken.bearer),
         })
         .map(({ path, poisoned, noise, credential }): HostileRequest => {
           const pairs = [...noise, ...poisoned.flat()];
