@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -160,6 +160,22 @@ describe('docker/compose.yaml', () => {
           const config = loadConfig({ [key]: generated });
           assert.notEqual(JSON.stringify(config), plain, `the app does not read ${key}`);
         }
+      }
+    });
+
+    it('docker/make-secrets.sh refuses a database_url that lost its db_password', () => {
+      const other = mkdtempSync(join(tmpdir(), 'tessera-secrets-'));
+      try {
+        const first = spawnSync('bash', [join(root, 'docker', 'make-secrets.sh'), other]);
+        assert.equal(first.status, 0);
+        writeFileSync(join(other, 'db_password'), 'a-new-password\n');
+        const again = spawnSync('bash', [join(root, 'docker', 'make-secrets.sh'), other], {
+          encoding: 'utf8',
+        });
+        assert.equal(again.status, 1);
+        assert.match(again.stderr, /database_url does not hold the password of .*db_password/);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
       }
     });
 
