@@ -164,3 +164,16 @@ export class TwoFactorSetupResponse {
   @ApiProperty({ example: 'otpauth://totp/Tessera:jsmith?secret=...&issuer=Tessera' })
   otpauth_uri!: string;
 }
+
+export class ChangePasswordRequest {
+  @ApiProperty({ maxLength: 256, description: 'The password the account has now.' })
+  @IsString()
+  @MaxChars(256)
+  current_password!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 256 })
+  @IsString()
+  @MinLength(12)
+  @MaxChars(256)
+  new_password!: string;
+}
