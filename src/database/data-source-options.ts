@@ -18,6 +18,8 @@ import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-ra
 import { TotpLastStep1764500000000 } from './migrations/1764500000000-totp-last-step';
 import { SessionsValidAfter1764600000000 } from './migrations/1764600000000-sessions-valid-after';
 import { WebSessions1764730000000 } from './migrations/1764730000000-web-sessions';
+import { PasswordResets1764730000001 } from './migrations/1764730000001-password-resets';
+import { PasswordReset } from '../users/entities/password-reset.entity';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
@@ -39,6 +41,7 @@ export const ENTITIES = [
   OAuthToken,
   InstanceSecret,
   WebSession,
+  PasswordReset,
 ];
 
 const MIGRATIONS = [
@@ -50,6 +53,7 @@ const MIGRATIONS = [
   TotpLastStep1764500000000,
   SessionsValidAfter1764600000000,
   WebSessions1764730000000,
+  PasswordResets1764730000001,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -21,6 +21,7 @@ import { AssetsController } from './assets.controller';
 import { ConsentController } from './consent.controller';
 import { LoginController } from './login.controller';
 import { PageSessionGuard } from './page-session.guard';
+import { PasswordResetController } from './password-reset.controller';
 import { SessionKeyService } from './session-key.service';
 import { SessionUserService } from './session-user.service';
 import { SignInService } from './sign-in.service';
@@ -42,6 +43,7 @@ import { SudoService } from './sudo.service';
     AssetsController,
     AccountTokensController,
     AccountSecurityController,
+    PasswordResetController,
     AdminPagesController,
   ],
   providers: [
