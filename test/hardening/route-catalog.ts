@@ -34,6 +34,7 @@ interface OpenApiParameter {
 
 interface OpenApiOperation {
   parameters?: OpenApiParameter[];
+  responses?: Record<string, { description?: string }>;
   requestBody?: { content?: Record<string, { schema?: Schema }> };
 }
 
@@ -58,6 +59,8 @@ export interface ApiRoute {
   workspaceHeader: boolean;
   /** The JSON body schema, with $refs resolved; undefined when the route takes no body. */
   body: Schema | undefined;
+  /** Takes the account password only, never a token (its 403 says so). */
+  passwordOnly: boolean;
 }
 
 function resolve(schema: Schema | undefined, doc: OpenApiDocument): Schema | undefined {
@@ -94,6 +97,9 @@ export async function loadRoutes(t: TestApp): Promise<ApiRoute[]> {
           (p) => p.in === 'header' && p.name.toLowerCase() === 'x-workspace-id',
         ),
         body: body ? { ...body, properties: resolveProperties(body, doc) } : undefined,
+        passwordOnly: (op.responses?.['403']?.description ?? '').includes(
+          'needs password authentication',
+        ),
       });
     }
   }
