@@ -340,4 +340,22 @@ describe('web sessions (SPEC §12)', () => {
       await t.http().get('/api/v1/me').set('Authorization', user.basic).expect(200);
     });
   });
+
+  describe('under https', () => {
+    it('names the cookie with the __Host- prefix (Secure, path /, no Domain)', async () => {
+      const https = await startTestApp({ env: { PUBLIC_URL: 'https://tessera.example.test' } });
+      try {
+        const res = await https.http().get('/login');
+        assert.equal(res.status, 200);
+        const raw = res.headers['set-cookie'] as unknown as string[] | undefined;
+        const cookie = (raw ?? []).find((c) => c.startsWith('__Host-tessera_session='));
+        assert.ok(cookie, `no __Host- cookie in ${JSON.stringify(raw)}`);
+        assert.match(cookie, /; Secure/i);
+        assert.match(cookie, /; Path=\/(;|$)/);
+        assert.doesNotMatch(cookie, /; Domain=/i);
+      } finally {
+        await https.close();
+      }
+    });
+  });
 });
