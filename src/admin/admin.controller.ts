@@ -9,10 +9,12 @@ import { UuidParam } from '../common/http/uuid-param.pipe';
 import {
   CreateUserRequest,
   ListUsersQuery,
+  PasswordResetResponse,
   UpdateUserRequest,
   UserListResponse,
   UserResponse,
 } from '../users/dto/user.dto';
+import { PasswordResetService } from '../users/password-reset.service';
 import { UsersService } from '../users/users.service';
 import {
   AdminUpdateWorkspaceRequest,
@@ -29,6 +31,7 @@ export class AdminController {
   constructor(
     private readonly users: UsersService,
     private readonly workspaces: WorkspacesService,
+    private readonly resets: PasswordResetService,
   ) {}
 
   @Get('users')
@@ -62,6 +65,20 @@ export class AdminController {
     @ReqMeta() meta: RequestMeta,
   ): Promise<UserResponse> {
     return this.users.update(me, id, dto, meta);
+  }
+
+  @Post('users/:id/password-reset')
+  @Auth(ADMIN)
+  @ApiOperation({
+    summary: 'A one-time password reset link for the user (valid 1 hour, shown once)',
+  })
+  @ApiCreatedResponse({ type: PasswordResetResponse })
+  createPasswordReset(
+    @Principal() me: AuthPrincipal,
+    @Param('id', new UuidParam('User')) id: string,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<PasswordResetResponse> {
+    return this.resets.create(me, id, meta);
   }
 
   @Get('workspaces')

@@ -35,7 +35,12 @@ export type AuditAction =
   | 'oauth_application.deleted'
   | 'oauth_authorization.revoked'
   | 'web.login'
-  | 'web.logout';
+  | 'web.logout'
+  | 'session.ended'
+  | 'user.password_changed'
+  | 'user.password_reset_created'
+  | 'user.password_reset_used'
+  | 'web.sudo';
 
 export interface AuditEntry {
   action: AuditAction;

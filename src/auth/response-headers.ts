@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { SettingsService } from '../settings/settings.service';
+import { isApiRoute } from '../common/http/routed-path';
 import { TesseraRequest } from './request-context';
 
 /** When X-AUTH-* API passwords were deprecated (RFC 9745 Deprecation header). */
@@ -23,8 +24,12 @@ export function registerResponseHeaders(
   // A callback hook: most responses need no await, and an async hook costs a promise each.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Request-Id', request.id);
-    if (request.url.startsWith('/api/') && !reply.hasHeader('Cache-Control')) {
-      // API answers may carry secrets (a new token) and are per credential: never cached.
+    if (
+      (isApiRoute(request) || request.url.startsWith('/api/')) &&
+      !reply.hasHeader('Cache-Control')
+    ) {
+      // API answers may carry secrets (a new token) and are per credential: never cached. The
+      // matched route decides (a percent-encoded path reaches it too); unmatched /api/ paths also.
       reply.header('Cache-Control', 'no-store');
     }
     const principal = (request as TesseraRequest).tessera?.principal;

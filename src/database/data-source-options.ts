@@ -17,6 +17,10 @@ import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-m
 import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-rate-limit';
 import { TotpLastStep1764500000000 } from './migrations/1764500000000-totp-last-step';
 import { SessionsValidAfter1764600000000 } from './migrations/1764600000000-sessions-valid-after';
+import { WebSessions1764730000000 } from './migrations/1764730000000-web-sessions';
+import { PasswordResets1764730000001 } from './migrations/1764730000001-password-resets';
+import { PasswordReset } from '../users/entities/password-reset.entity';
+import { WebSession } from '../sessions/entities/web-session.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -36,6 +40,8 @@ export const ENTITIES = [
   OAuthAuthorizationCode,
   OAuthToken,
   InstanceSecret,
+  WebSession,
+  PasswordReset,
 ];
 
 const MIGRATIONS = [
@@ -46,6 +52,8 @@ const MIGRATIONS = [
   TokenRateLimit1764400000000,
   TotpLastStep1764500000000,
   SessionsValidAfter1764600000000,
+  WebSessions1764730000000,
+  PasswordResets1764730000001,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -5,10 +5,11 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal } from '../auth/auth-types';
-import { conflict, notFound } from '../common/errors/api-error';
+import { conflict, notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { PasswordHasher } from '../auth/password-hasher';
+import { SessionsService } from '../sessions/sessions.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import {
@@ -30,6 +31,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
+    private readonly sessions: SessionsService,
   ) {}
 
   async me(principal: AuthPrincipal): Promise<MeResponse> {
@@ -131,14 +133,20 @@ export class UsersService {
     }
     if (dto.password !== undefined) {
       changes.passwordHash = await this.hasher.hash(dto.password);
-      // Whoever knew the old password may hold a web session: it ends with the change.
-      changes.sessionsValidAfter = new Date();
     }
     if (dto.legacy_api_password !== undefined) {
       changes.legacyApiPasswordHash =
         dto.legacy_api_password === null ? null : await this.hasher.hash(dto.legacy_api_password);
     }
     await this.users.update({ id }, changes);
+    // A locked user's web sessions end (they do not come back on unlock); whoever knew the old
+    // password may hold one too, so a new password ends them all as well.
+    if (dto.status === 'locked' || dto.password !== undefined) {
+      await this.sessions.endAll(id, dto.status === 'locked' ? 'user_locked' : 'password_changed', {
+        actor,
+        meta,
+      });
+    }
     await this.audit.record({
       action: 'user.updated',
       actor,
@@ -153,6 +161,52 @@ export class UsersService {
     // Lock, admin rights: cached tokens of this user must be looked at again.
     await this.cache.invalidate({ kind: 'user', userId: id });
     return toUserResponse(await this.users.findOneByOrFail({ id }));
+  }
+
+  /** Whether `password` is the user's password (one KDF run: only on the routes that ask for it). */
+  async verifyPassword(userId: string, password: string): Promise<boolean> {
+    const user = await this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id: userId })
+      .getOne();
+    return user !== null && password !== '' && this.hasher.verify(user.passwordHash, password);
+  }
+
+  /**
+   * A user's own password change (SPEC §12): the current password is checked, the new one hashed,
+   * and every other web session ends (`keepSessionId`, the browser it was made in, stays).
+   * Audited as user.password_changed.
+   */
+  async changeOwnPassword(
+    actor: AuthPrincipal,
+    change: { currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+    keepSessionId: string | null,
+  ): Promise<void> {
+    const userId = actor.user.id;
+    if (!(await this.verifyPassword(userId, change.currentPassword))) {
+      throw validationFailed([
+        { field: 'current_password', message: 'The current password is wrong.' },
+      ]);
+    }
+    const passwordHash = await this.hasher.hash(change.newPassword);
+    await this.users.update({ id: userId }, { passwordHash, updatedAt: new Date() });
+    const ended = await this.sessions.endAll(userId, 'password_changed', {
+      actor,
+      meta,
+      exceptId: keepSessionId,
+    });
+    await this.audit.record({
+      action: 'user.password_changed',
+      actor,
+      targetType: 'user',
+      targetId: userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      metadata: { sessions_ended: ended },
+    });
+    await this.cache.invalidate({ kind: 'user', userId });
   }
 
   async count(): Promise<number> {

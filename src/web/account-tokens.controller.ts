@@ -21,6 +21,8 @@ import { pageContext } from './web-pages';
 
 const HOME = '/account/tokens';
 const TOKENS = { home: { path: HOME, label: 'Back to your API tokens' } };
+// Creating and rotating a token show a secret: the password again after 15 minutes (sudo mode).
+const SENSITIVE = { ...TOKENS, sudo: true };
 const GRACE_CHOICES = [
   { value: '0', label: 'Stops working immediately' },
   { value: '3600', label: 'Keeps working for 1 hour' },
@@ -62,7 +64,7 @@ export class AccountTokensController {
   }
 
   @Post('account/tokens')
-  @Page(TOKENS)
+  @Page(SENSITIVE)
   async create(
     @SessionUser() me: AuthPrincipal,
     @ReqMeta() meta: RequestMeta,
@@ -157,7 +159,7 @@ export class AccountTokensController {
   }
 
   @Post('account/tokens/:id/rotate')
-  @Page(TOKENS)
+  @Page(SENSITIVE)
   async rotate(
     @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,

@@ -66,7 +66,7 @@ export class AdminPagesController {
   }
 
   @Post('settings')
-  @Page(SETTINGS)
+  @Page({ ...SETTINGS, sudo: true })
   async saveSettings(
     @SessionUser() me: AuthPrincipal,
     @ReqMeta() meta: RequestMeta,
@@ -100,7 +100,7 @@ export class AdminPagesController {
   }
 
   @Post('oauth-applications')
-  @Page(APPS)
+  @Page({ ...APPS, sudo: true })
   async createApplication(
     @SessionUser() me: AuthPrincipal,
     @ReqMeta() meta: RequestMeta,
@@ -150,7 +150,7 @@ export class AdminPagesController {
   }
 
   @Post('oauth-applications/:id/delete')
-  @Page(APPS)
+  @Page({ ...APPS, sudo: true })
   async deleteApplication(
     @SessionUser() me: AuthPrincipal,
     @Param('id') id: string,

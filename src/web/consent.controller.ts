@@ -11,6 +11,7 @@ import { SessionUser } from './session-user.decorator';
 import { SessionUserService } from './session-user.service';
 import { Views } from './views';
 import { csrfToken, sendHtml } from './web-context';
+import { FormRoute } from './web-route';
 
 /** GET/POST /oauth/authorize: sign-in if needed, then the consent page (SPEC §9, §10). */
 @ApiExcludeController()
@@ -72,6 +73,7 @@ export class ConsentController {
   // says so (401) instead of sending the browser to /login.
   @Post()
   @Public()
+  @FormRoute()
   async decide(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const user = await this.sessions.activeUser(req);
     if (!user) {

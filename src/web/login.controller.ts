@@ -1,13 +1,15 @@
-import { Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators/auth.decorator';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { SessionUserService } from './session-user.service';
 import { SignInService } from './sign-in.service';
 import { Views } from './views';
 import { csrfToken, safeReturnTo, sendHtml } from './web-context';
 import { field, formBody } from './web-forms';
+import { FormRoute } from './web-route';
 
 /** /login and /logout for the web pages and the OAuth consent flow (SPEC §10). */
 @ApiExcludeController()
@@ -16,6 +18,7 @@ export class LoginController {
   constructor(
     private readonly signIns: SignInService,
     private readonly sessions: SessionUserService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('login')
@@ -25,7 +28,7 @@ export class LoginController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const target = safeReturnTo(returnTo);
+    const target = safeReturnTo(returnTo, this.config.publicUrl);
     if (await this.sessions.activeUser(req)) {
       void reply.redirect(target, 303);
       return;
@@ -39,6 +42,7 @@ export class LoginController {
 
   @Post('login')
   @Public()
+  @FormRoute()
   async submit(
     @ReqMeta() meta: RequestMeta,
     @Req() req: FastifyRequest,
@@ -46,7 +50,7 @@ export class LoginController {
   ): Promise<void> {
     const body = formBody(req);
     const login = field(body, 'login').trim();
-    const returnTo = safeReturnTo(body.return_to);
+    const returnTo = safeReturnTo(body.return_to, this.config.publicUrl);
     const result = await this.signIns.signIn(
       { login, password: field(body, 'password'), code: field(body, 'code').trim() },
       meta,
@@ -64,27 +68,25 @@ export class LoginController {
       );
       return;
     }
-    // A fresh session for the new sign-in (the old cookie's contents are dropped).
-    req.session.regenerate();
-    req.session.set('user_id', result.principal.user.id);
-    req.session.set('login_at', Date.now());
+    // A fresh server-side session for the new sign-in, in a fresh cookie.
+    await this.sessions.signIn(req, result.principal.user.id);
     void reply.redirect(returnTo, 303);
   }
 
   @Post('logout')
   @Public()
+  @FormRoute()
   async logout(
     @ReqMeta() meta: RequestMeta,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const user = await this.sessions.activeUser(req);
-    if (user) {
-      // Clears this browser's cookie. (A copy of the cookie taken earlier would still work
-      // until the session's 8 hours are up; a password change ends every session.)
+    // Ends the session on the server (a copy of the cookie no longer works anywhere) and clears
+    // this browser's cookie.
+    if ((await this.sessions.signOut(req)) && user) {
       await this.signIns.signedOut(user.id, meta);
     }
-    req.session.delete();
     void reply.redirect('/login', 303);
   }
 }

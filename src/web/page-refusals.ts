@@ -15,3 +15,16 @@ export class AdminPageOnly extends Error {
     this.name = 'AdminPageOnly';
   }
 }
+
+/** A sensitive page action whose session last saw the password too long ago: the sudo form. */
+export class SudoRequired extends Error {
+  constructor(
+    readonly me: AuthPrincipal,
+    /** Why the last confirmation failed, as a sentence. */
+    readonly problem?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super('Confirm your password to continue.');
+    this.name = 'SudoRequired';
+  }
+}

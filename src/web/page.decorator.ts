@@ -1,12 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { declareAccess, PageLink } from '../auth/decorators/auth.decorator';
+import { WebRouteConfig } from './web-route';
 
 export interface PageOptions {
   /** Instance administrators only; other signed-in users get a 403 page. */
   admin?: boolean;
   /** Where a signed-out POST returns after sign-in, and the problem page's way back. */
   home?: PageLink;
+  /**
+   * A sensitive action (SPEC §12 "sudo mode"): a POST asks for the password again when the
+   * session's last password entry is older than 15 minutes, then continues with the same form.
+   */
+  sudo?: boolean;
 }
 
 /**
@@ -18,8 +25,10 @@ export function Page(options: PageOptions = {}): MethodDecorator & ClassDecorato
   return applyDecorators(
     declareAccess('page', {
       public: false,
-      page: { admin: options.admin ?? false, home: options.home },
+      page: { admin: options.admin ?? false, home: options.home, sudo: options.sudo ?? false },
     }),
     ApiExcludeEndpoint(),
+    // Every state-changing page request carries the session's CSRF token (src/web/web-session.ts).
+    RouteConfig({ csrf: true, page: true } satisfies WebRouteConfig),
   );
 }

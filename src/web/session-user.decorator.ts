@@ -6,6 +6,8 @@ import { PageAccess } from '../auth/decorators/auth.decorator';
 export interface PageRequest {
   me: AuthPrincipal;
   page: PageAccess;
+  /** The server-side session of the cookie (src/sessions). */
+  sessionId: string;
 }
 
 // Kept apart from the API's request context: pages are not counted by the API rate limit.

@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
 import { AuthPrincipal, SCOPES } from '../auth/auth-types';
+import { ActiveSession, SessionsService } from '../sessions/sessions.service';
 import { User } from '../users/entities/user.entity';
-import { sessionUserId } from './web-context';
-import { SESSION_HOURS } from './web-session';
+
+/** Memo per request: the guard and the handler of one request share one database read. */
+const resolved = new WeakMap<FastifyRequest, Promise<ActiveSession | null>>();
+
+function metaOf(request: FastifyRequest): { ip: string; userAgent?: string } {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent : undefined };
+}
 
 /**
  * The signed-in person behind a web page, as a principal the services understand. A session
@@ -14,33 +19,50 @@ import { SESSION_HOURS } from './web-session';
  */
 @Injectable()
 export class SessionUserService {
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(private readonly sessions: SessionsService) {}
 
   /**
-   * The active user of the session cookie, read fresh so that locks and admin changes apply at
-   * once. A session counts for SESSION_HOURS after sign-in, however often it is used, and not at
-   * all once its user's password was changed after it signed in: the cookie itself cannot be
-   * taken back, so the user row says which sign-ins still hold.
+   * The live server-side session of the cookie and its active user, read fresh from the
+   * database so that a sign-out, a lock or a password change on any instance ends it at once.
    */
-  async activeUser(request: FastifyRequest): Promise<User | null> {
-    const id = sessionUserId(request);
-    const loginAt = request.session.get('login_at');
-    if (!id || typeof loginAt !== 'number' || Date.now() - loginAt > SESSION_HOURS * 3_600_000) {
-      return null;
+  current(request: FastifyRequest): Promise<ActiveSession | null> {
+    let found = resolved.get(request);
+    if (!found) {
+      const secret = request.session.get('sid');
+      found =
+        typeof secret === 'string' && secret !== ''
+          ? this.sessions.resolve(secret, metaOf(request))
+          : Promise.resolve(null);
+      resolved.set(request, found);
     }
-    const user = await this.users.findOneBy({ id, status: 'active' });
-    if (!user || (user.sessionsValidAfter && loginAt < user.sessionsValidAfter.getTime())) {
-      return null;
-    }
-    return user;
+    return found;
   }
 
-  /** The session's user as a principal the services understand, or null. */
-  async principal(request: FastifyRequest): Promise<AuthPrincipal | null> {
-    const user = await this.activeUser(request);
-    if (!user) {
-      return null;
-    }
+  /** The active user of the session cookie, or null. */
+  async activeUser(request: FastifyRequest): Promise<User | null> {
+    return (await this.current(request))?.user ?? null;
+  }
+
+  /** Starts a server-side session for a user who just signed in (a fresh cookie). */
+  async signIn(request: FastifyRequest, userId: string): Promise<void> {
+    const { secret } = await this.sessions.start(userId, metaOf(request));
+    // The old cookie's contents (CSRF secret, any earlier session) are dropped.
+    request.session.regenerate();
+    request.session.set('sid', secret);
+    resolved.delete(request);
+  }
+
+  /** Ends the cookie's session on the server and clears the cookie; true if there was one. */
+  async signOut(request: FastifyRequest): Promise<boolean> {
+    const secret = request.session.get('sid');
+    const ended = typeof secret === 'string' && (await this.sessions.endBySecret(secret));
+    request.session.delete();
+    resolved.delete(request);
+    return ended;
+  }
+
+  /** A signed-in user as the principal of a page request: full rights, like a password. */
+  principalOf(user: User): AuthPrincipal {
     return {
       user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
       method: 'session',

@@ -13,7 +13,13 @@ export interface PageContext {
   user?: string;
   csrf?: string;
   /** The signed-in pages' navigation (and their script, /assets/tessera.js). */
-  nav?: { isAdmin: boolean; tokens?: boolean; admin?: boolean };
+  nav?: {
+    isAdmin: boolean;
+    tokens?: boolean;
+    admin?: boolean;
+    sessions?: boolean;
+    password?: boolean;
+  };
 }
 
 export function page(context: PageContext, body: string): string {

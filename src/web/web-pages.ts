@@ -3,7 +3,7 @@ import { AuthPrincipal } from '../auth/auth-types';
 import { PageContext, Views } from './views';
 import { csrfToken, sendHtml } from './web-context';
 
-export type Section = 'tokens' | 'admin';
+export type Section = 'tokens' | 'admin' | 'sessions' | 'password';
 
 /** The signed-in pages' context: title, user, CSRF token for the forms, navigation. */
 export function pageContext(
@@ -16,7 +16,13 @@ export function pageContext(
     title,
     user: me.user.username,
     csrf: csrfToken(reply),
-    nav: { isAdmin: me.user.isAdmin, tokens: section === 'tokens', admin: section === 'admin' },
+    nav: {
+      isAdmin: me.user.isAdmin,
+      tokens: section === 'tokens',
+      admin: section === 'admin',
+      sessions: section === 'sessions',
+      password: section === 'password',
+    },
   };
 }
 

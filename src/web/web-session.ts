@@ -5,38 +5,28 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import helmet, { HelmetOptions } from 'helmet';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig } from '../config/app-config';
+import { SESSION_HOURS } from '../sessions/sessions.service';
 import { SessionKeyService } from './session-key.service';
 import { Views } from './views';
+import { needsCsrf, webRouteOf } from './web-route';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
-    user_id: string;
-    login_at: number;
+    /** The random secret of the server-side session (web_sessions keeps its SHA-256). */
+    sid: string;
   }
 }
 
 export const SESSION_COOKIE = 'tessera_session';
-export const SESSION_HOURS = 8;
 
-/** Forms whose POSTs must carry the CSRF token of the session. */
-const CSRF_PATHS = ['/login', '/logout', '/oauth/authorize', '/account/', '/admin/'];
-/** Pages that answer a missing or stale CSRF token with an HTML page instead of JSON. */
-const PAGE_PREFIXES = ['/account/', '/admin/'];
 /** Page requests whose CSRF check has not passed (yet). */
 const csrfPending = new WeakSet<FastifyRequest>();
 
-function needsCsrf(request: FastifyRequest): boolean {
-  if (request.method !== 'POST') {
-    return false;
-  }
-  const path = request.url.split('?')[0];
-  return CSRF_PATHS.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
-}
-
 /**
- * Browser plumbing for the web pages (login, OAuth consent): an encrypted session
- * cookie (HttpOnly, SameSite=Lax, Secure behind https), CSRF tokens on every form, and security
- * headers. The JSON API under /api/v1 never reads the session.
+ * Browser plumbing for the web pages (login, OAuth consent): an encrypted cookie (HttpOnly,
+ * SameSite=Lax, Secure and __Host- behind https) that carries the random secret of the
+ * server-side session (src/sessions), the CSRF secret and the flash notice; CSRF tokens on every
+ * form; security headers. The JSON API under /api/v1 never reads the session.
  */
 export async function registerWebSession(
   app: NestFastifyApplication,
@@ -69,15 +59,17 @@ export async function registerWebSession(
       void reply.headers(securityHeaders);
       done();
     });
+  const https = config.publicUrl.startsWith('https://');
   await app.register(secureSession, {
     key,
-    cookieName: SESSION_COOKIE,
+    // Under https the __Host- prefix pins the cookie to this exact host, Secure and path /.
+    cookieName: https ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE,
     expiry: SESSION_HOURS * 3600,
     cookie: {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: config.publicUrl.startsWith('https://'),
+      secure: https,
       maxAge: SESSION_HOURS * 3600,
     },
   });
@@ -87,9 +79,10 @@ export async function registerWebSession(
   fastify.addHook(
     'preHandler',
     (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      // Decided on the route the router matched (its @Page() or @FormRoute() config), so that a
+      // percent-encoded or absolute-form request target cannot slip past the check.
       if (needsCsrf(request)) {
-        const path = request.url.split('?')[0];
-        if (!PAGE_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+        if (!webRouteOf(request).page) {
           fastify.csrfProtection(request, reply, done);
           return;
         }

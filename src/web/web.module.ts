@@ -7,10 +7,12 @@ import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { ApiToken } from '../tokens/entities/api-token.entity';
 import { TokensModule } from '../tokens/tokens.module';
 import { User } from '../users/entities/user.entity';
+import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { AccountSecurityController } from './account-security.controller';
 import { AccountTokensController } from './account-tokens.controller';
 import { AccountTokensService } from './account-tokens.service';
 import { AdminPagesController } from './admin-pages.controller';
@@ -19,15 +21,18 @@ import { AssetsController } from './assets.controller';
 import { ConsentController } from './consent.controller';
 import { LoginController } from './login.controller';
 import { PageSessionGuard } from './page-session.guard';
+import { PasswordResetController } from './password-reset.controller';
 import { SessionKeyService } from './session-key.service';
 import { SessionUserService } from './session-user.service';
 import { SignInService } from './sign-in.service';
+import { SudoService } from './sudo.service';
 
 @Module({
   imports: [
     TypeOrmModule.forFeature([User, InstanceSecret, ApiToken, Membership, Workspace]),
     AuthModule,
     UsersModule,
+    SessionsModule,
     OAuthModule,
     TokensModule,
     WorkspacesModule,
@@ -37,6 +42,8 @@ import { SignInService } from './sign-in.service';
     ConsentController,
     AssetsController,
     AccountTokensController,
+    AccountSecurityController,
+    PasswordResetController,
     AdminPagesController,
   ],
   providers: [
@@ -45,6 +52,7 @@ import { SignInService } from './sign-in.service';
     AccountTokensService,
     AdminPagesService,
     SignInService,
+    SudoService,
     // Global, so that a @Page() route can never go without its session check.
     { provide: APP_GUARD, useClass: PageSessionGuard },
   ],

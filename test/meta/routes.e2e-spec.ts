@@ -14,7 +14,9 @@ import {
   Public,
   RouteAccess,
 } from '../../src/auth/decorators/auth.decorator';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import { Page } from '../../src/web/page.decorator';
+import { WebRouteConfig } from '../../src/web/web-route';
 import { PageExceptionFilter } from '../../src/web/page-exception.filter';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -25,6 +27,8 @@ interface RouteHandler {
   declarations: AccessKind[];
   /** Exception filters of the handler and its controller. */
   filters: unknown[];
+  /** The Fastify route config the hooks read (CSRF, page). */
+  config: WebRouteConfig | undefined;
 }
 
 /** Every route handler of the given controllers, with the access declaration the guards read. */
@@ -70,6 +74,8 @@ function routeHandlers(controllers: Type[]): RouteHandler[] {
             access,
             declarations,
             filters,
+            config: Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
+              WebRouteConfig | undefined,
           });
         }
       }
@@ -169,6 +175,25 @@ describe('Routes and API documentation', () => {
         pages.filter((r) => !r.filters.includes(PageExceptionFilter)).map((r) => r.route),
         [],
         'a @Page() route needs PageExceptionFilter to turn its refusals into pages',
+      );
+    });
+
+    it('every state-changing browser route requires the CSRF token, by its route config', () => {
+      // The OAuth client endpoints authenticate the client, not a browser session (RFC 6749).
+      const clientEndpoints = ['/oauth/token ', '/oauth/revoke ', '/oauth/introspect '];
+      const writes = appRoutes().filter(
+        (r) =>
+          !/^(GET|HEAD|OPTIONS) /.test(r.route) &&
+          !r.route.includes(' /api/') &&
+          !clientEndpoints.some((p) => r.route.includes(p)),
+      );
+      assert.ok(writes.length >= 10, `expected the page forms, found ${writes.length}`);
+      assert.ok(writes.some((r) => r.route.startsWith('POST /login ')));
+      assert.ok(writes.some((r) => r.route.startsWith('POST /oauth/authorize ')));
+      assert.deepEqual(
+        writes.filter((r) => r.config?.csrf !== true).map((r) => r.route),
+        [],
+        'a browser form route needs @Page() or @FormRoute(), which turn on the CSRF check',
       );
     });
 

@@ -51,6 +51,8 @@ export interface PageAccess {
   admin: boolean;
   /** Where a signed-out POST returns after sign-in, and the problem page's way back. */
   home?: PageLink;
+  /** Its POSTs ask for the password again when the last one is older than 15 minutes. */
+  sudo?: boolean;
 }
 
 export interface RouteAccess {

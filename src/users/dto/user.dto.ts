@@ -164,3 +164,28 @@ export class TwoFactorSetupResponse {
   @ApiProperty({ example: 'otpauth://totp/Tessera:jsmith?secret=...&issuer=Tessera' })
   otpauth_uri!: string;
 }
+
+/** A new password, under the same rules as CreateUserRequest.password. */
+export class NewPasswordRequest {
+  @ApiProperty({ minLength: 12, maxLength: 256 })
+  @IsString()
+  @MinLength(12)
+  @MaxChars(256)
+  new_password!: string;
+}
+
+export class ChangePasswordRequest extends NewPasswordRequest {
+  @ApiProperty({ maxLength: 256, description: 'The password the account has now.' })
+  @IsString()
+  @MaxChars(256)
+  current_password!: string;
+}
+
+export class PasswordResetResponse {
+  @ApiProperty({
+    example: 'https://tessera.example.com/password-reset?code=…',
+    description: 'The one-time link for the user, shown once; valid for 1 hour.',
+  })
+  url!: string;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+}

@@ -39,10 +39,6 @@ export class User {
   @DateColumn('totp_enabled_at', { nullable: true })
   totpEnabledAt!: Date | null;
 
-  /** Web sessions signed in before this instant no longer count (set on a password change). */
-  @DateColumn('sessions_valid_after', { nullable: true })
-  sessionsValidAfter!: Date | null;
-
   /** The last 30-second TOTP step a code was accepted for; a step is accepted once. */
   @Column({
     name: 'totp_last_step',
