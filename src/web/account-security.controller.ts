@@ -5,6 +5,7 @@ import { AuthPrincipal } from '../auth/auth-types';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';
 import { apiValidationPipe } from '../common/http/validation';
+import { OAuthAuthorizationsService } from '../oauth/oauth-authorizations.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChangePasswordRequest } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
@@ -27,6 +28,9 @@ import { pageContext } from './web-pages';
 
 const SESSIONS = { home: { path: '/account/sessions', label: 'Back to your sessions' } };
 const PASSWORD = { home: { path: '/account/password', label: 'Back to the password form' } };
+const APPLICATIONS = {
+  home: { path: '/account/applications', label: 'Back to your applications' },
+};
 
 /** The session of this page request (PageSessionGuard found it). */
 function currentSessionId(request: FastifyRequest): string {
@@ -38,8 +42,9 @@ function currentSessionId(request: FastifyRequest): string {
 }
 
 /**
- * /account/sessions and /account/password (SPEC §12): the browsers signed in to the account, each
- * with a button that ends it, and the password change that signs out every other browser.
+ * /account/sessions, /account/password and /account/applications (SPEC §12): the browsers signed
+ * in to the account, each with a button that ends it; the password change that signs out every
+ * other browser; the OAuth applications the user authorized, each with a button that revokes it.
  */
 @ApiExcludeController()
 @UseFilters(PageExceptionFilter)
@@ -49,6 +54,7 @@ export class AccountSecurityController {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly sessionUsers: SessionUserService,
+    private readonly authorizations: OAuthAuthorizationsService,
   ) {}
 
   @Get('sessions')
@@ -158,5 +164,46 @@ export class AccountSecurityController {
     }
     setFlash(req, 'Your password is changed. Every other browser is signed out.');
     void reply.redirect('/account/password', 303);
+  }
+
+  @Get('applications')
+  @Page(APPLICATIONS)
+  async applications(
+    @SessionUser() me: AuthPrincipal,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const authorized = await this.authorizations.list(me.user.id);
+    sendHtml(
+      reply,
+      200,
+      SecurityViews.applications(pageContext(me, reply, 'Applications', 'applications'), {
+        flash: takeFlash(req),
+        applications: authorized.map((a) => ({
+          clientId: a.client_id,
+          name: a.name,
+          scopes: a.scopes.join(', '),
+          authorized: formatTime(a.authorized_at),
+          lastIssued: formatTime(a.last_issued_at),
+        })),
+      }),
+    );
+  }
+
+  @Post('applications/:clientId/revoke')
+  @Page(APPLICATIONS)
+  async revokeApplication(
+    @SessionUser() me: AuthPrincipal,
+    @Param('clientId') clientId: string,
+    @ReqMeta() meta: RequestMeta,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const revoked = await outcomeOf(() => this.authorizations.revoke(me, clientId, meta));
+    if (!revoked.ok) {
+      throw new PageError(404, 'This application has no access to your account any more.');
+    }
+    setFlash(req, 'The application’s access has ended: its tokens no longer work.');
+    void reply.redirect('/account/applications', 303);
   }
 }

@@ -1,7 +1,8 @@
 import { pageTemplate } from './templates/template-loader';
 import { page, PageContext } from './views';
 
-// The account security pages of SPEC §12 (templates/sessions.hbs, password.hbs, sudo.hbs).
+// The account security pages of SPEC §12 (templates/sessions.hbs, password.hbs, sudo.hbs,
+// applications.hbs).
 
 export interface SessionRow {
   id: string;
@@ -13,6 +14,14 @@ export interface SessionRow {
   current: boolean;
 }
 
+export interface ApplicationRow {
+  clientId: string;
+  name: string;
+  scopes: string;
+  authorized: string;
+  lastIssued: string;
+}
+
 export interface HiddenField {
   name: string;
   value: string;
@@ -21,6 +30,7 @@ export interface HiddenField {
 const SESSIONS = pageTemplate('sessions');
 const PASSWORD = pageTemplate('password');
 const SUDO = pageTemplate('sudo');
+const APPLICATIONS = pageTemplate('applications');
 
 export const SecurityViews = {
   sessions: (ctx: PageContext, data: { sessions: SessionRow[]; flash?: string }): string =>
@@ -35,6 +45,10 @@ export const SecurityViews = {
       flash?: string;
     },
   ): string => page(ctx, PASSWORD({ ...data, csrf: ctx.csrf })),
+  applications: (
+    ctx: PageContext,
+    data: { applications: ApplicationRow[]; flash?: string },
+  ): string => page(ctx, APPLICATIONS({ ...data, csrf: ctx.csrf })),
   sudo: (
     ctx: PageContext,
     data: { action: string; fields: HiddenField[]; cancel: string; error?: string },

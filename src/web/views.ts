@@ -19,6 +19,7 @@ export interface PageContext {
     admin?: boolean;
     sessions?: boolean;
     password?: boolean;
+    applications?: boolean;
   };
 }
 

@@ -3,7 +3,7 @@ import { AuthPrincipal } from '../auth/auth-types';
 import { PageContext, Views } from './views';
 import { csrfToken, sendHtml } from './web-context';
 
-export type Section = 'tokens' | 'admin' | 'sessions' | 'password';
+export type Section = 'tokens' | 'admin' | 'sessions' | 'password' | 'applications';
 
 /** The signed-in pages' context: title, user, CSRF token for the forms, navigation. */
 export function pageContext(
@@ -22,6 +22,7 @@ export function pageContext(
       admin: section === 'admin',
       sessions: section === 'sessions',
       password: section === 'password',
+      applications: section === 'applications',
     },
   };
 }

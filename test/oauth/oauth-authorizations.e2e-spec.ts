@@ -10,7 +10,9 @@ import {
 } from '../support/factories';
 import {
   discover,
+  hiddenFields,
   INSECURE,
+  OAuthBrowser,
   oauthFailure,
   obtainCode,
   obtainTokens,
@@ -150,5 +152,32 @@ describe('The OAuth applications a user authorized (SPEC §12: /api/v1/me/author
     assertError(await revoke(alice, reporting.clientId), 404, 'not_found');
     assertError(await revoke(bob, calendar.clientId), 404, 'not_found');
     assertError(await revoke(alice, 'tsc_unknown'), 404, 'not_found');
+  });
+
+  it('shows the same on /account/applications, where a button revokes an application', async () => {
+    const carol = await createUser(t);
+    const browser = new OAuthBrowser(t);
+    const { tokens } = await obtainTokens(t, as, calendar, carol, { browser });
+    const page = await browser.get('/account/applications');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Calendar/);
+    assert.doesNotMatch(page.text, /Reporting/, 'only applications carol authorized');
+    const action = `/account/applications/${calendar.clientId}/revoke`;
+    const fields = hiddenFields(page.text, action);
+    assert.ok(fields._csrf, 'the revoke button is a CSRF-protected form');
+
+    const forged = await browser.postForm(action, {});
+    assert.equal(forged.status, 403, 'no CSRF token, no revocation');
+    assert.equal((await me(tokens.access_token)).status, 200);
+
+    const revoked = await browser.postForm(action, fields);
+    assert.equal(revoked.status, 303);
+    assert.equal(revoked.location, '/account/applications');
+    assertError(await me(tokens.access_token), 401, 'token_revoked');
+    const after = await browser.get('/account/applications');
+    assert.match(after.text, /No application can act for you/);
+    assert.match(after.text, /its tokens no longer work/);
+    const again = await browser.postForm(action, fields);
+    assert.equal(again.status, 404);
   });
 });
