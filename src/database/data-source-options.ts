@@ -17,6 +17,8 @@ import { MillisecondTimestamps1764300000000 } from './migrations/1764300000000-m
 import { TokenRateLimit1764400000000 } from './migrations/1764400000000-token-rate-limit';
 import { TotpLastStep1764500000000 } from './migrations/1764500000000-totp-last-step';
 import { SessionsValidAfter1764600000000 } from './migrations/1764600000000-sessions-valid-after';
+import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/1764740000000-login-key-and-recovery-codes';
+import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -36,6 +38,7 @@ export const ENTITIES = [
   OAuthAuthorizationCode,
   OAuthToken,
   InstanceSecret,
+  TwoFactorRecoveryCode,
 ];
 
 const MIGRATIONS = [
@@ -46,6 +49,7 @@ const MIGRATIONS = [
   TokenRateLimit1764400000000,
   TotpLastStep1764500000000,
   SessionsValidAfter1764600000000,
+  LoginKeyAndRecoveryCodes1764740000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { AdminBootstrapService } from './admin-bootstrap.service';
+import { TwoFactorRecoveryCode } from './entities/two-factor-recovery-code.entity';
 import { User } from './entities/user.entity';
 import { MeController } from './me.controller';
 import { TwoFactorController } from './two-factor.controller';
@@ -11,7 +12,10 @@ import { TwoFactorService } from './two-factor.service';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Membership, Workspace]), AuthModule],
+  imports: [
+    TypeOrmModule.forFeature([User, Membership, Workspace, TwoFactorRecoveryCode]),
+    AuthModule,
+  ],
   controllers: [MeController, TwoFactorController],
   providers: [UsersService, AdminBootstrapService, TwoFactorService],
   exports: [UsersService, TwoFactorService],
