@@ -205,7 +205,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
   const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
-  if (vars.ADMIN_PASSWORD !== undefined && isCommonPassword(vars.ADMIN_PASSWORD)) {
+  // One problem per variable: a too-short password is reported as such above.
+  if (
+    vars.ADMIN_PASSWORD !== undefined &&
+    vars.ADMIN_PASSWORD.length >= 12 &&
+    isCommonPassword(vars.ADMIN_PASSWORD)
+  ) {
     problems.push(
       'ADMIN_PASSWORD is on the list of common passwords that Tessera refuses; choose another ' +
         '(or leave it unset to have one generated)',
