@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository } from 'typeorm';
+import { And, IsNull, Like, Not, Repository } from 'typeorm';
 import { atRestKeyMaterial, SecretKeyError } from '../common/crypto/at-rest-key';
 import { deriveAtRestKey, SecretBox, SecretBoxError } from '../common/crypto/secret-box';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
@@ -77,7 +77,8 @@ export class AtRestEncryption implements OnModuleInit {
   /** The upgrade path: TOTP secrets an older version stored in plaintext, sealed in place. */
   private async sealPlaintextTotpSecrets(box: SecretBox): Promise<void> {
     const rows = await this.users.find({
-      where: { totpSecret: Not(IsNull()) },
+      // Only what is still plaintext: sealed values start with their version.
+      where: { totpSecret: And(Not(IsNull()), Not(Like('v1:%'))) },
       select: { id: true, totpSecret: true },
     });
     let sealed = 0;
