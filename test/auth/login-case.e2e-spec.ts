@@ -51,8 +51,9 @@ describe('Logins are one rule on both databases: unique and matched regardless o
     await assert.rejects(
       t.dataSource.query(
         'INSERT INTO users (id, username, login_key, email, password_hash, is_admin, status, created_at, updated_at) ' +
-          "VALUES ('00000000-0000-4000-8000-00000000c0c0', 'cArOl.cAsE', 'carol.case', 'x@example.test', 'x', 0, 'active', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+          "VALUES ('00000000-0000-4000-8000-00000000c0c0', 'carol-copy', 'carol.case', 'x@example.test', 'x', 0, 'active', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
       ),
+      /UNIQUE constraint failed: users\.login_key|Duplicate entry 'carol\.case'/,
     );
   });
 
