@@ -6,6 +6,8 @@
 #   db_password      the MySQL password of user tessera (the db service: MYSQL_PASSWORD_FILE)
 #   database_url     mysql://tessera:<db_password>@db:3306/tessera (the app: DATABASE_URL_FILE)
 #   admin_password   the instance admin's first password (the app: ADMIN_PASSWORD_FILE)
+#   secret_key       the key TOTP secrets and the session key are encrypted with at rest
+#                    (the app: SECRET_KEY_FILE); keep it with the database backups
 set -euo pipefail
 dir="${1:-$(dirname "$0")/secrets}"
 umask 077
@@ -28,8 +30,12 @@ if [ ! -s "$dir/admin_password" ]; then
   openssl rand -hex 16 > "$dir/admin_password"
   echo "created $dir/admin_password"
 fi
+if [ ! -s "$dir/secret_key" ]; then
+  openssl rand -base64 48 > "$dir/secret_key"
+  echo "created $dir/secret_key"
+fi
 
 # Compose mounts file secrets as they are, and the containers read them as other users (mysql,
 # node: uid 1000): the files are readable, the folder (0700) keeps other users of this host out.
-chmod 644 "$dir/db_password" "$dir/database_url" "$dir/admin_password"
+chmod 644 "$dir/db_password" "$dir/database_url" "$dir/admin_password" "$dir/secret_key"
 echo "the instance admin's first password: $(cat "$dir/admin_password")  (user admin)"

@@ -81,7 +81,13 @@ export async function createApp(
     },
   );
   app.useGlobalPipes(apiValidationPipe());
-  await registerWebSession(app, config);
+  try {
+    // Reads the session key, so the at-rest key check (a wrong SECRET_KEY) fails here.
+    await registerWebSession(app, config);
+  } catch (error) {
+    await app.close(); // the database connections, so that a refused start exits
+    throw error;
+  }
 
   const fastify = app.getHttpAdapter().getInstance();
   await registerCors(fastify, config.corsOrigins);

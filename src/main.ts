@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/app-config';
+import { SecretKeyError } from './common/crypto/at-rest-key';
 import { DataDirError, prepareDataDir } from './database/data-dir';
 
 // Within Kubernetes' 30 s termination grace period (`docker stop` waits 10 s, then SIGKILL).
@@ -52,6 +53,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof SecretKeyError) {
+    process.stderr.write(`Tessera failed to start: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
   process.stderr.write(`Tessera failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(1);
 });

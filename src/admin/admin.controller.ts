@@ -1,5 +1,12 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AuthPrincipal } from '../auth/auth-types';
 import { Auth } from '../auth/decorators/auth.decorator';
 import { Principal } from '../auth/decorators/request-params.decorator';
@@ -15,6 +22,8 @@ import {
   UserResponse,
 } from '../users/dto/user.dto';
 import { PasswordResetService } from '../users/password-reset.service';
+import { ApiErrorResponse } from '../common/errors/api-error.dto';
+import { TwoFactorService } from '../users/two-factor.service';
 import { UsersService } from '../users/users.service';
 import {
   AdminUpdateWorkspaceRequest,
@@ -32,6 +41,7 @@ export class AdminController {
     private readonly users: UsersService,
     private readonly workspaces: WorkspacesService,
     private readonly resets: PasswordResetService,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   @Get('users')
@@ -79,6 +89,22 @@ export class AdminController {
     @ReqMeta() meta: RequestMeta,
   ): Promise<PasswordResetResponse> {
     return this.resets.create(me, id, meta);
+  }
+
+  @Delete('users/:id/two-factor')
+  @HttpCode(204)
+  @Auth(ADMIN)
+  @ApiOperation({
+    summary: 'Turn a user’s 2FA off (lost phone and recovery codes); audited as two_factor.reset',
+  })
+  @ApiNoContentResponse({ description: '2FA is off; the user may enrol again' })
+  @ApiNotFoundResponse({ description: 'not_found (no such user)', type: ApiErrorResponse })
+  async resetTwoFactor(
+    @Principal() me: AuthPrincipal,
+    @Param('id', new UuidParam('User')) id: string,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    await this.twoFactor.adminReset(me, id, meta);
   }
 
   @Get('workspaces')

@@ -12,6 +12,7 @@ import { TokenFormat } from '../tokens/token-format';
 import { SettingsService } from '../settings/settings.service';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { User } from '../users/entities/user.entity';
+import { loginKey } from '../users/login-key';
 import { PresentedCredential, presentedCredentials } from './credentials';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
 
@@ -120,7 +121,7 @@ export class Authenticator {
     const target =
       login.length > 0 && login.length <= 64
         ? await this.users.findOne({
-            where: { username: login },
+            where: { loginKey: loginKey(login) },
             select: { id: true, username: true, email: true, isAdmin: true, status: true },
           })
         : null;

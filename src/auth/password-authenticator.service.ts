@@ -5,6 +5,7 @@ import { AuthMethod, AuthPrincipal, SCOPES } from './auth-types';
 import { AuthErrors } from './auth-errors';
 import { User } from '../users/entities/user.entity';
 import { PasswordVerificationCache } from './password-verification-cache';
+import { loginKey } from '../users/login-key';
 
 // Verified against when the user does not exist, so that unknown and known usernames cost the
 // same time (no user enumeration by timing).
@@ -64,7 +65,7 @@ export class PasswordAuthenticator {
       return Promise.resolve(null);
     }
     return this.users.findOne({
-      where: login.includes('@') ? { email: login.toLowerCase() } : { username: login },
+      where: login.includes('@') ? { email: login.toLowerCase() } : { loginKey: loginKey(login) },
       select: {
         id: true,
         username: true,

@@ -12,6 +12,7 @@ import {
 } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isCommonPassword } from '../users/password-policy';
 
 // The raw environment, validated once at start-up. Nothing else reads process.env.
 class EnvironmentVariables {
@@ -110,6 +111,14 @@ class EnvironmentVariables {
   @IsOptional()
   @IsString()
   CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, {
+    message:
+      'SECRET_KEY must be at least 32 characters (e.g. the output of openssl rand -base64 32)',
+  })
+  SECRET_KEY?: string;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -130,6 +139,11 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** Browser origins allowed to call the API and OAuth token endpoints (SPEC §3); none by default. */
   corsOrigins: string[];
+  /**
+   * What the at-rest encryption key (TOTP secrets, the session key) is derived from; null: a key
+   * generated into DATA_DIR/secret.key on the first start.
+   */
+  secretKey: string | null;
 }
 
 /** 0 switches a limit off. */
@@ -160,7 +174,7 @@ const NUMERIC_KEYS = [
 ] as const;
 
 // Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
-const FILE_KEYS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'REDIS_URL'] as const;
+const FILE_KEYS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'REDIS_URL', 'SECRET_KEY'] as const;
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const raw: Record<string, unknown> = {};
@@ -191,6 +205,17 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     }
   }
   const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
+  // One problem per variable: a too-short password is reported as such above.
+  if (
+    vars.ADMIN_PASSWORD !== undefined &&
+    vars.ADMIN_PASSWORD.length >= 12 &&
+    isCommonPassword(vars.ADMIN_PASSWORD)
+  ) {
+    problems.push(
+      'ADMIN_PASSWORD is on the list of common passwords that Tessera refuses; choose another ' +
+        '(or leave it unset to have one generated)',
+    );
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -226,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     corsOrigins,
+    secretKey: vars.SECRET_KEY ?? null,
   };
 }
 

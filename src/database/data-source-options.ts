@@ -21,6 +21,8 @@ import { WebSessions1764730000000 } from './migrations/1764730000000-web-session
 import { PasswordResets1764730000001 } from './migrations/1764730000001-password-resets';
 import { PasswordReset } from '../users/entities/password-reset.entity';
 import { WebSession } from '../sessions/entities/web-session.entity';
+import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/1764740000000-login-key-and-recovery-codes';
+import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
@@ -42,6 +44,7 @@ export const ENTITIES = [
   InstanceSecret,
   WebSession,
   PasswordReset,
+  TwoFactorRecoveryCode,
 ];
 
 const MIGRATIONS = [
@@ -54,6 +57,7 @@ const MIGRATIONS = [
   SessionsValidAfter1764600000000,
   WebSessions1764730000000,
   PasswordResets1764730000001,
+  LoginKeyAndRecoveryCodes1764740000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

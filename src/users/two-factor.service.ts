@@ -1,28 +1,53 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { generateSecret, generateURI, verify } from 'otplib';
-import { Repository } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
-import { ApiError, validationFailed } from '../common/errors/api-error';
+import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
 import { AuthErrors } from '../auth/auth-errors';
 import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { RequestMeta } from '../common/http/request-meta.decorator';
-import { TwoFactorSetupResponse } from './dto/user.dto';
+import { SecretBox } from '../common/crypto/secret-box';
+import { AtRestEncryption, totpPurpose } from '../settings/at-rest-encryption.service';
+import { RecoveryCodesResponse, TwoFactorSetupResponse } from './dto/user.dto';
+import { TwoFactorRecoveryCode } from './entities/two-factor-recovery-code.entity';
 import { User } from './entities/user.entity';
+import {
+  newRecoveryCode,
+  normaliseRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  recoveryCodeHash,
+} from './recovery-codes';
 
 const ISSUER = 'Tessera';
 
 const conflict = (message: string): ApiError =>
   new ApiError(HttpStatus.CONFLICT, 'conflict', message);
 
-/** TOTP two-factor authentication (RFC 6238: SHA-1, 6 digits, 30 s), SPEC §8. */
+const TOTP_CODE = /^\d{6}$/;
+
+/** A user's 2FA state as loaded, with the TOTP secret opened. */
+interface TwoFactorUser {
+  id: string;
+  username: string;
+  enabled: boolean;
+  secret: string | null;
+}
+
+/**
+ * TOTP two-factor authentication (RFC 6238: SHA-1, 6 digits, 30 s), SPEC §8, with single-use
+ * recovery codes and the admin reset of SPEC §12. Secrets are stored sealed (AES-256-GCM).
+ */
 @Injectable()
 export class TwoFactorService {
-  /** Last accepted time step per user, against replays of a code within its window. */
-
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(TwoFactorRecoveryCode)
+    private readonly recoveryCodes: Repository<TwoFactorRecoveryCode>,
+    private readonly dataSource: DataSource,
+    private readonly atRest: AtRestEncryption,
     private readonly audit: AuditService,
     private readonly failedAuth: FailedAuthLimiter,
   ) {}
@@ -30,54 +55,138 @@ export class TwoFactorService {
   /** Starts enrolment: a new secret, not active until a code from it is confirmed. */
   async start(me: AuthPrincipal): Promise<TwoFactorSetupResponse> {
     const user = await this.load(me.user.id);
-    if (user.totpEnabledAt) {
+    if (user.enabled) {
       throw conflict('Two-factor authentication is already on; turn it off first to re-enrol.');
     }
     const secret = generateSecret();
-    await this.users.update({ id: user.id }, { totpSecret: secret, updatedAt: new Date() });
+    const box = await this.atRest.box();
+    await this.users.update(
+      { id: user.id },
+      { totpSecret: box.seal(secret, totpPurpose(user.id)), updatedAt: new Date() },
+    );
     return {
       secret,
       otpauth_uri: generateURI({ issuer: ISSUER, label: user.username, secret }),
     };
   }
 
-  async confirm(me: AuthPrincipal, code: string, meta: RequestMeta): Promise<void> {
+  /** Turns 2FA on with a code from the app; answers the recovery codes, shown this once. */
+  async confirm(
+    me: AuthPrincipal,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<RecoveryCodesResponse> {
     const user = await this.load(me.user.id);
-    if (user.totpEnabledAt) {
+    if (user.enabled) {
       throw conflict('Two-factor authentication is already on.');
     }
-    if (!user.totpSecret) {
+    if (!user.secret) {
       throw conflict('Start with POST /api/v1/me/two-factor to get a secret first.');
     }
-    await this.assertCode(user.totpSecret, code, user.id, meta.ip);
-    await this.users.update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() });
-    await this.audit.record({
-      action: 'user.two_factor_enabled',
-      actor: me,
-      targetType: 'user',
-      targetId: user.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
+    // Only the app's code proves the enrolment worked (there are no recovery codes yet).
+    await this.assertCode(user, code, meta, false);
+    return this.dataSource.transaction(async (manager) => {
+      await manager
+        .getRepository(User)
+        .update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() });
+      const codes = await this.replaceRecoveryCodes(manager, user.id);
+      await this.audit.record(
+        {
+          action: 'user.two_factor_enabled',
+          actor: me,
+          targetType: 'user',
+          targetId: user.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+        },
+        manager,
+      );
+      return { recovery_codes: codes };
+    });
+  }
+
+  /** New recovery codes for a current code (app or recovery); the old ones stop working. */
+  async regenerateRecoveryCodes(
+    me: AuthPrincipal,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<RecoveryCodesResponse> {
+    const user = await this.load(me.user.id);
+    if (!user.enabled || !user.secret) {
+      throw conflict('Two-factor authentication is not on.');
+    }
+    await this.assertCode(user, code, meta, true);
+    return this.dataSource.transaction(async (manager) => {
+      const codes = await this.replaceRecoveryCodes(manager, user.id);
+      await this.audit.record(
+        {
+          action: 'two_factor.recovery_codes_regenerated',
+          actor: me,
+          targetType: 'user',
+          targetId: user.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+        },
+        manager,
+      );
+      return { recovery_codes: codes };
+    });
+  }
+
+  /** An instance admin turns a user's 2FA off (a lost phone and lost recovery codes). */
+  async adminReset(actor: AuthPrincipal, userId: string, meta: RequestMeta): Promise<void> {
+    const user = await this.users.findOne({
+      where: { id: userId },
+      select: { id: true, username: true, totpEnabledAt: true },
+    });
+    if (!user) {
+      throw notFound('User');
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await manager
+        .getRepository(User)
+        .update(
+          { id: userId },
+          { totpSecret: null, totpEnabledAt: null, totpLastStep: null, updatedAt: new Date() },
+        );
+      await manager.getRepository(TwoFactorRecoveryCode).delete({ userId });
+      await this.audit.record(
+        {
+          action: 'two_factor.reset',
+          actor,
+          targetType: 'user',
+          targetId: userId,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { username: user.username, was_enabled: user.totpEnabledAt !== null },
+        },
+        manager,
+      );
     });
   }
 
   async disable(me: AuthPrincipal, code: string, meta: RequestMeta): Promise<void> {
     const user = await this.load(me.user.id);
-    if (!user.totpEnabledAt || !user.totpSecret) {
+    if (!user.enabled || !user.secret) {
       throw conflict('Two-factor authentication is not on.');
     }
-    await this.assertCode(user.totpSecret, code, user.id, meta.ip);
-    await this.users.update(
-      { id: user.id },
-      { totpSecret: null, totpEnabledAt: null, updatedAt: new Date() },
-    );
-    await this.audit.record({
-      action: 'user.two_factor_disabled',
-      actor: me,
-      targetType: 'user',
-      targetId: user.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
+    await this.assertCode(user, code, meta, true);
+    await this.dataSource.transaction(async (manager) => {
+      await manager
+        .getRepository(User)
+        .update({ id: user.id }, { totpSecret: null, totpEnabledAt: null, updatedAt: new Date() });
+      await manager.getRepository(TwoFactorRecoveryCode).delete({ userId: user.id });
+      await this.audit.record(
+        {
+          action: 'user.two_factor_disabled',
+          actor: me,
+          targetType: 'user',
+          targetId: user.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+        },
+        manager,
+      );
     });
   }
 
@@ -112,13 +221,76 @@ export class TwoFactorService {
     return true;
   }
 
-  /** For the login page: the user's current code, when 2FA is on. */
-  async verifyUserCode(userId: string, code: string): Promise<boolean> {
+  /**
+   * For the login page: the user's current code, or one of their recovery codes (used up by
+   * this), when 2FA is on.
+   */
+  async verifyUserCode(userId: string, code: string, meta?: RequestMeta): Promise<boolean> {
     const user = await this.load(userId);
-    if (!user.totpEnabledAt || !user.totpSecret || !/^\d{6}$/.test(code)) {
+    if (!user.enabled || !user.secret) {
       return false;
     }
-    return this.isValidCode(user.totpSecret, code, userId);
+    return this.verify(user, code, meta, true);
+  }
+
+  /** An app code of `user`, or (when `recovery`) a recovery code, consumed atomically. */
+  private async verify(
+    user: TwoFactorUser,
+    code: string,
+    meta: RequestMeta | undefined,
+    recovery: boolean,
+  ): Promise<boolean> {
+    if (TOTP_CODE.test(code)) {
+      return user.secret !== null && this.isValidCode(user.secret, code, user.id);
+    }
+    const normalised = recovery ? normaliseRecoveryCode(code) : null;
+    if (normalised === null) {
+      return false;
+    }
+    // One conditional write: of two requests with the same code, on any instance, one wins.
+    const used = await this.recoveryCodes
+      .createQueryBuilder()
+      .update(TwoFactorRecoveryCode)
+      .set({ usedAt: new Date() })
+      .where('user_id = :userId', { userId: user.id })
+      .andWhere('code_hash = :hash', { hash: recoveryCodeHash(user.id, normalised) })
+      .andWhere('used_at IS NULL')
+      .execute();
+    if (!used.affected) {
+      return false;
+    }
+    const left = await this.recoveryCodes.countBy({ userId: user.id, usedAt: IsNull() });
+    await this.audit.record({
+      action: 'two_factor.recovery_code_used',
+      actor: null,
+      targetType: 'user',
+      targetId: user.id,
+      ip: meta?.ip,
+      userAgent: meta?.userAgent,
+      metadata: { remaining: left },
+    });
+    return true;
+  }
+
+  /** Deletes the user's recovery codes and stores the hashes of 10 new ones, returned in clear. */
+  private async replaceRecoveryCodes(manager: EntityManager, userId: string): Promise<string[]> {
+    const repo = manager.getRepository(TwoFactorRecoveryCode);
+    await repo.delete({ userId });
+    const codes = new Set<string>();
+    while (codes.size < RECOVERY_CODE_COUNT) {
+      codes.add(newRecoveryCode());
+    }
+    const now = new Date();
+    await repo.insert(
+      [...codes].map((code) => ({
+        id: randomUUID(),
+        userId,
+        codeHash: recoveryCodeHash(userId, normaliseRecoveryCode(code) as string),
+        usedAt: null,
+        createdAt: now,
+      })),
+    );
+    return [...codes];
   }
 
   /**
@@ -126,14 +298,14 @@ export class TwoFactorService {
    * the login page: six digits must not be guessable by someone who holds the password.
    */
   private async assertCode(
-    secret: string,
+    user: TwoFactorUser,
     code: string,
-    userId: string,
-    ip: string,
+    meta: RequestMeta,
+    recovery: boolean,
   ): Promise<void> {
-    const subjects = [FailedAuthLimiter.address(ip), FailedAuthLimiter.account(userId)];
+    const subjects = [FailedAuthLimiter.address(meta.ip), FailedAuthLimiter.account(user.id)];
     await this.failedAuth.assertAllowed(...subjects);
-    if (!(await this.isValidCode(secret, code, userId))) {
+    if (!(await this.verify(user, code, meta, recovery))) {
       const refusal = await this.failedAuth.countFailure(
         AuthErrors.invalidCredentials(),
         ...subjects,
@@ -144,16 +316,36 @@ export class TwoFactorService {
       throw validationFailed([
         {
           field: 'code',
-          message: 'The code is wrong or expired; use the current code from your app.',
+          message: recovery
+            ? 'The code is wrong or expired; use the current code from your app or an unused recovery code.'
+            : 'The code is wrong or expired; use the current code from your app.',
         },
       ]);
     }
   }
 
-  private async load(id: string): Promise<User> {
-    return this.users.findOneOrFail({
+  /**
+   * The user's 2FA state with the secret opened. A secret still in plaintext (stored by an
+   * older version after this instance started) is read once and written back sealed.
+   */
+  private async load(id: string): Promise<TwoFactorUser> {
+    const user = await this.users.findOneOrFail({
       where: { id },
       select: { id: true, username: true, totpSecret: true, totpEnabledAt: true },
     });
+    let secret: string | null = null;
+    if (user.totpSecret !== null) {
+      const box = await this.atRest.box();
+      if (SecretBox.isSealed(user.totpSecret)) {
+        secret = box.open(user.totpSecret, totpPurpose(id));
+      } else {
+        secret = user.totpSecret;
+        await this.users.update(
+          { id, totpSecret: user.totpSecret },
+          { totpSecret: box.seal(secret, totpPurpose(id)) },
+        );
+      }
+    }
+    return { id, username: user.username, enabled: user.totpEnabledAt !== null, secret };
   }
 }

@@ -6,6 +6,7 @@ import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { PasswordReset } from './entities/password-reset.entity';
+import { TwoFactorRecoveryCode } from './entities/two-factor-recovery-code.entity';
 import { User } from './entities/user.entity';
 import { PasswordResetService } from './password-reset.service';
 import { MeController } from './me.controller';
@@ -16,7 +17,7 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, Membership, Workspace, PasswordReset]),
+    TypeOrmModule.forFeature([User, Membership, Workspace, PasswordReset, TwoFactorRecoveryCode]),
     AuthModule,
     SessionsModule,
   ],

@@ -21,6 +21,8 @@ import {
   UserResponse,
 } from './dto/user.dto';
 import { User } from './entities/user.entity';
+import { loginKey } from './login-key';
+import { assertAcceptablePassword } from './password-policy';
 
 @Injectable()
 export class UsersService {
@@ -83,11 +85,16 @@ export class UsersService {
     dto: CreateUserRequest,
     meta?: RequestMeta,
   ): Promise<UserResponse> {
+    assertAcceptablePassword(dto.password, 'password', {
+      username: dto.username,
+      email: dto.email,
+    });
     await this.assertAvailable(dto.username, dto.email);
     const now = new Date();
     const user = this.users.create({
       id: randomUUID(),
       username: dto.username,
+      loginKey: loginKey(dto.username),
       email: dto.email.toLowerCase(),
       passwordHash: await this.hasher.hash(dto.password),
       isAdmin: dto.is_admin ?? false,
@@ -132,6 +139,10 @@ export class UsersService {
       changes.isAdmin = dto.is_admin;
     }
     if (dto.password !== undefined) {
+      assertAcceptablePassword(dto.password, 'password', {
+        username: user.username,
+        email: user.email,
+      });
       changes.passwordHash = await this.hasher.hash(dto.password);
     }
     if (dto.legacy_api_password !== undefined) {
@@ -214,8 +225,11 @@ export class UsersService {
   }
 
   private async assertAvailable(username: string, email: string): Promise<void> {
-    if (await this.users.existsBy({ username })) {
-      throw conflict('This username is taken.', 'username');
+    if (await this.users.existsBy({ loginKey: loginKey(username) })) {
+      throw conflict(
+        'This username is taken (logins are compared without regard to case or Unicode form).',
+        'username',
+      );
     }
     if (await this.users.existsBy({ email: email.toLowerCase() })) {
       throw conflict('This e-mail address is already used.', 'email');

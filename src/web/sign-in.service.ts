@@ -93,7 +93,7 @@ export class SignInService {
       if (accountBlocked) {
         return tooMany(accountBlocked);
       }
-      if (!(await this.twoFactor.verifyUserCode(principal.user.id, attempt.code))) {
+      if (!(await this.twoFactor.verifyUserCode(principal.user.id, attempt.code, meta))) {
         const limited = await this.countFailure(AuthErrors.invalidCredentials(), address, account);
         return limited
           ? tooMany(limited)

@@ -89,13 +89,19 @@ describe('Two-factor authentication (SPEC §8)', () => {
     assert.equal((await me(alice.basic)).body.two_factor_enabled, false);
   });
 
-  it('confirming with the current code returns 204 and turns 2FA on', async () => {
+  it('confirming with the current code returns 200 with 10 recovery codes and turns 2FA on', async () => {
     const res = await t
       .http()
       .post('/api/v1/me/two-factor/confirm')
       .set('Authorization', alice.basic)
       .send({ code: await totpCode(secret) });
-    assert.equal(res.status, 204, JSON.stringify(res.body));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(Object.keys(res.body), ['recovery_codes']);
+    assert.equal(res.body.recovery_codes.length, 10);
+    assert.equal(new Set(res.body.recovery_codes).size, 10);
+    for (const code of res.body.recovery_codes as string[]) {
+      assert.match(code, /^[0-9a-z]{5}-[0-9a-z]{5}$/);
+    }
     const check = await me(token.bearer);
     assert.equal(check.status, 200);
     assert.equal(check.body.two_factor_enabled, true);
@@ -198,7 +204,7 @@ describe('Two-factor codes work once (RFC 6238 §5.2), kept in the database', ()
       .post('/api/v1/me/two-factor/confirm')
       .set('Authorization', bob.basic)
       .send({ code });
-    assert.equal(confirmed.status, 204, JSON.stringify(confirmed.body));
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
     // The same code again, to turn 2FA off: refused, 2FA stays on.
     const replay = await t
       .http()

@@ -131,7 +131,7 @@ describe('docker/compose.yaml', () => {
     it('docker/make-secrets.sh creates them once: readable files in a private folder', () => {
       const first = makeSecrets();
       assert.equal(first.status, 0, first.stderr);
-      const files = ['admin_password', 'database_url', 'db_password'];
+      const files = ['admin_password', 'database_url', 'db_password', 'secret_key'];
       const firstRun = files.map((f) => readFileSync(join(dir, f), 'utf8'));
       const again = makeSecrets();
       assert.equal(again.status, 0, again.stderr);

@@ -154,9 +154,28 @@ export function toUserResponse(user: User): UserResponse {
 }
 
 export class TwoFactorCodeRequest {
-  @ApiProperty({ example: '492039', description: 'The 6-digit code from the authenticator app.' })
-  @Matches(/^\d{6}$/, { message: 'code must be the 6 digits from your authenticator app' })
+  @ApiProperty({
+    example: '492039',
+    description:
+      'The 6-digit code from the authenticator app, or (except to confirm enrolment) one of the ' +
+      'unused recovery codes ("xxxxx-xxxxx"), which this uses up.',
+  })
+  @IsString()
+  @Matches(/^(\d{6}|\s*[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}\s*)$/, {
+    message: 'code must be the 6 digits from your authenticator app or a recovery code',
+  })
   code!: string;
+}
+
+export class RecoveryCodesResponse {
+  @ApiProperty({
+    type: [String],
+    example: ['7k2mq-x9d4r', 'p3n8v-c6w1t'],
+    description:
+      'Ten single-use recovery codes, shown only now: each signs in (or manages 2FA) once in ' +
+      'place of an app code. Stored only as hashes.',
+  })
+  recovery_codes!: string[];
 }
 
 export class TwoFactorSetupResponse {

@@ -12,6 +12,10 @@ export class User {
   @Column({ type: 'varchar', length: 64, unique: true })
   username!: string;
 
+  /** The login as compared everywhere: NFKC, lower case (src/users/login-key.ts); unique. */
+  @Column({ name: 'login_key', type: 'varchar', length: 255, unique: true, select: false })
+  loginKey!: string;
+
   @Column({ type: 'varchar', length: 255, unique: true })
   email!: string;
 
@@ -33,7 +37,8 @@ export class User {
   })
   legacyApiPasswordHash!: string | null;
 
-  @Column({ name: 'totp_secret', type: 'varchar', length: 64, nullable: true, select: false })
+  /** Sealed with the at-rest key (src/settings/at-rest-encryption.service.ts). */
+  @Column({ name: 'totp_secret', type: 'varchar', length: 255, nullable: true, select: false })
   totpSecret!: string | null;
 
   @DateColumn('totp_enabled_at', { nullable: true })
