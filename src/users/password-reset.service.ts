@@ -13,6 +13,7 @@ import { hashSessionSecret, SessionsService } from '../sessions/sessions.service
 import { PasswordResetResponse } from './dto/user.dto';
 import { PasswordReset } from './entities/password-reset.entity';
 import { User } from './entities/user.entity';
+import { assertAcceptablePassword } from './password-policy';
 
 /** How long a reset link works. */
 export const RESET_LINK_MS = 3_600_000;
@@ -26,6 +27,7 @@ export type ResetLinkState = 'valid' | 'used' | 'expired' | 'unknown';
  * one (`POST /api/v1/admin/users/:id/password-reset`), shown once and valid 1 hour; opening it
  * shows a form for the new password; using it consumes it and ends every session of the user.
  */
+
 @Injectable()
 export class PasswordResetService {
   constructor(
@@ -107,6 +109,12 @@ export class PasswordResetService {
     if (state !== 'valid') {
       return state;
     }
+    const pending = await this.resets.findOneByOrFail({ secretHash: hashSessionSecret(secret) });
+    const user = await this.users.findOneByOrFail({ id: pending.userId });
+    assertAcceptablePassword(newPassword, 'new_password', {
+      username: user.username,
+      email: user.email,
+    });
     const passwordHash = await this.hasher.hash(newPassword);
     const secretHash = hashSessionSecret(secret);
     const userId = await this.dataSource.transaction(async (manager) => {

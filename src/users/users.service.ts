@@ -201,6 +201,10 @@ export class UsersService {
         { field: 'current_password', message: 'The current password is wrong.' },
       ]);
     }
+    assertAcceptablePassword(change.newPassword, 'new_password', {
+      username: actor.user.username,
+      email: actor.user.email,
+    });
     const passwordHash = await this.hasher.hash(change.newPassword);
     await this.users.update({ id: userId }, { passwordHash, updatedAt: new Date() });
     const ended = await this.sessions.endAll(userId, 'password_changed', {

@@ -71,4 +71,52 @@ describe('Common passwords are refused (SPEC §12)', () => {
       .set('Authorization', basicAuth(frank.username, 'violet tram under the bridge'));
     assert.equal(me.status, 200);
   });
+
+  it('POST /api/v1/me/password refuses a common new password and keeps the old one', async () => {
+    const grace = await createUser(t);
+    const res = await t
+      .http()
+      .post('/api/v1/me/password')
+      .set('Authorization', grace.basic)
+      .send({ current_password: grace.password, new_password: 'qwerty123456' });
+    assertError(res, 400, 'validation_failed');
+    assert.equal(res.body.details[0].field, 'new_password');
+    assert.match(res.body.details[0].message, /common passwords/);
+    assert.equal((await t.http().get('/api/v1/me').set('Authorization', grace.basic)).status, 200);
+  });
+
+  it('a reset link refuses a common password and stays usable', async () => {
+    const heidi = await createUser(t);
+    const link = await t
+      .http()
+      .post(`/api/v1/admin/users/${heidi.id}/password-reset`)
+      .set('Authorization', t.adminBasic)
+      .expect(201);
+    const url = new URL(link.body.url as string);
+    const agent = t.http();
+    const form = await agent.get(`${url.pathname}${url.search}`).expect(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
+    assert.ok(csrf, 'the reset form carries a CSRF token');
+    const code = url.searchParams.get('code') ?? '';
+    const weak = await agent.post('/password-reset').type('form').send({
+      _csrf: csrf,
+      code,
+      new_password: 'sunshinesunshine',
+      confirm_password: 'sunshinesunshine',
+    });
+    assert.equal(weak.status, 400, weak.text);
+    assert.match(weak.text, /common passwords/);
+    assert.equal((await t.http().get('/api/v1/me').set('Authorization', heidi.basic)).status, 200);
+    const strong = 'a-much-better-passphrase-42';
+    const used = await agent
+      .post('/password-reset')
+      .type('form')
+      .send({ _csrf: csrf, code, new_password: strong, confirm_password: strong });
+    assert.ok([200, 303].includes(used.status), used.text);
+    const me = await t
+      .http()
+      .get('/api/v1/me')
+      .set('Authorization', basicAuth(heidi.username, strong));
+    assert.equal(me.status, 200);
+  });
 });
