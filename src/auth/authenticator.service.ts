@@ -5,14 +5,17 @@ import passport from 'passport';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal, scopesAllow } from './auth-types';
-import { ApiError } from '../common/errors/api-error';
 import { AuthErrors, RequestErrors } from './auth-errors';
 import { headerValue } from './request-context';
-import { TokenFormat } from '../tokens/token-format';
 import { SettingsService } from '../settings/settings.service';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { User } from '../users/entities/user.entity';
-import { PresentedCredential, presentedCredentials } from './credentials';
+import {
+  BasicPasswordPolicy,
+  CredentialRequest,
+  PresentedCredential,
+  presentedCredentials,
+} from './credentials';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
 
 export interface AuthenticateOptions {
@@ -25,7 +28,8 @@ export interface AuthenticateOptions {
   adminRescue?: boolean;
 }
 
-const PASSWORD_KINDS = new Set(['basic', 'legacy']);
+/** A presented credential with the request's context (address, password policy) added. */
+type ContextCredential = PresentedCredential & { request: CredentialRequest };
 
 /**
  * Resolves the credentials of a request (SPEC §4) to one principal through the Passport
@@ -38,7 +42,6 @@ export class Authenticator {
     private readonly tokenUsage: TokenUsageRecorder,
     private readonly legacyUsage: LegacyUsageRecorder,
     private readonly audit: AuditService,
-    private readonly tokenFormat: TokenFormat,
     private readonly settings: SettingsService,
   ) {}
 
@@ -55,14 +58,16 @@ export class Authenticator {
       // refuse unknown parameters) never see it and no handler can echo it.
       delete (request.query as Record<string, unknown>).key;
     }
-    const principal = await this.resolve(request, credentials);
-    if (
-      principal.method === 'basic_password' &&
-      !(options.adminRescue && principal.user.isAdmin) &&
-      !(await this.settings.get()).allowBasicPassword
-    ) {
-      throw AuthErrors.basicPasswordDisabled();
-    }
+    const context = {
+      ip: request.ip,
+      userAgent: headerValue(request, 'user-agent'),
+      basicPassword: credentials.some((c) => c.kind === 'basic')
+        ? await this.basicPasswordPolicy(options)
+        : ('off' as const),
+    };
+    const principal = await this.resolve(
+      credentials.map((c) => ({ ...c, request: { ...c.request, ...context } })),
+    );
     if (
       principal.method === 'basic_password' &&
       principal.twoFactorEnabled &&
@@ -80,17 +85,17 @@ export class Authenticator {
     return this.switchUser(request, principal);
   }
 
-  private async resolve(
-    request: FastifyRequest,
-    credentials: PresentedCredential[],
-  ): Promise<AuthPrincipal> {
-    let principals: AuthPrincipal[];
-    try {
-      principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
-    } catch (error) {
-      await this.auditFailure(request, credentials, error);
-      throw error;
+  /** Basic passwords on this route: the admin setting, and the settings route's rescue. */
+  private async basicPasswordPolicy(options: AuthenticateOptions): Promise<BasicPasswordPolicy> {
+    if ((await this.settings.get()).allowBasicPassword) {
+      return 'allowed';
     }
+    return options.adminRescue ? 'admins' : 'off';
+  }
+
+  private async resolve(credentials: ContextCredential[]): Promise<AuthPrincipal> {
+    // A failed password is audited where it is verified (PasswordAuthenticator).
+    const principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
     const [first, ...others] = principals;
     // Two credentials are fine only when they name the same principal: the same user through
     // the same token (e.g. one token sent twice), or the same user's password twice.
@@ -150,30 +155,7 @@ export class Authenticator {
     return switched;
   }
 
-  private async auditFailure(
-    request: FastifyRequest,
-    credentials: PresentedCredential[],
-    error: unknown,
-  ): Promise<void> {
-    const failed = credentials.find((c) => PASSWORD_KINDS.has(c.kind) && c.login !== undefined);
-    if (!failed || !(error instanceof ApiError) || error.code !== 'invalid_credentials') {
-      return;
-    }
-    const login = (failed.login ?? '').slice(0, 100);
-    await this.audit.record({
-      action: 'auth.failed',
-      actor: null,
-      ip: request.ip,
-      userAgent: headerValue(request, 'user-agent'),
-      metadata: {
-        method: failed.kind === 'legacy' ? 'legacy_api_password' : 'basic_password',
-        // A token sent as the user name (Redmine's `key:x`) is a secret, not a login.
-        login: this.tokenFormat.looksLikeToken(login) ? '[REDACTED]' : login,
-      },
-    });
-  }
-
-  private runStrategy(credential: PresentedCredential): Promise<AuthPrincipal> {
+  private runStrategy(credential: ContextCredential): Promise<AuthPrincipal> {
     return new Promise<AuthPrincipal>((resolve, reject) => {
       const handle = (error: unknown, user: AuthPrincipal | false | undefined): void => {
         if (error) {

@@ -20,6 +20,12 @@ export abstract class RateLimitStore implements ThrottlerStorage {
 
   /** Milliseconds `key` stays blocked; 0 when it is not blocked. */
   abstract blockedFor(key: string): Promise<number>;
+
+  /**
+   * Gives back one hit of `key`'s current window (an attempt counted in advance that turned out
+   * not to be a failure). Never lifts a block, never goes below zero.
+   */
+  abstract release(key: string): Promise<void>;
 }
 
 interface Window {
@@ -74,6 +80,14 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     return Promise.resolve(window ? Math.max(0, window.blockedUntil - Date.now()) : 0);
   }
 
+  release(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.hits > 0 && window.resetAt > Date.now()) {
+      window.hits--;
+    }
+    return Promise.resolve();
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.sweeper);
   }
@@ -125,7 +139,16 @@ end
 return {hits, ttl, 0, 0}
 `;
 
+// One hit back, atomically, only while the window lives and has hits (DECR keeps the expiry).
+const RELEASE_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+`;
+
 interface RedisWithIncrement extends Redis {
+  rateLimitRelease(hitsKey: string): Promise<number>;
   rateLimitIncrement(
     hitsKey: string,
     blockKey: string,
@@ -157,6 +180,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     }) as RedisWithIncrement;
     this.redis.on('error', (error: Error) => this.warn(error));
     this.redis.defineCommand('rateLimitIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    this.redis.defineCommand('rateLimitRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   }
 
   async increment(
@@ -196,6 +220,14 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     } catch (error) {
       this.warn(error as Error);
       return 0;
+    }
+  }
+
+  async release(key: string): Promise<void> {
+    try {
+      await this.redis.rateLimitRelease(`${this.prefix}${key}`);
+    } catch (error) {
+      this.warn(error as Error);
     }
   }
 

@@ -5,7 +5,6 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { ApiError, validationFailed } from '../common/errors/api-error';
-import { AuthErrors } from '../auth/auth-errors';
 import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { TwoFactorSetupResponse } from './dto/user.dto';
@@ -131,16 +130,12 @@ export class TwoFactorService {
     userId: string,
     ip: string,
   ): Promise<void> {
-    const subjects = [FailedAuthLimiter.address(ip), FailedAuthLimiter.account(userId)];
-    await this.failedAuth.assertAllowed(...subjects);
+    // Counted before the code is checked, so that parallel guesses cannot pass the limit.
+    const reserved = await this.failedAuth.reserve(
+      FailedAuthLimiter.address(ip),
+      FailedAuthLimiter.account(userId),
+    );
     if (!(await this.isValidCode(secret, code, userId))) {
-      const refusal = await this.failedAuth.countFailure(
-        AuthErrors.invalidCredentials(),
-        ...subjects,
-      );
-      if (refusal instanceof ApiError && refusal.code === 'rate_limited') {
-        throw refusal;
-      }
       throw validationFailed([
         {
           field: 'code',
@@ -148,6 +143,7 @@ export class TwoFactorService {
         },
       ]);
     }
+    await reserved.release();
   }
 
   private async load(id: string): Promise<User> {
