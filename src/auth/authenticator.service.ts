@@ -5,7 +5,7 @@ import passport from 'passport';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal, scopesAllow } from './auth-types';
-import { AuthErrors, RequestErrors } from './auth-errors';
+import { AuthErrors, insufficientScope, RequestErrors } from './auth-errors';
 import { headerValue } from './request-context';
 import { SettingsService } from '../settings/settings.service';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
@@ -119,8 +119,13 @@ export class Authenticator {
   ): Promise<AuthPrincipal> {
     const login =
       headerValue(request, 'x-switch-user') ?? headerValue(request, 'x-redmine-switch-user');
-    if (login === undefined || !principal.user.isAdmin || !scopesAllow(principal.scopes, 'admin')) {
-      return principal; // ignored for everyone but instance admins with the admin scope
+    if (login === undefined || !principal.user.isAdmin) {
+      return principal; // means nothing for anyone but instance admins
+    }
+    if (!scopesAllow(principal.scopes, 'admin')) {
+      // An admin's token without the admin scope may not switch: refused, not ignored, so that
+      // the request never runs as the admin in place of the user it named.
+      throw insufficientScope('admin');
     }
     const target =
       login.length > 0 && login.length <= 64
