@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { RateLimitStore } from './rate-limit-store';
@@ -75,17 +75,18 @@ export class FailedAuthLimiter {
       if (limit === 0) {
         continue;
       }
-      const record = await this.store.increment(
+      const record = await this.store.tryIncrement(
         keyOf(subject),
         this.windowMs,
         limit,
         this.windowMs,
-        'failed_auth',
       );
-      if (record.isBlocked) {
+      if (!record || record.isBlocked) {
         // Refused before anything was verified: the other subjects get their attempt back.
         await release();
-        throw this.refusal(limit, record.timeToBlockExpire);
+        // A secret that cannot be counted is not verified: otherwise a slow store (or a
+        // loaded server) would lift the limit.
+        throw record ? this.refusal(limit, record.timeToBlockExpire) : uncounted();
       }
       taken.push(subject);
     }
@@ -142,6 +143,16 @@ export class FailedAuthLimiter {
   private refusal(limit: number, retryAfterSeconds: number): ApiError {
     return rateLimited(limit, this.windowMs, retryAfterSeconds, 'Too many failed sign-in attempts');
   }
+}
+
+function uncounted(): ApiError {
+  return new ApiError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'service_unavailable',
+    'Sign-in attempts cannot be counted right now, so passwords are not checked; try again in a few seconds. API tokens keep working.',
+    undefined,
+    { 'Retry-After': '5' },
+  );
 }
 
 function keyOf(subject: FailedAuthSubject): string {

@@ -18,6 +18,17 @@ export abstract class RateLimitStore implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<StorageRecord>;
 
+  /**
+   * `increment` for counts that must not fail open (failed-authentication reservations): null
+   * when the store did not answer, instead of a record that lets the request through.
+   */
+  abstract tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null>;
+
   /** Milliseconds `key` stays blocked; 0 when it is not blocked. */
   abstract blockedFor(key: string): Promise<number>;
 
@@ -73,6 +84,15 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
       return Promise.resolve(record(window, now, true, blockDurationMs));
     }
     return Promise.resolve(record(window, now, true, window.resetAt - now));
+  }
+
+  tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null> {
+    return this.increment(key, ttlMs, limit, blockDurationMs);
   }
 
   blockedFor(key: string): Promise<number> {
@@ -160,8 +180,9 @@ interface RedisWithIncrement extends Redis {
 
 /**
  * Several instances: counters in Redis, so every instance sees the same counts. If Redis does
- * not answer, limits fail open (requests go on, a warning is logged) rather than taking the
- * API down with it.
+ * not answer, request limits fail open (requests go on, a warning is logged) rather than taking
+ * the API down with it; failed-authentication reservations (`tryIncrement`) do not, so that no
+ * password is verified uncounted.
  */
 export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
@@ -189,6 +210,22 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     limit: number,
     blockDurationMs: number,
   ): Promise<StorageRecord> {
+    return (
+      (await this.tryIncrement(key, ttlMs, limit, blockDurationMs)) ?? {
+        totalHits: 0,
+        timeToExpire: Math.ceil(ttlMs / 1000),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      }
+    );
+  }
+
+  async tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null> {
     try {
       const [hits, ttl, blocked, blockTtl] = await this.redis.rateLimitIncrement(
         `${this.prefix}${key}`,
@@ -205,12 +242,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
       };
     } catch (error) {
       this.warn(error as Error);
-      return {
-        totalHits: 0,
-        timeToExpire: Math.ceil(ttlMs / 1000),
-        isBlocked: false,
-        timeToBlockExpire: 0,
-      };
+      return null;
     }
   }
 

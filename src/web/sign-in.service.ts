@@ -49,9 +49,9 @@ export class SignInService {
       needCode,
       headers: {},
     });
-    // The limiter's 429 keeps its headers; the code field stays if the user was sending one.
+    // The limiter's 429 (or 503) keeps its headers; the code field stays if the user was sending one.
     const tooMany = (error: ApiError): SignInRefusal => ({
-      ...refused(429, error.message, attempt.code !== ''),
+      ...refused(error.status, error.message, attempt.code !== ''),
       headers: error.headers,
     });
 
@@ -121,6 +121,10 @@ export class SignInService {
   }
 }
 
+/** The limiter's refusals: 429 past a limit, 503 while its counters do not answer. */
 function rateLimitedError(error: unknown): ApiError | null {
-  return error instanceof ApiError && error.code === 'rate_limited' ? error : null;
+  return error instanceof ApiError &&
+    (error.code === 'rate_limited' || error.code === 'service_unavailable')
+    ? error
+    : null;
 }

@@ -115,6 +115,26 @@ function countStatuses(responses: Response[]): Record<number, number> {
 const BURST = 30;
 const LIMIT = 5;
 
+/**
+ * At most LIMIT of a burst were verified (401); the others were refused unverified: 429, or 503
+ * when the counter store did not answer in time (on a loaded machine), never a verification.
+ */
+function assertNotPastLimit(responses: Response[]): void {
+  const counts = countStatuses(responses);
+  assert.ok((counts[401] ?? 0) <= LIMIT, JSON.stringify(counts));
+  assert.equal(
+    (counts[401] ?? 0) + (counts[429] ?? 0) + (counts[503] ?? 0),
+    BURST,
+    JSON.stringify(counts),
+  );
+}
+
+/** The right password past the limit: refused without being verified, with Retry-After. */
+function assertRefused(res: Response): void {
+  assert.ok([429, 503].includes(res.status), `${res.status}: ${res.text}`);
+  assert.ok(Number(res.headers['retry-after']) >= 1, JSON.stringify(res.headers));
+}
+
 for (const store of ['memory', 'redis'] as const) {
   describe(`parallel guesses cannot pass FAILED_AUTH_LIMIT (${store} counters)`, () => {
     let t: TestApp;
@@ -146,10 +166,8 @@ for (const store of ['memory', 'redis'] as const) {
       await sleep(150);
       const right = await client.me({ Authorization: owner.basic });
       const responses = await Promise.all(burst);
-      const counts = countStatuses(responses);
-      assert.ok((counts[401] ?? 0) <= LIMIT, JSON.stringify(counts));
-      assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), BURST, JSON.stringify(counts));
-      assertRateLimited(right, LIMIT);
+      assertNotPastLimit(responses);
+      assertRefused(right);
       const verified = await failedLogins(t, client.ip);
       assert.ok(
         verified.length <= LIMIT,
@@ -180,12 +198,11 @@ for (const store of ['memory', 'redis'] as const) {
       await sleep(150);
       const right = await client.login(fields, owner.username, owner.password);
       const responses = await Promise.all(burst);
-      const counts = countStatuses(responses);
-      assert.ok((counts[401] ?? 0) <= LIMIT, JSON.stringify(counts));
-      assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), BURST, JSON.stringify(counts));
-      assert.equal(right.status, 429, alertOf(right.text));
-      assert.match(alertOf(right.text), /Too many failed sign-in attempts/);
-      assert.ok(Number(right.headers['retry-after']) >= 1);
+      assertNotPastLimit(responses);
+      assertRefused(right);
+      if (right.status === 429) {
+        assert.match(alertOf(right.text), /Too many failed sign-in attempts/);
+      }
       const verified = await failedLogins(t, client.ip);
       assert.ok(
         verified.length <= LIMIT,
