@@ -63,12 +63,6 @@ export const AuthErrors = {
     ),
   invalidCredentials: (): ApiError =>
     unauthorized('invalid_credentials', 'The username or password is wrong.', BASIC),
-  lockedAccount: (): ApiError =>
-    unauthorized(
-      'invalid_credentials',
-      'This account is locked; ask an administrator to unlock it.',
-      BASIC,
-    ),
   legacyIncomplete: (): ApiError =>
     unauthorized(
       'invalid_credentials',

@@ -5,15 +5,18 @@ import passport from 'passport';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal, scopesAllow } from './auth-types';
-import { ApiError } from '../common/errors/api-error';
-import { AuthErrors, RequestErrors } from './auth-errors';
+import { AuthErrors, insufficientScope, RequestErrors } from './auth-errors';
 import { headerValue } from './request-context';
-import { TokenFormat } from '../tokens/token-format';
 import { SettingsService } from '../settings/settings.service';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { User } from '../users/entities/user.entity';
 import { loginKey } from '../users/login-key';
-import { PresentedCredential, presentedCredentials } from './credentials';
+import {
+  BasicPasswordPolicy,
+  CredentialRequest,
+  PresentedCredential,
+  presentedCredentials,
+} from './credentials';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
 
 export interface AuthenticateOptions {
@@ -26,7 +29,8 @@ export interface AuthenticateOptions {
   adminRescue?: boolean;
 }
 
-const PASSWORD_KINDS = new Set(['basic', 'legacy']);
+/** A presented credential with the request's context (address, password policy) added. */
+type ContextCredential = PresentedCredential & { request: CredentialRequest };
 
 /**
  * Resolves the credentials of a request (SPEC §4) to one principal through the Passport
@@ -39,7 +43,6 @@ export class Authenticator {
     private readonly tokenUsage: TokenUsageRecorder,
     private readonly legacyUsage: LegacyUsageRecorder,
     private readonly audit: AuditService,
-    private readonly tokenFormat: TokenFormat,
     private readonly settings: SettingsService,
   ) {}
 
@@ -56,14 +59,16 @@ export class Authenticator {
       // refuse unknown parameters) never see it and no handler can echo it.
       delete (request.query as Record<string, unknown>).key;
     }
-    const principal = await this.resolve(request, credentials);
-    if (
-      principal.method === 'basic_password' &&
-      !(options.adminRescue && principal.user.isAdmin) &&
-      !(await this.settings.get()).allowBasicPassword
-    ) {
-      throw AuthErrors.basicPasswordDisabled();
-    }
+    const context = {
+      ip: request.ip,
+      userAgent: headerValue(request, 'user-agent'),
+      basicPassword: credentials.some((c) => c.kind === 'basic')
+        ? await this.basicPasswordPolicy(options)
+        : ('off' as const),
+    };
+    const principal = await this.resolve(
+      credentials.map((c) => ({ ...c, request: { ...c.request, ...context } })),
+    );
     if (
       principal.method === 'basic_password' &&
       principal.twoFactorEnabled &&
@@ -81,17 +86,17 @@ export class Authenticator {
     return this.switchUser(request, principal);
   }
 
-  private async resolve(
-    request: FastifyRequest,
-    credentials: PresentedCredential[],
-  ): Promise<AuthPrincipal> {
-    let principals: AuthPrincipal[];
-    try {
-      principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
-    } catch (error) {
-      await this.auditFailure(request, credentials, error);
-      throw error;
+  /** Basic passwords on this route: the admin setting, and the settings route's rescue. */
+  private async basicPasswordPolicy(options: AuthenticateOptions): Promise<BasicPasswordPolicy> {
+    if ((await this.settings.get()).allowBasicPassword) {
+      return 'allowed';
     }
+    return options.adminRescue ? 'admins' : 'off';
+  }
+
+  private async resolve(credentials: ContextCredential[]): Promise<AuthPrincipal> {
+    // A failed password is audited where it is verified (PasswordAuthenticator).
+    const principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
     const [first, ...others] = principals;
     // Two credentials are fine only when they name the same principal: the same user through
     // the same token (e.g. one token sent twice), or the same user's password twice.
@@ -115,8 +120,13 @@ export class Authenticator {
   ): Promise<AuthPrincipal> {
     const login =
       headerValue(request, 'x-switch-user') ?? headerValue(request, 'x-redmine-switch-user');
-    if (login === undefined || !principal.user.isAdmin || !scopesAllow(principal.scopes, 'admin')) {
-      return principal; // ignored for everyone but instance admins with the admin scope
+    if (login === undefined || !principal.user.isAdmin) {
+      return principal; // means nothing for anyone but instance admins
+    }
+    if (!scopesAllow(principal.scopes, 'admin')) {
+      // An admin's token without the admin scope may not switch: refused, not ignored, so that
+      // the request never runs as the admin in place of the user it named.
+      throw insufficientScope('admin');
     }
     const target =
       login.length > 0 && login.length <= 64
@@ -151,30 +161,7 @@ export class Authenticator {
     return switched;
   }
 
-  private async auditFailure(
-    request: FastifyRequest,
-    credentials: PresentedCredential[],
-    error: unknown,
-  ): Promise<void> {
-    const failed = credentials.find((c) => PASSWORD_KINDS.has(c.kind) && c.login !== undefined);
-    if (!failed || !(error instanceof ApiError) || error.code !== 'invalid_credentials') {
-      return;
-    }
-    const login = (failed.login ?? '').slice(0, 100);
-    await this.audit.record({
-      action: 'auth.failed',
-      actor: null,
-      ip: request.ip,
-      userAgent: headerValue(request, 'user-agent'),
-      metadata: {
-        method: failed.kind === 'legacy' ? 'legacy_api_password' : 'basic_password',
-        // A token sent as the user name (Redmine's `key:x`) is a secret, not a login.
-        login: this.tokenFormat.looksLikeToken(login) ? '[REDACTED]' : login,
-      },
-    });
-  }
-
-  private runStrategy(credential: PresentedCredential): Promise<AuthPrincipal> {
+  private runStrategy(credential: ContextCredential): Promise<AuthPrincipal> {
     return new Promise<AuthPrincipal>((resolve, reject) => {
       const handle = (error: unknown, user: AuthPrincipal | false | undefined): void => {
         if (error) {

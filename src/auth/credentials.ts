@@ -11,7 +11,21 @@ export interface CredentialRequest {
   headers: Record<string, string>;
   query: Record<string, string>;
   body: undefined;
+  /** The client address: password attempts are counted against it before they are verified. */
+  ip: string;
+  userAgent?: string;
+  /** Whether this route takes account passwords over HTTP Basic (decided by the Authenticator). */
+  basicPassword: BasicPasswordPolicy;
 }
+
+/**
+ * `allowed`; `admins` — only an instance admin's (the settings route while passwords are switched
+ * off); `off` — refused before anything is verified.
+ */
+export type BasicPasswordPolicy = 'allowed' | 'admins' | 'off';
+
+/** What a credential carries by itself; the Authenticator adds the request's context. */
+export type PresentedRequest = Pick<CredentialRequest, 'headers' | 'query' | 'body'>;
 
 export type CredentialKind = 'bearer' | 'basic' | 'api_key' | 'query_key' | 'legacy';
 
@@ -19,9 +33,7 @@ export interface PresentedCredential {
   kind: CredentialKind;
   /** Passport strategy name. */
   strategy: string;
-  request: CredentialRequest;
-  /** The login a password credential names, for failed-login audit events. */
-  login?: string;
+  request: PresentedRequest;
 }
 
 const STRATEGIES: Record<CredentialKind, string> = {
@@ -36,9 +48,8 @@ function credential(
   kind: CredentialKind,
   headers: Record<string, string>,
   query: Record<string, string> = {},
-  login?: string,
 ): PresentedCredential {
-  return { kind, strategy: STRATEGIES[kind], request: { headers, query, body: undefined }, login };
+  return { kind, strategy: STRATEGIES[kind], request: { headers, query, body: undefined } };
 }
 
 /**
@@ -49,10 +60,6 @@ export function decodeBasic(value: string): [string, string] | null {
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon === -1 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
-}
-
-function basicLogin(value: string): string | undefined {
-  return decodeBasic(value)?.[0] || undefined;
 }
 
 /** Finds every credential a request presents (SPEC §4), without validating any of them. */
@@ -67,11 +74,7 @@ export function presentedCredentials(request: FastifyRequest): PresentedCredenti
       throw AuthErrors.malformedAuthorization();
     }
     const headers = { authorization: `${match[1]} ${match[2]}` };
-    found.push(
-      scheme === 'bearer'
-        ? credential('bearer', headers)
-        : credential('basic', headers, {}, basicLogin(match[2])),
-    );
+    found.push(credential(scheme === 'bearer' ? 'bearer' : 'basic', headers));
   }
 
   for (const name of ['x-api-key', 'x-redmine-api-key']) {
@@ -93,14 +96,7 @@ export function presentedCredentials(request: FastifyRequest): PresentedCredenti
     if (!legacyUser || !legacyToken) {
       throw AuthErrors.legacyIncomplete();
     }
-    found.push(
-      credential(
-        'legacy',
-        { 'x-auth-user': legacyUser, 'x-auth-token': legacyToken },
-        {},
-        legacyUser,
-      ),
-    );
+    found.push(credential('legacy', { 'x-auth-user': legacyUser, 'x-auth-token': legacyToken }));
   }
   return found;
 }

@@ -66,6 +66,22 @@ describe('loadConfig', () => {
       assert.equal(config.publicUrl, 'https://tessera.example.com');
     });
 
+    it('limits failed sign-ins to 20 per address and 10 per account in 300 seconds', () => {
+      assert.deepEqual(loadConfig({}).rateLimit, {
+        requests: 1200,
+        windowMs: 60_000,
+        failedAuth: 20,
+        failedAuthWindowMs: 300_000,
+        failedLoginPerAccount: 10,
+      });
+      const tuned = loadConfig({ FAILED_LOGIN_ACCOUNT_LIMIT: '5' }).rateLimit;
+      assert.equal(tuned.failedLoginPerAccount, 5);
+      assert.equal(
+        loadConfig({ FAILED_LOGIN_ACCOUNT_LIMIT: '0' }).rateLimit.failedLoginPerAccount,
+        0,
+      );
+    });
+
     it('treats empty variables as unset (compose passes ADMIN_PASSWORD= through)', () => {
       const config = loadConfig({ ADMIN_PASSWORD: '', PORT: '', DATABASE_URL: '' });
       assert.equal(config.admin.password, null);
@@ -110,6 +126,16 @@ describe('loadConfig', () => {
       ['a PUBLIC_URL without a scheme', { PUBLIC_URL: 'tessera.example.com' }, 'PUBLIC_URL'],
       ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       ['an ADMIN_EMAIL without @', { ADMIN_EMAIL: 'admin' }, 'ADMIN_EMAIL'],
+      [
+        'a negative FAILED_LOGIN_ACCOUNT_LIMIT',
+        { FAILED_LOGIN_ACCOUNT_LIMIT: '-1' },
+        'FAILED_LOGIN_ACCOUNT_LIMIT',
+      ],
+      [
+        'a FAILED_LOGIN_ACCOUNT_LIMIT that is not a number',
+        { FAILED_LOGIN_ACCOUNT_LIMIT: 'ten' },
+        'FAILED_LOGIN_ACCOUNT_LIMIT',
+      ],
     ];
     for (const [label, env, variable] of cases) {
       it(`throws a ConfigError naming ${variable} for ${label}`, () => {

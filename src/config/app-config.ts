@@ -102,6 +102,12 @@ class EnvironmentVariables {
   FAILED_AUTH_WINDOW_SECONDS?: number;
 
   @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  FAILED_LOGIN_ACCOUNT_LIMIT?: number;
+
+  @IsOptional()
   @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
     message:
       'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy IPs/CIDRs',
@@ -154,6 +160,11 @@ export interface RateLimitConfig {
   /** Failed authentications per client IP per window; the IP is then refused for a window. */
   failedAuth: number;
   failedAuthWindowMs: number;
+  /**
+   * Failed password (and second-factor) attempts per account in the same window; the account's
+   * password attempts are then refused for a window.
+   */
+  failedLoginPerAccount: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -171,6 +182,7 @@ const NUMERIC_KEYS = [
   'RATE_LIMIT_WINDOW_SECONDS',
   'FAILED_AUTH_LIMIT',
   'FAILED_AUTH_WINDOW_SECONDS',
+  'FAILED_LOGIN_ACCOUNT_LIMIT',
 ] as const;
 
 // Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
@@ -248,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       windowMs: (vars.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000,
       failedAuth: vars.FAILED_AUTH_LIMIT ?? 20,
       failedAuthWindowMs: (vars.FAILED_AUTH_WINDOW_SECONDS ?? 300) * 1000,
+      failedLoginPerAccount: vars.FAILED_LOGIN_ACCOUNT_LIMIT ?? 10,
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     corsOrigins,

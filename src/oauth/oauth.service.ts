@@ -11,6 +11,7 @@ import { Repository } from 'typeorm';
 import { AuthCache } from '../cache/auth-cache.service';
 import { SCOPES } from '../auth/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { sha256Hex } from '../tokens/token-format';
 import { User } from '../users/entities/user.entity';
 import { OAuthApplication } from './entities/oauth-application.entity';
@@ -112,6 +113,7 @@ export class OAuthService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly accessTokens: OAuthAccessTokenVerifier,
     private readonly cache: AuthCache,
+    private readonly failedAuth: FailedAuthLimiter,
   ) {
     const repos = { applications, codes, tokens, users };
     // A revoked grant is refused on the very next request, whatever the cache held.
@@ -303,7 +305,7 @@ export class OAuthService {
       await this.tokenServer.token(request, response);
       return { status: response.status ?? 200, headers: { ...NO_STORE }, body: response.body };
     } catch (error) {
-      return this.errorReply(error, req);
+      return await this.errorReply(error, req);
     }
   }
 
@@ -360,7 +362,7 @@ export class OAuthService {
   async revoke(req: FastifyRequest): Promise<OAuthReply> {
     const client = await this.authenticateClient(req);
     if (!client) {
-      return this.invalidClient(req);
+      return await this.invalidClient(req);
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = str(body.token);
@@ -387,7 +389,7 @@ export class OAuthService {
   async introspect(req: FastifyRequest): Promise<OAuthReply> {
     const client = await this.authenticateClient(req);
     if (!client || !client.confidential) {
-      return this.invalidClient(req);
+      return await this.invalidClient(req);
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = str(body.token);
@@ -465,7 +467,19 @@ export class OAuthService {
       : null;
   }
 
-  private invalidClient(req: FastifyRequest): OAuthReply {
+  /**
+   * A failed client authentication counts toward the address's failed-authentication limit like
+   * a bad token (SPEC §12): past it, and while the address is blocked, 429 with Retry-After.
+   */
+  private async invalidClient(req: FastifyRequest): Promise<OAuthReply> {
+    const limited = await this.failedAuth.countGuess(FailedAuthLimiter.address(req.ip));
+    if (limited) {
+      return {
+        status: 429,
+        headers: { ...NO_STORE, ...limited.headers },
+        body: { error: 'rate_limited', error_description: limited.message },
+      };
+    }
     const reply = this.oauthError(401, 'invalid_client', 'Client authentication failed.');
     if (req.headers.authorization) {
       reply.headers['WWW-Authenticate'] = 'Basic realm="tessera"';
@@ -477,7 +491,7 @@ export class OAuthService {
     return { status, headers: { ...NO_STORE }, body: { error, error_description: description } };
   }
 
-  private errorReply(error: unknown, req: FastifyRequest): OAuthReply {
+  private async errorReply(error: unknown, req: FastifyRequest): Promise<OAuthReply> {
     if (!(error instanceof OAuthError)) {
       throw error;
     }

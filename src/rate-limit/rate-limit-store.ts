@@ -18,8 +18,25 @@ export abstract class RateLimitStore implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<StorageRecord>;
 
+  /**
+   * `increment` for counts that must not fail open (failed-authentication reservations): null
+   * when the store did not answer, instead of a record that lets the request through.
+   */
+  abstract tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null>;
+
   /** Milliseconds `key` stays blocked; 0 when it is not blocked. */
   abstract blockedFor(key: string): Promise<number>;
+
+  /**
+   * Gives back one hit of `key`'s current window (an attempt counted in advance that turned out
+   * not to be a failure). Never lifts a block, never goes below zero.
+   */
+  abstract release(key: string): Promise<void>;
 }
 
 interface Window {
@@ -69,9 +86,26 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     return Promise.resolve(record(window, now, true, window.resetAt - now));
   }
 
+  tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null> {
+    return this.increment(key, ttlMs, limit, blockDurationMs);
+  }
+
   blockedFor(key: string): Promise<number> {
     const window = this.windows.get(key);
     return Promise.resolve(window ? Math.max(0, window.blockedUntil - Date.now()) : 0);
+  }
+
+  release(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.hits > 0 && window.resetAt > Date.now()) {
+      window.hits--;
+    }
+    return Promise.resolve();
   }
 
   onApplicationShutdown(): void {
@@ -125,7 +159,16 @@ end
 return {hits, ttl, 0, 0}
 `;
 
+// One hit back, atomically, only while the window lives and has hits (DECR keeps the expiry).
+const RELEASE_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+`;
+
 interface RedisWithIncrement extends Redis {
+  rateLimitRelease(hitsKey: string): Promise<number>;
   rateLimitIncrement(
     hitsKey: string,
     blockKey: string,
@@ -137,8 +180,9 @@ interface RedisWithIncrement extends Redis {
 
 /**
  * Several instances: counters in Redis, so every instance sees the same counts. If Redis does
- * not answer, limits fail open (requests go on, a warning is logged) rather than taking the
- * API down with it.
+ * not answer, request limits fail open (requests go on, a warning is logged) rather than taking
+ * the API down with it; failed-authentication reservations (`tryIncrement`) do not, so that no
+ * password is verified uncounted.
  */
 export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
@@ -157,6 +201,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     }) as RedisWithIncrement;
     this.redis.on('error', (error: Error) => this.warn(error));
     this.redis.defineCommand('rateLimitIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+    this.redis.defineCommand('rateLimitRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   }
 
   async increment(
@@ -165,6 +210,22 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     limit: number,
     blockDurationMs: number,
   ): Promise<StorageRecord> {
+    return (
+      (await this.tryIncrement(key, ttlMs, limit, blockDurationMs)) ?? {
+        totalHits: 0,
+        timeToExpire: Math.ceil(ttlMs / 1000),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      }
+    );
+  }
+
+  async tryIncrement(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    blockDurationMs: number,
+  ): Promise<StorageRecord | null> {
     try {
       const [hits, ttl, blocked, blockTtl] = await this.redis.rateLimitIncrement(
         `${this.prefix}${key}`,
@@ -181,12 +242,7 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
       };
     } catch (error) {
       this.warn(error as Error);
-      return {
-        totalHits: 0,
-        timeToExpire: Math.ceil(ttlMs / 1000),
-        isBlocked: false,
-        timeToBlockExpire: 0,
-      };
+      return null;
     }
   }
 
@@ -196,6 +252,14 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     } catch (error) {
       this.warn(error as Error);
       return 0;
+    }
+  }
+
+  async release(key: string): Promise<void> {
+    try {
+      await this.redis.rateLimitRelease(`${this.prefix}${key}`);
+    } catch (error) {
+      this.warn(error as Error);
     }
   }
 

@@ -6,7 +6,6 @@ import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
-import { AuthErrors } from '../auth/auth-errors';
 import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { SecretBox } from '../common/crypto/secret-box';
@@ -303,16 +302,12 @@ export class TwoFactorService {
     meta: RequestMeta,
     recovery: boolean,
   ): Promise<void> {
-    const subjects = [FailedAuthLimiter.address(meta.ip), FailedAuthLimiter.account(user.id)];
-    await this.failedAuth.assertAllowed(...subjects);
+    // Counted before the code is checked, so that parallel guesses cannot pass the limit.
+    const reserved = await this.failedAuth.reserve(
+      FailedAuthLimiter.address(meta.ip),
+      FailedAuthLimiter.account(user.id),
+    );
     if (!(await this.verify(user, code, meta, recovery))) {
-      const refusal = await this.failedAuth.countFailure(
-        AuthErrors.invalidCredentials(),
-        ...subjects,
-      );
-      if (refusal instanceof ApiError && refusal.code === 'rate_limited') {
-        throw refusal;
-      }
       throw validationFailed([
         {
           field: 'code',
@@ -322,6 +317,7 @@ export class TwoFactorService {
         },
       ]);
     }
+    await reserved.release();
   }
 
   /**

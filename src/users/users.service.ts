@@ -23,6 +23,7 @@ import {
 import { User } from './entities/user.entity';
 import { loginKey } from './login-key';
 import { assertAcceptablePassword } from './password-policy';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 
 @Injectable()
 export class UsersService {
@@ -34,6 +35,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
     private readonly sessions: SessionsService,
+    private readonly failedAuth: FailedAuthLimiter,
   ) {}
 
   async me(principal: AuthPrincipal): Promise<MeResponse> {
@@ -196,11 +198,17 @@ export class UsersService {
     keepSessionId: string | null,
   ): Promise<void> {
     const userId = actor.user.id;
+    // The current password is a guess like any other: counted before it is checked.
+    const reserved = await this.failedAuth.reserve(
+      FailedAuthLimiter.address(meta.ip),
+      FailedAuthLimiter.account(userId),
+    );
     if (!(await this.verifyPassword(userId, change.currentPassword))) {
       throw validationFailed([
         { field: 'current_password', message: 'The current password is wrong.' },
       ]);
     }
+    await reserved.release();
     assertAcceptablePassword(change.newPassword, 'new_password', {
       username: actor.user.username,
       email: actor.user.email,

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { AuthErrors } from '../auth/auth-errors';
 import { AuthPrincipal } from '../auth/auth-types';
 import { PasswordAuthenticator } from '../auth/password-authenticator.service';
 import { ApiError } from '../common/errors/api-error';
 import { RequestMeta } from '../common/http/request-meta.decorator';
-import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
+import { FailedAuthLimiter, ReservedAttempt } from '../rate-limit/failed-auth.limiter';
 import { TwoFactorService } from '../users/two-factor.service';
 
 export interface SignInAttempt {
@@ -50,55 +49,53 @@ export class SignInService {
       needCode,
       headers: {},
     });
-    // The limiter's 429 keeps its headers; the code field stays if the user was sending one.
+    // The limiter's 429 (or 503) keeps its headers; the code field stays if the user was sending one.
     const tooMany = (error: ApiError): SignInRefusal => ({
-      ...refused(429, error.message, attempt.code !== ''),
+      ...refused(error.status, error.message, attempt.code !== ''),
       headers: error.headers,
     });
-    const blocked = await this.blocked(address);
-    if (blocked) {
-      return tooMany(blocked);
-    }
 
     let principal: AuthPrincipal;
     try {
-      principal = await this.passwords.authenticate(attempt.login, attempt.password);
+      // Counted against the address and the account before the password is verified.
+      principal = await this.passwords.authenticate(attempt.login, attempt.password, {
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        via: 'web_login',
+      });
     } catch (error) {
-      if (!(error instanceof ApiError) || error.code !== 'invalid_credentials') {
-        throw error;
-      }
-      const limited = await this.countFailure(error, address);
+      const limited = rateLimitedError(error);
       if (limited) {
         return tooMany(limited);
       }
-      await this.audit.record({
-        action: 'auth.failed',
-        actor: null,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        metadata: { method: 'web_login', login: attempt.login.slice(0, 100) },
-      });
-      return refused(
-        401,
-        error.message.includes('locked') ? error.message : 'The username or password is wrong.',
-      );
+      if (!(error instanceof ApiError) || error.code !== 'invalid_credentials') {
+        throw error;
+      }
+      // The same sentence for a wrong password, an unknown user and a locked account.
+      return refused(401, 'The username or password is wrong.');
     }
 
     if (principal.twoFactorEnabled) {
       if (!attempt.code) {
         return refused(401, 'Enter the 6-digit code from your authenticator app.', true);
       }
-      const account = FailedAuthLimiter.account(principal.user.id);
-      const accountBlocked = await this.blocked(account);
-      if (accountBlocked) {
-        return tooMany(accountBlocked);
+      let reserved: ReservedAttempt;
+      try {
+        reserved = await this.failedAuth.reserve(
+          address,
+          FailedAuthLimiter.account(principal.user.id),
+        );
+      } catch (error) {
+        const limited = rateLimitedError(error);
+        if (limited) {
+          return tooMany(limited);
+        }
+        throw error;
       }
       if (!(await this.twoFactor.verifyUserCode(principal.user.id, attempt.code, meta))) {
-        const limited = await this.countFailure(AuthErrors.invalidCredentials(), address, account);
-        return limited
-          ? tooMany(limited)
-          : refused(401, 'The two-factor code is wrong or expired.', true);
+        return refused(401, 'The two-factor code is wrong or expired.', true);
       }
+      await reserved.release();
     }
     await this.audit.record({
       action: 'web.login',
@@ -122,23 +119,12 @@ export class SignInService {
       userAgent: meta.userAgent,
     });
   }
+}
 
-  /** The limiter's refusal while `subject` is blocked, else null. */
-  private async blocked(subject: string): Promise<ApiError | null> {
-    try {
-      await this.failedAuth.assertAllowed(subject);
-      return null;
-    } catch (error) {
-      if (error instanceof ApiError) {
-        return error;
-      }
-      throw error;
-    }
-  }
-
-  /** Counts a wrong guess; the limiter's 429 once `subjects` had too many, else null. */
-  private async countFailure(error: ApiError, ...subjects: string[]): Promise<ApiError | null> {
-    const refusal = await this.failedAuth.countFailure(error, ...subjects);
-    return refusal instanceof ApiError && refusal.code === 'rate_limited' ? refusal : null;
-  }
+/** The limiter's refusals: 429 past a limit, 503 while its counters do not answer. */
+function rateLimitedError(error: unknown): ApiError | null {
+  return error instanceof ApiError &&
+    (error.code === 'rate_limited' || error.code === 'service_unavailable')
+    ? error
+    : null;
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { AuthErrors } from '../auth/auth-errors';
 import { AuthPrincipal } from '../auth/auth-types';
 import { ApiError } from '../common/errors/api-error';
-import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
+import { FailedAuthLimiter, ReservedAttempt } from '../rate-limit/failed-auth.limiter';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { SessionsService, SUDO_MS } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
@@ -41,8 +40,11 @@ export class SudoService {
     }
     delete body[SUDO_FIELD];
     const subjects = [FailedAuthLimiter.address(request.ip), FailedAuthLimiter.account(me.user.id)];
+    // Counted before the password is checked (parallel guesses cannot pass the limit), and
+    // given back when it is right.
+    let reserved: ReservedAttempt;
     try {
-      await this.failedAuth.assertAllowed(...subjects);
+      reserved = await this.failedAuth.reserve(...subjects);
     } catch (error) {
       if (error instanceof ApiError) {
         throw new SudoRequired(me, error.message, error.headers);
@@ -50,17 +52,9 @@ export class SudoService {
       throw error;
     }
     if (!(await this.users.verifyPassword(me.user.id, password))) {
-      const refusal = await this.failedAuth.countFailure(
-        AuthErrors.invalidCredentials(),
-        ...subjects,
-      );
-      const limited = refusal instanceof ApiError && refusal.code === 'rate_limited';
-      throw new SudoRequired(
-        me,
-        limited ? refusal.message : 'The password is wrong. Nothing was changed.',
-        limited ? refusal.headers : {},
-      );
+      throw new SudoRequired(me, 'The password is wrong. Nothing was changed.');
     }
+    await reserved.release();
     await this.sessions.reauthenticated(session.id);
     session.authenticatedAt = new Date();
     const agent = request.headers['user-agent'];

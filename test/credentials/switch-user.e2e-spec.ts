@@ -123,11 +123,20 @@ describe('X-Switch-User (SPEC §4)', () => {
     assert.equal(unknown.body.id, alice.id);
   });
 
-  it('ignores the header on an admin’s token without the admin scope', async () => {
-    const res = await switched(adminPlainToken.bearer, alice.username);
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.id, admin.id);
-    assert.equal(res.body.impersonated_by, null);
+  it('refuses the header on an admin’s token without the admin scope: 403 insufficient_scope', async () => {
+    for (const header of ['X-Switch-User', 'X-Redmine-Switch-User']) {
+      const res = await switched(adminPlainToken.bearer, alice.username, header);
+      assertError(res, 403, 'insufficient_scope');
+      assert.match(res.body.message, /admin scope/);
+      assert.equal(
+        res.headers['www-authenticate'],
+        'Bearer realm="tessera", error="insufficient_scope", scope="admin"',
+      );
+    }
+    // Without the header the token works as the admin, as before.
+    const plain = await t.http().get('/api/v1/me').set('Authorization', adminPlainToken.bearer);
+    assert.equal(plain.status, 200, JSON.stringify(plain.body));
+    assert.equal(plain.body.id, admin.id);
   });
 
   it('writes an auth.switch_user audit event for each switch, with the admin as impersonator', async () => {

@@ -245,7 +245,7 @@ describe('failed authentication per client address (FAILED_AUTH_LIMIT)', () => {
     }
   });
 
-  it('blocks the address after repeated bad tokens and passwords, even for a good credential', async () => {
+  it('blocks the address after repeated bad tokens and passwords, except for a valid token', async () => {
     assertError(await projects(t, BAD_TOKEN, ws), 401, 'invalid_token');
     const unknownButWellFormed = await createToken(t, owner, ws, { name: 'to revoke' });
     await t
@@ -270,10 +270,12 @@ describe('failed authentication per client address (FAILED_AUTH_LIMIT)', () => {
     );
     // The fourth failure passes the limit of three.
     assertRateLimited(await projects(t, BAD_TOKEN, ws), 3);
-    // Now the address is refused before its credential is looked at.
-    const good = await projects(t, token.bearer, ws);
-    assertRateLimited(good, 3);
-    assert.ok(Number(good.headers['retry-after']) <= 60);
+    // Now every password is refused before it is verified, the right one too …
+    const password = await projects(t, owner.basic, ws);
+    assertRateLimited(password, 3);
+    assert.ok(Number(password.headers['retry-after']) <= 60);
+    // … but a valid token is served (SPEC §12: tokens cannot be guessed).
+    await projects(t, token.bearer, ws).expect(200);
   });
 });
 
@@ -397,6 +399,8 @@ describe('rate limits shared through Redis by two instances', () => {
     assertError(await projects(a, BAD_TOKEN, ws), 401, 'invalid_token');
     assertError(await projects(b, BAD_TOKEN, ws), 401, 'invalid_token');
     assertRateLimited(await projects(a, BAD_TOKEN, ws), 2);
-    assertRateLimited(await projects(b, token.bearer, ws), 2);
+    assertRateLimited(await projects(b, BAD_TOKEN, ws), 2);
+    assertRateLimited(await projects(b, owner.basic, ws), 2);
+    await projects(b, token.bearer, ws).expect(200);
   });
 });

@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 
 /** A TCP port nobody listens on right now (on 127.0.0.1). */
@@ -15,3 +16,12 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An HTTP agent whose connections come from `ip`, another loopback address (Linux routes all of
+ * 127.0.0.0/8 to the loopback interface): the app sees it as the client address, so that suites
+ * counting failures per address do not block one another.
+ */
+export function fromAddress(ip: string): Agent {
+  return new Agent({ localAddress: ip });
+}

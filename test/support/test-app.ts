@@ -52,6 +52,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // switches the limits on explicitly.
     RATE_LIMIT_REQUESTS: '0',
     FAILED_AUTH_LIMIT: '0',
+    FAILED_LOGIN_ACCOUNT_LIMIT: '0',
     ...db.env,
     ...options.env,
   });

@@ -45,8 +45,8 @@ export class AuthenticationGuard implements CanActivate {
       throw RequestErrors.apiDisabled();
     }
     const request = context.switchToHttp().getRequest<TesseraRequest>();
-    // An address that failed too often is refused before its credential is even looked at.
-    await this.failedAuth.assertAllowed(FailedAuthLimiter.address(request.ip));
+    // A valid token is served even from an address blocked for failures (SPEC §12): the block is
+    // decided only once a credential failed. Passwords were counted before they were verified.
     const principal = await this.authenticator
       .authenticate(request, {
         allowTwoFactorPassword: access.auth.twoFactorManagement,

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-custom';
+import { AuthErrors } from '../auth-errors';
 import { AuthPrincipal } from '../auth-types';
+import { ApiError } from '../../common/errors/api-error';
+import { FailedAuthLimiter } from '../../rate-limit/failed-auth.limiter';
 import { TokenVerifier } from '../../tokens/token-verifier.service';
 import { CredentialRequest, decodeBasic } from '../credentials';
 import { PasswordAuthenticator } from '../password-authenticator.service';
@@ -9,7 +12,8 @@ import { PasswordAuthenticator } from '../password-authenticator.service';
 /**
  * HTTP Basic (SPEC §4.4): `anyuser:<token>` authenticates with the token, whatever the user
  * part says, and so does Redmine's `<token>:anything`; otherwise `username:password`. Whether
- * passwords are allowed (admin setting) is decided by the Authenticator, which knows the route.
+ * passwords are allowed (admin setting) is decided by the Authenticator, which knows the route, and
+ * handed over in `req.basicPassword`.
  */
 @Injectable()
 export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
@@ -35,9 +39,26 @@ export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
     if (this.verifier.isToken(username)) {
       return this.verifier.verify(username, 'basic_token');
     }
+    // Switched off: refused before the password is looked at, so that the answer is the same
+    // for a right and a wrong one.
+    if (req.basicPassword === 'off') {
+      throw FailedAuthLimiter.counted(AuthErrors.basicPasswordDisabled());
+    }
     if (!password) {
       return null;
     }
-    return this.passwords.authenticate(username, password);
+    const attempt = { ip: req.ip, userAgent: req.userAgent, via: 'basic_password' as const };
+    if (req.basicPassword === 'allowed') {
+      return this.passwords.authenticate(username, password, attempt);
+    }
+    // Only an admin's password, on the settings route: everything else — a wrong password, or
+    // anyone else's right one — gets the same refusal.
+    return this.passwords
+      .authenticate(username, password, { ...attempt, accept: (user) => user.isAdmin })
+      .catch((error: unknown) => {
+        throw error instanceof ApiError && error.code === 'invalid_credentials'
+          ? FailedAuthLimiter.counted(AuthErrors.basicPasswordDisabled())
+          : error;
+      });
   }
 }

@@ -31,6 +31,10 @@ export class LegacyStrategy extends PassportStrategy(Strategy, 'tessera-legacy')
     return this.passwords.authenticateLegacy(
       req.headers['x-auth-user'],
       req.headers['x-auth-token'],
+      {
+        ip: req.ip,
+        userAgent: req.userAgent,
+      },
     );
   }
 }
