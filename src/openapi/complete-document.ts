@@ -300,8 +300,9 @@ function completePublic(operation: OperationObject): void {
 }
 
 /**
- * OpenAPI 3.0 reads `nullable` only beside `type`: a property `{ allOf: [$ref], nullable }`
- * does not admit null. Such properties get the referenced schema inlined, with `nullable: true`.
+ * OpenAPI 3.0 reads `nullable` only beside `type`, and even then `allOf: [$ref]` beside it
+ * still refuses null (the referenced object schema does). Such properties get the referenced
+ * schema inlined, with `nullable: true`.
  */
 function inlineNullableRefs(document: OpenAPIObject): void {
   const schemas = document.components?.schemas ?? {};
@@ -309,21 +310,30 @@ function inlineNullableRefs(document: OpenAPIObject): void {
     const target = schemas[ref.replace('#/components/schemas/', '')];
     return target && !isReference(target) ? target : undefined;
   };
+  const inlined = new Set<string>();
   for (const schema of Object.values(schemas)) {
     if (isReference(schema)) {
       continue;
     }
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
-      if (isReference(property) || !property.nullable || property.type) {
+      if (isReference(property) || !property.nullable) {
         continue;
       }
       const only = property.allOf?.length === 1 ? property.allOf[0] : undefined;
       const target = only && isReference(only) ? resolve(only.$ref) : undefined;
-      if (target) {
-        const inlined: SchemaObject = { ...structuredClone(target), ...property, nullable: true };
-        delete inlined.allOf;
-        schema.properties![name] = inlined;
+      if (only && isReference(only) && target) {
+        const copy: SchemaObject = { ...structuredClone(target), ...property, nullable: true };
+        delete copy.allOf;
+        schema.properties![name] = copy;
+        inlined.add(only.$ref);
       }
+    }
+  }
+  // A schema that was only used there is no longer referenced.
+  const text = JSON.stringify(document);
+  for (const ref of inlined) {
+    if (!text.includes(`"${ref}"`)) {
+      delete schemas[ref.replace('#/components/schemas/', '')];
     }
   }
 }
