@@ -113,12 +113,14 @@ function errorCodesFor(
   method: HttpMethod,
   hasPathParams: boolean,
   hasJsonBody: boolean,
+  hasQuery: boolean,
   conflicts: readonly string[],
 ): Map<number, string[]> {
+  const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
   const workspaceInHeader = auth.workspace === 'header';
   codes.set(400, [
-    'validation_failed',
+    ...(hasInput || workspaceInHeader ? ['validation_failed'] : []),
     'ambiguous_credentials',
     ...(workspaceInHeader ? ['workspace_required'] : []),
     ...(hasPathParams ? ['malformed_request'] : []),
@@ -266,6 +268,7 @@ function completeAuthenticated(
     method,
     path.includes('{'),
     hasJsonRequestBody(operation),
+    (operation.parameters ?? []).some((p) => !isReference(p) && p.in === 'query'),
     CONFLICTS[id] ?? [],
   );
   const responses = operation.responses;
@@ -289,9 +292,22 @@ function completeAuthenticated(
   );
 }
 
+/** Public operations that read the database: 503 while it does not answer. */
+const PUBLIC_DATABASE_READERS = new Set([
+  'oauthToken',
+  'getOAuthTokenInfo',
+  'oauthRevoke',
+  'oauthIntrospect',
+]);
+
 /** Public routes declare `security: []` and carry X-Request-Id on every response. */
 function completePublic(operation: OperationObject): void {
   operation.security = [];
+  if (PUBLIC_DATABASE_READERS.has(operation.operationId ?? '')) {
+    operation.responses['503'] = errorResponse(503, ['database_unavailable'], {
+      'Retry-After': headerRef('Retry-After'),
+    });
+  }
   for (const response of Object.values(operation.responses)) {
     if (response && !isReference(response)) {
       response.headers = { 'X-Request-Id': headerRef('X-Request-Id'), ...response.headers };
