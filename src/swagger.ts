@@ -1,17 +1,19 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
+import { completeDocument, routeFacts } from './openapi/complete-document';
+import { operationIdFor } from './openapi/operation-ids';
 
 /** Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (SPEC §10). */
 export function setupSwagger(app: INestApplication, config: AppConfig): void {
-  const document = SwaggerModule.createDocument(
+  const built = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Tessera API')
       .setDescription(
         'Projects and issues in workspaces, behind API tokens with scopes, roles, plans and ' +
           'billing checks. Workspace-scoped routes need the X-Workspace-Id header. ' +
-          'Every error is JSON: { statusCode, error, code, message }.',
+          'Every error is JSON: { statusCode, error, code, message, details? }.',
       )
       .setVersion('1')
       .addServer(config.publicUrl)
@@ -71,7 +73,9 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
         'basic',
       )
       .build(),
+    { operationIdFactory: operationIdFor },
   );
+  const document = completeDocument(built, routeFacts(app));
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     customSiteTitle: 'Tessera API',

@@ -7,18 +7,18 @@ import { LegacyAuthUsageService } from './legacy-auth-usage.service';
 export class LegacyAuthUsageResponse {
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty() username!: string;
-  @ApiProperty() use_count!: number;
-  @ApiProperty() first_used_at!: string;
-  @ApiProperty() last_used_at!: string;
+  @ApiProperty({ type: 'integer' }) use_count!: number;
+  @ApiProperty({ format: 'date-time' }) first_used_at!: string;
+  @ApiProperty({ format: 'date-time' }) last_used_at!: string;
   @ApiProperty({ nullable: true, type: String }) last_ip!: string | null;
   @ApiProperty({ nullable: true, type: String }) last_user_agent!: string | null;
 }
 
 export class LegacyAuthUsageListResponse {
   @ApiProperty({ type: [LegacyAuthUsageResponse] }) data!: LegacyAuthUsageResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 @ApiTags('admin')

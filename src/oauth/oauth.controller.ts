@@ -2,6 +2,7 @@ import { Controller, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/comm
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators/auth.decorator';
+import { OAuthDocs } from '../openapi/oauth-docs';
 import { OAuthReply, OAuthService } from './oauth.service';
 
 function send(reply: FastifyReply, result: OAuthReply): void {
@@ -17,6 +18,7 @@ export class OAuthController {
   @Get('.well-known/oauth-authorization-server')
   @Public()
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  @OAuthDocs.metadata()
   metadata(): Record<string, unknown> {
     return this.oauth.metadata();
   }
@@ -31,6 +33,7 @@ export class OAuthController {
       'client_secret_basic or client_secret_post. Each refresh returns a new refresh token; ' +
       'reusing an old one revokes the whole grant.',
   })
+  @OAuthDocs.token()
   async token(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     send(reply, await this.oauth.token(req));
   }
@@ -38,6 +41,7 @@ export class OAuthController {
   @Get('oauth/token/info')
   @Public()
   @ApiOperation({ summary: 'The access token in Authorization: Bearer, described (Doorkeeper)' })
+  @OAuthDocs.tokenInfo()
   async tokenInfo(
     @Headers('authorization') authorization: string | undefined,
     @Res() reply: FastifyReply,
@@ -49,6 +53,7 @@ export class OAuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an access or refresh token and its grant (RFC 7009)' })
+  @OAuthDocs.revoke()
   async revoke(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     send(reply, await this.oauth.revoke(req));
   }
@@ -57,6 +62,7 @@ export class OAuthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Token introspection for the token’s own client (RFC 7662)' })
+  @OAuthDocs.introspect()
   async introspect(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     send(reply, await this.oauth.introspect(req));
   }

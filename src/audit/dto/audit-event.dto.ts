@@ -26,9 +26,10 @@ export class AdminListAuditEventsQuery extends ListAuditEventsQuery {
 export class AuditEventResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() action!: string;
-  @ApiProperty({ nullable: true, type: String }) workspace_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) actor_id!: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) actor_id!: string | null;
   @ApiProperty({
+    format: 'uuid',
     nullable: true,
     type: String,
     description: 'Set when an admin used X-Switch-User.',
@@ -39,14 +40,14 @@ export class AuditEventResponse {
   @ApiProperty({ nullable: true, type: String }) ip!: string | null;
   @ApiProperty({ nullable: true, type: String }) user_agent!: string | null;
   @ApiProperty({ nullable: true, type: Object }) metadata!: AuditMetadata | null;
-  @ApiProperty() created_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
 }
 
 export class AuditEventListResponse {
   @ApiProperty({ type: [AuditEventResponse] }) data!: AuditEventResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export function toAuditEventResponse(e: AuditEvent): AuditEventResponse {

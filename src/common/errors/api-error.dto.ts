@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_CODES } from './error-codes';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'name' })
@@ -10,13 +11,13 @@ export class FieldErrorDto {
 
 /** The one error body of the whole API (SPEC §3). */
 export class ApiErrorResponse {
-  @ApiProperty({ example: 403 })
+  @ApiProperty({ type: 'integer', example: 403 })
   statusCode!: number;
 
   @ApiProperty({ example: 'Forbidden' })
   error!: string;
 
-  @ApiProperty({ example: 'insufficient_scope' })
+  @ApiProperty({ enum: ERROR_CODES, example: 'insufficient_scope' })
   code!: string;
 
   @ApiProperty({

@@ -139,15 +139,15 @@ export class IssueResponse {
   @ApiProperty({ enum: ISSUE_PRIORITIES }) priority!: IssuePriority;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) assignee_id!: string | null;
   @ApiProperty({ format: 'uuid' }) author_id!: string;
-  @ApiProperty() created_at!: string;
-  @ApiProperty() updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
 
 export class IssueListResponse {
   @ApiProperty({ type: [IssueResponse] }) data!: IssueResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export function toIssueResponse(i: Issue): IssueResponse {

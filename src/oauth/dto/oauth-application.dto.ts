@@ -85,7 +85,7 @@ export class OAuthApplicationResponse {
   @ApiProperty({ type: [String] }) redirect_uris!: string[];
   @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
   @ApiProperty() confidential!: boolean;
-  @ApiProperty() created_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
 }
 
 export class CreatedOAuthApplicationResponse extends OAuthApplicationResponse {
@@ -95,9 +95,9 @@ export class CreatedOAuthApplicationResponse extends OAuthApplicationResponse {
 
 export class OAuthApplicationListResponse {
   @ApiProperty({ type: [OAuthApplicationResponse] }) data!: OAuthApplicationResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export function toApplicationResponse(app: OAuthApplication): OAuthApplicationResponse {

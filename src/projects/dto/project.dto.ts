@@ -59,15 +59,15 @@ export class ProjectResponse {
   @ApiProperty() name!: string;
   @ApiProperty() identifier!: string;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty() created_at!: string;
-  @ApiProperty() updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
 
 export class ProjectListResponse {
   @ApiProperty({ type: [ProjectResponse] }) data!: ProjectResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export function toProjectResponse(p: Project): ProjectResponse {

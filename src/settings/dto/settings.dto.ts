@@ -29,6 +29,7 @@ export class UpdateSettingsRequest {
   legacy_auth_enabled?: boolean;
 
   @ApiPropertyOptional({
+    format: 'date-time',
     nullable: true,
     type: String,
     example: '2027-06-30T00:00:00Z',
@@ -39,7 +40,7 @@ export class UpdateSettingsRequest {
   @IsISO8601({ strict: true })
   legacy_auth_sunset_at?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 365 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 365 })
   @IsOptionalNotNull()
   @IsInt()
   @Min(1)
@@ -52,9 +53,10 @@ export class SettingsResponse {
   @ApiProperty() allow_query_key!: boolean;
   @ApiProperty() allow_basic_password!: boolean;
   @ApiProperty() legacy_auth_enabled!: boolean;
-  @ApiProperty({ nullable: true, type: String }) legacy_auth_sunset_at!: string | null;
-  @ApiProperty() max_token_lifetime_days!: number;
-  @ApiProperty() updated_at!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) legacy_auth_sunset_at!:
+    string | null;
+  @ApiProperty({ type: 'integer' }) max_token_lifetime_days!: number;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
 
 export function toSettingsResponse(s: InstanceSettings): SettingsResponse {

@@ -41,19 +41,30 @@ export class CreateTokenRequest {
   @IsIn(SCOPES, { each: true })
   scopes!: Scope[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 365, example: 30, description: 'Or expires_at.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 365,
+    example: 30,
+    description: 'Or expires_at.',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(365)
   expires_in_days?: number;
 
-  @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z', description: 'Or expires_in_days.' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2027-01-31T00:00:00Z',
+    description: 'Or expires_in_days.',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: MAX_TOKEN_RATE_LIMIT,
     example: 600,
@@ -69,6 +80,7 @@ export class CreateTokenRequest {
 
 export class RotateTokenRequest {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 86400,
     default: 0,
@@ -80,14 +92,19 @@ export class RotateTokenRequest {
   @Max(86400)
   grace_seconds?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 365, description: 'Default: keep the old expiry.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 365,
+    description: 'Default: keep the old expiry.',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(365)
   expires_in_days?: number;
 
-  @ApiPropertyOptional({ description: 'Default: keep the old expiry.' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Default: keep the old expiry.' })
   @IsOptional()
   @IsISO8601({ strict: true })
   expires_at?: string;
@@ -100,6 +117,7 @@ export class ListTokensQuery extends PaginationQuery {
   state?: TokenStateFilter;
 
   @ApiPropertyOptional({
+    type: Boolean,
     description: 'Every member’s tokens (for users who manage API access).',
     default: false,
   })
@@ -133,18 +151,18 @@ export class TokenResponse {
   @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
     description: 'Requests per rate-limit window; null: the instance default.',
   })
   rate_limit!: number | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
-  @ApiProperty() expires_at!: string;
-  @ApiProperty({ nullable: true, type: String }) last_used_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_used_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_ip!: string | null;
-  @ApiProperty() created_at!: string;
-  @ApiProperty({ nullable: true, type: String }) revoked_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) revoked_at!: string | null;
 }
 
 export class CreatedTokenResponse extends TokenResponse {
@@ -154,9 +172,9 @@ export class CreatedTokenResponse extends TokenResponse {
 
 export class TokenListResponse {
   @ApiProperty({ type: [TokenResponse] }) data!: TokenResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 function tokenState(token: ApiToken, now = Date.now()): TokenState {

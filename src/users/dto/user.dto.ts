@@ -10,7 +10,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { AuthMethod, Scope, SCOPES } from '../../auth/auth-types';
-import { Role } from '../../workspaces/roles-and-plans';
+import { PLANS, Role, ROLES } from '../../workspaces/roles-and-plans';
 import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';
@@ -91,15 +91,15 @@ export class UserResponse {
   @ApiProperty() is_admin!: boolean;
   @ApiProperty({ enum: USER_STATUSES }) status!: UserStatus;
   @ApiProperty() two_factor_enabled!: boolean;
-  @ApiProperty() created_at!: string;
-  @ApiProperty() updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
 
 export class UserListResponse {
   @ApiProperty({ type: [UserResponse] }) data!: UserResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export class AuthInfo {
@@ -115,10 +115,10 @@ export class AuthInfo {
     ],
   })
   method!: AuthMethod;
-  @ApiProperty({ nullable: true, type: String }) token_id!: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) token_id!: string | null;
   @ApiProperty({ enum: SCOPES, isArray: true }) scopes!: Scope[];
-  @ApiProperty({ nullable: true, type: String }) workspace_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) expires_at!: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expires_at!: string | null;
 }
 
 export class UserRef {
@@ -129,8 +129,8 @@ export class UserRef {
 export class MyWorkspace {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() role!: Role;
-  @ApiProperty() plan!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ enum: PLANS }) plan!: string;
 }
 
 export class MeResponse extends UserResponse {

@@ -39,7 +39,12 @@ export class AdminUpdateWorkspaceRequest {
   @IsIn(BILLING_STATUSES)
   billing_status?: BillingStatus;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: 'Each pack adds 5 tokens.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1000,
+    description: 'Each pack adds 5 tokens.',
+  })
   @IsOptionalNotNull()
   @IsInt()
   @Min(0)
@@ -63,44 +68,43 @@ export class UpdateMemberRequest {
   role!: Role;
 }
 
-
 export class WorkspaceResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: PLANS }) plan!: Plan;
   @ApiProperty({ enum: BILLING_STATUSES }) billing_status!: BillingStatus;
-  @ApiProperty() token_packs!: number;
+  @ApiProperty({ type: 'integer' }) token_packs!: number;
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
     description: 'Active tokens allowed; null = unlimited.',
   })
   token_limit!: number | null;
   @ApiPropertyOptional({ enum: ROLES, description: 'Your role (omitted in admin lists).' })
   role?: Role;
-  @ApiProperty() created_at!: string;
-  @ApiProperty() updated_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
 
 export class WorkspaceListResponse {
   @ApiProperty({ type: [WorkspaceResponse] }) data!: WorkspaceResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export class MemberResponse {
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty() username!: string;
   @ApiProperty({ enum: ROLES }) role!: Role;
-  @ApiProperty() created_at!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
 }
 
 export class MemberListResponse {
   @ApiProperty({ type: [MemberResponse] }) data!: MemberResponse[];
-  @ApiProperty() total_count!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer' }) total_count!: number;
+  @ApiProperty({ type: 'integer' }) offset!: number;
+  @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
 export function toMemberResponse(m: Membership, username: string): MemberResponse {

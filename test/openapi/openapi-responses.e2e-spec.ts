@@ -1,0 +1,596 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  createToken,
+  createUser,
+  createWorkspace,
+  setPlan,
+  TestToken,
+  TestUser,
+  TestWorkspace,
+} from '../support/factories';
+import {
+  authorizationRequest,
+  discover,
+  obtainCode,
+  OAuthTestApp,
+  registerClient,
+  RegisteredClient,
+  startOAuthTestApp,
+} from '../support/oauth';
+import { basicAuth, startTestApp, TestApp } from '../support/test-app';
+import { adminUser, setLegacyPassword } from '../credentials/credential-helpers';
+import { ContractChecker, OpenApiDocument, operationsOf } from './openapi-contract';
+
+// Every documented operation answers what the document says: real requests, success and error
+// cases, each response validated against the document's own schemas and headers.
+
+interface Res {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  text?: string;
+}
+
+describe('Responses match the OpenAPI document (SPEC §3)', () => {
+  let t: OAuthTestApp;
+  let contract: ContractChecker;
+  let admin: TestUser;
+  let owner: TestUser;
+  let ws: TestWorkspace;
+  let token: TestToken;
+
+  /** Sends, validates against the document, returns the response. */
+  const call = async (
+    method: 'get' | 'post' | 'patch' | 'delete',
+    template: string,
+    options: {
+      params?: Record<string, string>;
+      auth?: string;
+      workspace?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      query?: Record<string, string>;
+      form?: Record<string, string>;
+      app?: TestApp;
+    } = {},
+  ): Promise<Res> => {
+    let url = template;
+    for (const [name, value] of Object.entries(options.params ?? {})) {
+      url = url.replace(`{${name}}`, value);
+    }
+    const req = (options.app ?? t).http()[method](url);
+    if (options.auth) {
+      req.set('Authorization', options.auth);
+    }
+    if (options.workspace) {
+      req.set('X-Workspace-Id', options.workspace);
+    }
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      req.set(name, value);
+    }
+    if (options.query) {
+      req.query(options.query);
+    }
+    if (options.form) {
+      req.type('form').send(options.form);
+    } else if (options.body !== undefined) {
+      req.send(options.body as object);
+    }
+    const res = (await req) as unknown as Res;
+    contract.check(method, template, res);
+    return res;
+  };
+
+  const owned = (extra: Partial<Parameters<typeof call>[2]> = {}) => ({
+    auth: token.bearer,
+    workspace: ws.id,
+    ...extra,
+  });
+
+  before(async () => {
+    t = await startOAuthTestApp();
+    const res = await t.http().get('/api/docs-json');
+    contract = new ContractChecker(res.body as OpenApiDocument);
+    admin = await adminUser(t);
+    owner = await createUser(t);
+    ws = await createWorkspace(t, owner);
+    token = await createToken(t, owner, ws, { scopes: ['read', 'write', 'delete'] });
+  });
+  after(() => t.close());
+
+  it('me, workspaces and members', async () => {
+    const me = await call('get', '/api/v1/me', { auth: token.bearer });
+    assert.equal(me.status, 200);
+    assert.ok(me.headers['x-token-expires-at']);
+    // impersonated_by: an object under X-Switch-User, null otherwise; both match the schema.
+    const switched = await call('get', '/api/v1/me', {
+      auth: admin.basic,
+      headers: { 'X-Switch-User': owner.username },
+    });
+    assert.equal((switched.body as { impersonated_by: unknown }).impersonated_by !== null, true);
+    assert.equal(
+      (
+        await call('get', '/api/v1/me', {
+          auth: admin.basic,
+          headers: { 'X-Switch-User': 'nobody-here' },
+        })
+      ).status,
+      412,
+    );
+    assert.equal((await call('get', '/api/v1/me', {})).status, 401);
+    assert.equal((await call('get', '/api/v1/me', { auth: 'Bearer ts_not_a_token' })).status, 401);
+
+    assert.equal((await call('get', '/api/v1/workspaces', { auth: owner.basic })).status, 200);
+    const created = await call('post', '/api/v1/workspaces', {
+      auth: owner.basic,
+      body: { name: 'Second' },
+    });
+    assert.equal(created.status, 201);
+    const second = (created.body as { id: string }).id;
+    assert.equal(
+      (await call('post', '/api/v1/workspaces', { auth: owner.basic, body: { name: '' } })).status,
+      400,
+    );
+    const p = { id: second };
+    assert.equal(
+      (await call('get', '/api/v1/workspaces/{id}', { auth: owner.basic, params: p })).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call('get', '/api/v1/workspaces/{id}', {
+          auth: owner.basic,
+          params: { id: randomUUID() },
+        })
+      ).status,
+      404,
+    );
+    assert.equal(
+      (
+        await call('patch', '/api/v1/workspaces/{id}', {
+          auth: owner.basic,
+          params: p,
+          body: { name: 'Renamed' },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/workspaces/{id}/members', { auth: owner.basic, params: p }))
+        .status,
+      200,
+    );
+    const member = await createUser(t);
+    const add = { auth: owner.basic, params: p, body: { user_id: member.id, role: 'member' } };
+    assert.equal((await call('post', '/api/v1/workspaces/{id}/members', add)).status, 201);
+    assert.equal((await call('post', '/api/v1/workspaces/{id}/members', add)).status, 409);
+    const pm = { id: second, userId: member.id };
+    assert.equal(
+      (
+        await call('patch', '/api/v1/workspaces/{id}/members/{userId}', {
+          auth: owner.basic,
+          params: pm,
+          body: { role: 'admin' },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call('patch', '/api/v1/workspaces/{id}/members/{userId}', {
+          auth: owner.basic,
+          params: { id: second, userId: owner.id },
+          body: { role: 'admin' },
+        })
+      ).status,
+      409,
+    );
+    assert.equal(
+      (
+        await call('delete', '/api/v1/workspaces/{id}/members/{userId}', {
+          auth: owner.basic,
+          params: pm,
+        })
+      ).status,
+      204,
+    );
+  });
+
+  it('projects and issues, with 400, 402, 403, 404, 409, 413, 414, 415', async () => {
+    assert.equal((await call('get', '/api/v1/projects', owned())).status, 200);
+    const body = { name: 'Contract', identifier: 'contract', description: null };
+    const created = await call('post', '/api/v1/projects', owned({ body }));
+    assert.equal(created.status, 201);
+    const id = (created.body as { id: string }).id;
+    assert.equal((await call('post', '/api/v1/projects', owned({ body }))).status, 409);
+    assert.equal(
+      (await call('post', '/api/v1/projects', owned({ body: { name: 1 } }))).status,
+      400,
+    );
+    assert.equal((await call('get', '/api/v1/projects', { auth: token.bearer })).status, 400);
+    const textBody = await call(
+      'post',
+      '/api/v1/projects',
+      owned({ headers: { 'Content-Type': 'text/plain' }, body: 'name=x' }),
+    );
+    assert.equal(textBody.status, 415);
+    const huge = await call(
+      'post',
+      '/api/v1/projects',
+      owned({ body: { name: 'x'.repeat(1024 * 1024 + 10) } }),
+    );
+    assert.equal(huge.status, 413);
+    assert.equal(
+      (await call('get', '/api/v1/projects/{id}', owned({ params: { id } }))).status,
+      200,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/projects/{id}', owned({ params: { id: randomUUID() } }))).status,
+      404,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/projects/{id}', owned({ params: { id: 'x'.repeat(600) } })))
+        .status,
+      414,
+    );
+    assert.equal(
+      (
+        await call(
+          'patch',
+          '/api/v1/projects/{id}',
+          owned({ params: { id }, body: { description: 'Now described' } }),
+        )
+      ).status,
+      200,
+    );
+
+    const issue = await call(
+      'post',
+      '/api/v1/projects/{projectId}/issues',
+      owned({ params: { projectId: id }, body: { subject: 'Broken', assignee_id: owner.id } }),
+    );
+    assert.equal(issue.status, 201);
+    const issueId = (issue.body as { id: string }).id;
+    assert.equal(
+      (await call('get', '/api/v1/issues', owned({ query: { project_id: id } }))).status,
+      200,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/issues/{id}', owned({ params: { id: issueId } }))).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call(
+          'patch',
+          '/api/v1/issues/{id}',
+          owned({ params: { id: issueId }, body: { status: 'closed', assignee_id: null } }),
+        )
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await call('delete', '/api/v1/issues/{id}', owned({ params: { id: issueId } }))).status,
+      204,
+    );
+    assert.equal(
+      (await call('delete', '/api/v1/projects/{id}', owned({ params: { id } }))).status,
+      204,
+    );
+
+    const reader = await createToken(t, owner, ws, { scopes: ['read'] });
+    const refused = await call('post', '/api/v1/projects', owned({ auth: reader.bearer, body }));
+    assert.equal(refused.status, 403);
+    assert.ok(refused.headers['www-authenticate']);
+
+    const unpaid = await createWorkspace(t, owner);
+    await setPlan(t, unpaid.id, { billing_status: 'read_only' });
+    const readOnly = await call('post', '/api/v1/projects', {
+      auth: owner.basic,
+      workspace: unpaid.id,
+      body,
+    });
+    assert.equal(readOnly.status, 402);
+  });
+
+  it('tokens', async () => {
+    assert.equal(
+      (await call('get', '/api/v1/tokens', owned({ query: { all: 'true', state: 'all' } }))).status,
+      200,
+    );
+    assert.equal((await call('get', '/api/v1/tokens/self', owned())).status, 200);
+    const created = await call(
+      'post',
+      '/api/v1/tokens',
+      owned({
+        body: {
+          name: 'contract',
+          scopes: ['read'],
+          expires_at: new Date(Date.now() + 86400_000).toISOString(),
+        },
+      }),
+    );
+    assert.equal(created.status, 201);
+    const id = (created.body as { id: string }).id;
+    assert.equal(
+      (
+        await call(
+          'post',
+          '/api/v1/tokens',
+          owned({ body: { name: 'no expiry', scopes: ['read'] } }),
+        )
+      ).status,
+      400,
+    );
+    assert.equal((await call('get', '/api/v1/tokens/{id}', owned({ params: { id } }))).status, 200);
+    const rotated = await call(
+      'post',
+      '/api/v1/tokens/{id}/rotate',
+      owned({ params: { id }, body: { grace_seconds: 0 } }),
+    );
+    assert.equal(rotated.status, 201);
+    assert.equal(
+      (await call('post', '/api/v1/tokens/{id}/rotate', owned({ params: { id }, body: {} })))
+        .status,
+      409,
+    );
+    assert.equal(
+      (
+        await call(
+          'delete',
+          '/api/v1/tokens/{id}',
+          owned({ params: { id: (rotated.body as { id: string }).id } }),
+        )
+      ).status,
+      204,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/tokens/{id}', owned({ params: { id: randomUUID() } }))).status,
+      404,
+    );
+
+    // A pro workspace's five tokens runs out: 409 token_limit_reached.
+    const small = await createWorkspace(t, owner);
+    let limited: Res | undefined;
+    for (let i = 0; i < 10 && limited?.status !== 409; i++) {
+      limited = await call('post', '/api/v1/tokens', {
+        auth: owner.basic,
+        workspace: small.id,
+        body: { name: `n${i}`, scopes: ['read'], expires_in_days: 1 },
+      });
+    }
+    assert.equal(limited?.status, 409);
+  });
+
+  it('admin routes', async () => {
+    const a = { auth: admin.basic };
+    assert.equal(
+      (await call('get', '/api/v1/admin/users', { ...a, query: { limit: '5' } })).status,
+      200,
+    );
+    const username = `contract${Date.now().toString(36)}`;
+    const user = { username, email: `${username}@example.test`, password: 'a-long-password-1' };
+    const created = await call('post', '/api/v1/admin/users', { ...a, body: user });
+    assert.equal(created.status, 201);
+    assert.equal((await call('post', '/api/v1/admin/users', { ...a, body: user })).status, 409);
+    const id = (created.body as { id: string }).id;
+    assert.equal(
+      (
+        await call('patch', '/api/v1/admin/users/{id}', {
+          ...a,
+          params: { id },
+          body: { status: 'locked' },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call('patch', '/api/v1/admin/users/{id}', {
+          ...a,
+          params: { id: admin.id },
+          body: { is_admin: false },
+        })
+      ).status,
+      409,
+    );
+    assert.equal(
+      (
+        await call('patch', '/api/v1/admin/users/{id}', {
+          ...a,
+          params: { id: randomUUID() },
+          body: {},
+        })
+      ).status,
+      404,
+    );
+    assert.equal((await call('get', '/api/v1/admin/users', { auth: owner.basic })).status, 403);
+
+    assert.equal((await call('get', '/api/v1/admin/workspaces', a)).status, 200);
+    assert.equal(
+      (
+        await call('patch', '/api/v1/admin/workspaces/{id}', {
+          ...a,
+          params: { id: ws.id },
+          body: { token_packs: 1 },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/admin/tokens', { ...a, query: { user_id: owner.id } })).status,
+      200,
+    );
+    const victim = await createToken(t, owner, ws);
+    assert.equal(
+      (await call('delete', '/api/v1/admin/tokens/{id}', { ...a, params: { id: victim.id } }))
+        .status,
+      204,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/admin/audit-events', { ...a, query: { limit: '50' } })).status,
+      200,
+    );
+    assert.equal((await call('get', '/api/v1/audit-events', owned())).status, 200);
+    assert.equal((await call('get', '/api/v1/admin/settings', a)).status, 200);
+    assert.equal(
+      (
+        await call('patch', '/api/v1/admin/settings', {
+          ...a,
+          body: { max_token_lifetime_days: 365 },
+        })
+      ).status,
+      200,
+    );
+
+    // Legacy API passwords: Deprecation and Link on the answer, and the usage report.
+    await setLegacyPassword(t, owner, 'legacy-password-1');
+    const legacy = await call('get', '/api/v1/me', {
+      headers: { 'X-AUTH-USER': owner.username, 'X-AUTH-TOKEN': 'legacy-password-1' },
+    });
+    assert.equal(legacy.status, 200);
+    assert.ok(legacy.headers.deprecation && legacy.headers.link);
+    await call('patch', '/api/v1/admin/settings', {
+      ...a,
+      body: { legacy_auth_sunset_at: '2099-01-01T00:00:00Z' },
+    });
+    const sunset = await call('get', '/api/v1/me', {
+      headers: { 'X-AUTH-USER': owner.username, 'X-AUTH-TOKEN': 'legacy-password-1' },
+    });
+    assert.ok(sunset.headers.sunset);
+    await call('patch', '/api/v1/admin/settings', { ...a, body: { legacy_auth_sunset_at: null } });
+    assert.equal((await call('get', '/api/v1/admin/legacy-auth-usage', a)).status, 200);
+  });
+
+  it('two-factor management', async () => {
+    const user = await createUser(t);
+    const started = await call('post', '/api/v1/me/two-factor', { auth: user.basic });
+    assert.equal(started.status, 201);
+    const wrong = await call('post', '/api/v1/me/two-factor/confirm', {
+      auth: user.basic,
+      body: { code: 'abc' },
+    });
+    assert.equal(wrong.status, 400);
+    const off = await call('delete', '/api/v1/me/two-factor', {
+      auth: user.basic,
+      body: { code: '123456' },
+    });
+    assert.equal(off.status, 409);
+  });
+
+  it('OAuth applications and the OAuth endpoints', async () => {
+    const a = { auth: admin.basic };
+    assert.equal((await call('get', '/api/v1/admin/oauth/applications', a)).status, 200);
+    const client: RegisteredClient = await registerClient(t, { scopes: ['read'] });
+    const created = await call('post', '/api/v1/admin/oauth/applications', {
+      ...a,
+      body: { name: 'Gone soon', redirect_uris: ['https://x.example/cb'], scopes: ['read'] },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(
+      (
+        await call('delete', '/api/v1/admin/oauth/applications/{id}', {
+          ...a,
+          params: { id: (created.body as { id: string }).id },
+        })
+      ).status,
+      204,
+    );
+
+    assert.equal((await call('get', '/.well-known/oauth-authorization-server')).status, 200);
+    const as = await discover(t);
+    const request = await authorizationRequest(as, client);
+    const page = await call('get', '/oauth/authorize', {
+      query: Object.fromEntries(request.url.searchParams),
+    });
+    assert.equal(page.status, 303);
+
+    const { request: granted, params } = await obtainCode(t, as, client, owner);
+    const basic = basicAuth(client.clientId, client.clientSecret as string);
+    const tokens = await call('post', '/oauth/token', {
+      auth: basic,
+      form: {
+        grant_type: 'authorization_code',
+        code: params.get('code') as string,
+        redirect_uri: granted.redirectUri,
+        code_verifier: granted.codeVerifier,
+      },
+    });
+    assert.equal(tokens.status, 200);
+    const access = (tokens.body as { access_token: string }).access_token;
+    assert.equal(
+      (await call('post', '/oauth/token', { auth: basic, form: { grant_type: 'password' } }))
+        .status,
+      400,
+    );
+    assert.equal(
+      (
+        await call('post', '/oauth/token', {
+          auth: basicAuth(client.clientId, 'wrong'),
+          form: { grant_type: 'refresh_token', refresh_token: 'x' },
+        })
+      ).status,
+      401,
+    );
+    assert.equal(
+      (await call('get', '/oauth/token/info', { auth: `Bearer ${access}` })).status,
+      200,
+    );
+    assert.equal((await call('get', '/oauth/token/info', {})).status, 401);
+    assert.equal(
+      (await call('post', '/oauth/introspect', { auth: basic, form: { token: access } })).status,
+      200,
+    );
+    assert.equal((await call('post', '/oauth/introspect', { auth: basic, form: {} })).status, 400);
+    assert.equal(
+      (await call('post', '/oauth/introspect', { form: { token: access } })).status,
+      401,
+    );
+    const viaOAuth = await call('get', '/api/v1/me', { auth: `Bearer ${access}` });
+    assert.equal(viaOAuth.status, 200);
+    assert.equal(
+      (await call('post', '/oauth/revoke', { auth: basic, form: { token: access } })).status,
+      200,
+    );
+    assert.equal((await call('post', '/oauth/revoke', { auth: basic, form: {} })).status, 400);
+    assert.equal(
+      (
+        await call('post', '/oauth/revoke', {
+          auth: basicAuth(client.clientId, 'wrong'),
+          form: { token: access },
+        })
+      ).status,
+      401,
+    );
+  });
+
+  it('health', async () => {
+    assert.equal((await call('get', '/health/live')).status, 200);
+    assert.equal((await call('get', '/health/ready')).status, 200);
+  });
+
+  it('429 with Retry-After and RateLimit-* once the limit is used up', async () => {
+    const limited = await startTestApp({ env: { RATE_LIMIT_REQUESTS: '2' } });
+    try {
+      const first = await call('get', '/api/v1/me', { app: limited, auth: limited.adminBasic });
+      assert.equal(first.headers['ratelimit-limit'], '2');
+      await call('get', '/api/v1/workspaces', { app: limited, auth: limited.adminBasic });
+      const refused = await call('get', '/api/v1/me', { app: limited, auth: limited.adminBasic });
+      assert.equal(refused.status, 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('validated a response of every documented operation, and every error status', () => {
+    const seen = new Set(contract.seen.map((s) => `${s.method} ${s.path}`));
+    const missing = operationsOf(contract.doc).filter((op) => !seen.has(op));
+    assert.deepEqual(missing, [], 'operations without a validated response');
+    const statuses = new Set(contract.seen.map((s) => s.status));
+    for (const status of [400, 401, 402, 403, 404, 409, 412, 413, 414, 415, 429]) {
+      assert.ok(statuses.has(status), `no validated ${status} response`);
+    }
+  });
+});
