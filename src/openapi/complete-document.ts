@@ -161,7 +161,9 @@ function errorCodesFor(
     codes.set(415, ['unsupported_media_type']);
   }
   codes.set(429, ['rate_limited']);
-  codes.set(503, ['database_unavailable']);
+  // service_unavailable: a password or 2FA code while the failed-auth counters do not answer
+  // (it is refused rather than checked uncounted).
+  codes.set(503, ['database_unavailable', 'service_unavailable']);
   return codes;
 }
 
@@ -179,6 +181,7 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   startTwoFactor: ['conflict'],
   confirmTwoFactor: ['conflict'],
   disableTwoFactor: ['conflict'],
+  regenerateRecoveryCodes: ['conflict'],
 };
 
 const SUMMARY: Record<number, string> = {
@@ -300,6 +303,9 @@ const PUBLIC_DATABASE_READERS = new Set([
   'oauthIntrospect',
 ]);
 
+/** OAuth endpoints that authenticate a client: failures count toward the address's limit. */
+const CLIENT_AUTHENTICATING = new Set(['oauthToken', 'oauthRevoke', 'oauthIntrospect']);
+
 /** Public routes declare `security: []` and carry X-Request-Id on every response. */
 function completePublic(operation: OperationObject): void {
   operation.security = [];
@@ -307,6 +313,20 @@ function completePublic(operation: OperationObject): void {
     operation.responses['503'] = errorResponse(503, ['database_unavailable'], {
       'Retry-After': headerRef('Retry-After'),
     });
+  }
+  if (CLIENT_AUTHENTICATING.has(operation.operationId ?? '')) {
+    operation.responses['429'] = {
+      description: 'Too many failed client authentications from this address (error: rate_limited)',
+      headers: {
+        'Retry-After': headerRef('Retry-After'),
+        'RateLimit-Limit': headerRef('RateLimit-Limit'),
+        'RateLimit-Remaining': headerRef('RateLimit-Remaining'),
+        'RateLimit-Reset': headerRef('RateLimit-Reset'),
+      },
+      content: {
+        'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } },
+      },
+    };
   }
   for (const response of Object.values(operation.responses)) {
     if (response && !isReference(response)) {

@@ -143,6 +143,7 @@ export const OAUTH_SCHEMAS: Record<string, SchemaObject> = {
       response_modes_supported: { type: 'array', items: { type: 'string' } },
       grant_types_supported: { type: 'array', items: { type: 'string' } },
       code_challenge_methods_supported: { type: 'array', items: { type: 'string' } },
+      authorization_response_iss_parameter_supported: { type: 'boolean' },
       token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },

@@ -480,6 +480,54 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(off.status, 409);
   });
 
+  it('account security: sessions, password, authorizations, recovery codes, admin resets', async () => {
+    const user = await createUser(t);
+    assert.equal((await call('get', '/api/v1/me/sessions', { auth: user.basic })).status, 200);
+    const noSession = await call('delete', '/api/v1/me/sessions/{id}', {
+      auth: user.basic,
+      params: { id: randomUUID() },
+    });
+    assert.equal(noSession.status, 404);
+    const wrongCurrent = await call('post', '/api/v1/me/password', {
+      auth: user.basic,
+      body: { current_password: 'not-the-password', new_password: 'a-new-long-passphrase-7' },
+    });
+    assert.equal(wrongCurrent.status, 400);
+    const changed = await call('post', '/api/v1/me/password', {
+      auth: user.basic,
+      body: { current_password: user.password, new_password: 'a-new-long-passphrase-7' },
+    });
+    assert.equal(changed.status, 204);
+    const renewed = basicAuth(user.username, 'a-new-long-passphrase-7');
+    assert.equal((await call('get', '/api/v1/me/authorizations', { auth: renewed })).status, 200);
+    const notAuthorized = await call('delete', '/api/v1/me/authorizations/{clientId}', {
+      auth: renewed,
+      params: { clientId: 'tsc_never_authorized' },
+    });
+    assert.equal(notAuthorized.status, 404);
+    const noTwoFactor = await call('post', '/api/v1/me/two-factor/recovery-codes', {
+      auth: renewed,
+      body: { code: '123456' },
+    });
+    assert.ok([400, 409].includes(noTwoFactor.status), String(noTwoFactor.status));
+    const a = { auth: admin.basic };
+    const link = await call('post', '/api/v1/admin/users/{id}/password-reset', {
+      ...a,
+      params: { id: user.id },
+    });
+    assert.equal(link.status, 201);
+    const reset = await call('delete', '/api/v1/admin/users/{id}/two-factor', {
+      ...a,
+      params: { id: user.id },
+    });
+    assert.equal(reset.status, 204);
+    const unknown = await call('delete', '/api/v1/admin/users/{id}/two-factor', {
+      ...a,
+      params: { id: randomUUID() },
+    });
+    assert.equal(unknown.status, 404);
+  });
+
   it('OAuth applications and the OAuth endpoints', async () => {
     const a = { auth: admin.basic };
     assert.equal((await call('get', '/api/v1/admin/oauth/applications', a)).status, 200);

@@ -41,9 +41,10 @@ export class WebSessions1764730000000 implements MigrationInterface {
         ],
       }),
     );
-    // Plain DROP COLUMN (SQLite ≥ 3.35 and MySQL alike), rather than TypeORM's SQLite rebuild of
-    // the users table.
-    await queryRunner.query('ALTER TABLE users DROP COLUMN sessions_valid_after');
+    // Through TypeORM, not a plain ALTER TABLE: the query runner keeps its own picture of the
+    // users table, and a later migration in the same run (1764740000000, which rebuilds the
+    // table on SQLite to add login_key) must not bring the dropped column back from it.
+    await queryRunner.dropColumn('users', 'sessions_valid_after');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
