@@ -84,24 +84,11 @@ export class TwoFactorService {
     }
     // Only the app's code proves the enrolment worked (there are no recovery codes yet).
     await this.assertCode(user, code, meta, false);
-    return this.dataSource.transaction(async (manager) => {
-      await manager
+    return this.issueRecoveryCodes(me, user.id, meta, 'user.two_factor_enabled', (manager) =>
+      manager
         .getRepository(User)
-        .update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() });
-      const codes = await this.replaceRecoveryCodes(manager, user.id);
-      await this.audit.record(
-        {
-          action: 'user.two_factor_enabled',
-          actor: me,
-          targetType: 'user',
-          targetId: user.id,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-        },
-        manager,
-      );
-      return { recovery_codes: codes };
-    });
+        .update({ id: user.id }, { totpEnabledAt: new Date(), updatedAt: new Date() }),
+    );
   }
 
   /** New recovery codes for a current code (app or recovery); the old ones stop working. */
@@ -115,14 +102,29 @@ export class TwoFactorService {
       throw conflict('Two-factor authentication is not on.');
     }
     await this.assertCode(user, code, meta, true);
+    return this.issueRecoveryCodes(me, user.id, meta, 'two_factor.recovery_codes_regenerated');
+  }
+
+  /**
+   * In one transaction: `change` (if any), ten new recovery codes in place of the old ones, and
+   * the audit event `action`. Returns the codes, shown this once.
+   */
+  private issueRecoveryCodes(
+    me: AuthPrincipal,
+    userId: string,
+    meta: RequestMeta,
+    action: 'user.two_factor_enabled' | 'two_factor.recovery_codes_regenerated',
+    change?: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<RecoveryCodesResponse> {
     return this.dataSource.transaction(async (manager) => {
-      const codes = await this.replaceRecoveryCodes(manager, user.id);
+      await change?.(manager);
+      const codes = await this.replaceRecoveryCodes(manager, userId);
       await this.audit.record(
         {
-          action: 'two_factor.recovery_codes_regenerated',
+          action,
           actor: me,
           targetType: 'user',
-          targetId: user.id,
+          targetId: userId,
           ip: meta.ip,
           userAgent: meta.userAgent,
         },

@@ -348,6 +348,14 @@ export async function oauthFailure(
 
 /** Turns TOTP on for `user` through the API; returns the secret. */
 export async function enableTwoFactor(t: TestApp, user: TestUser): Promise<string> {
+  return (await enrolTwoFactor(t, user)).secret;
+}
+
+/** Turns TOTP on for `user` through the API; the secret and the recovery codes shown once. */
+export async function enrolTwoFactor(
+  t: TestApp,
+  user: TestUser,
+): Promise<{ secret: string; codes: string[] }> {
   const start = await t.http().post('/api/v1/me/two-factor').set('Authorization', user.basic);
   assert.equal(start.status, 201, JSON.stringify(start.body));
   const secret = start.body.secret as string;
@@ -357,7 +365,7 @@ export async function enableTwoFactor(t: TestApp, user: TestUser): Promise<strin
     .set('Authorization', user.basic)
     .send({ code: await totpCode(secret) });
   assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
-  return secret;
+  return { secret, codes: confirm.body.recovery_codes as string[] };
 }
 
 /** A 6-digit code that is valid for none of the time steps the server accepts around now. */

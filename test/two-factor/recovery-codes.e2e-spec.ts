@@ -9,26 +9,14 @@ import {
   TestUser,
   totpCode,
 } from '../support/factories';
-import { OAuthBrowser } from '../support/oauth';
+import { enrolTwoFactor, OAuthBrowser } from '../support/oauth';
 import { basicAuth, startTestApp, TestApp } from '../support/test-app';
 import { adminAuditEvents, wrongTotpCode } from '../credentials/credential-helpers';
 
 // Several wrong codes on one account on purpose: the per-account limit is not under test here.
 const ENV = { FAILED_LOGIN_ACCOUNT_LIMIT: '0' };
 
-/** Enrols `user` in 2FA over the API; the secret and the recovery codes shown once. */
-async function enrol(t: TestApp, user: TestUser): Promise<{ secret: string; codes: string[] }> {
-  const start = await t.http().post('/api/v1/me/two-factor').set('Authorization', user.basic);
-  assert.equal(start.status, 201, JSON.stringify(start.body));
-  const secret = start.body.secret as string;
-  const confirm = await t
-    .http()
-    .post('/api/v1/me/two-factor/confirm')
-    .set('Authorization', user.basic)
-    .send({ code: await totpCode(secret) });
-  assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
-  return { secret, codes: confirm.body.recovery_codes as string[] };
-}
+const enrol = enrolTwoFactor;
 
 const login = (t: TestApp, user: TestUser, code: string) =>
   new OAuthBrowser(t).submitLogin(user, { code });
