@@ -4,6 +4,7 @@ import { FastifyRequest } from 'fastify';
 import passport from 'passport';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { ApiError } from '../common/errors/api-error';
 import { AuthPrincipal, scopesAllow } from './auth-types';
 import { AuthErrors, insufficientScope, RequestErrors } from './auth-errors';
 import { headerValue } from './request-context';
@@ -95,8 +96,21 @@ export class Authenticator {
   }
 
   private async resolve(credentials: ContextCredential[]): Promise<AuthPrincipal> {
-    // A failed password is audited where it is verified (PasswordAuthenticator).
-    const principals = await Promise.all(credentials.map((c) => this.runStrategy(c)));
+    // A failed password is audited where it is verified (PasswordAuthenticator). Every check
+    // runs to its end before the request is answered: a quick refusal of one credential must
+    // not leave another's verification (and its audit event) running on after the response.
+    const outcomes = await Promise.allSettled(credentials.map((c) => this.runStrategy(c)));
+    const refusals = outcomes
+      .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      .map((o) => o.reason as unknown);
+    if (refusals.length > 0) {
+      // A wrong password was verified and audited: say so, whatever else was wrong too.
+      throw (
+        refusals.find((e) => e instanceof ApiError && e.code === 'invalid_credentials') ??
+        refusals[0]
+      );
+    }
+    const principals = outcomes.map((o) => (o as PromiseFulfilledResult<AuthPrincipal>).value);
     const [first, ...others] = principals;
     // Two credentials are fine only when they name the same principal: the same user through
     // the same token (e.g. one token sent twice), or the same user's password twice.
