@@ -4,7 +4,6 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';
-import { apiValidationPipe } from '../common/http/validation';
 import { OAuthAuthorizationsService } from '../oauth/oauth-authorizations.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { ChangePasswordRequest } from '../users/dto/user.dto';
@@ -16,11 +15,11 @@ import { pageRequestOf, SessionUser } from './session-user.decorator';
 import { SessionUserService } from './session-user.service';
 import { sendHtml } from './web-context';
 import {
-  field,
   formatTime,
   formBody,
   outcomeOf,
   PageError,
+  passwordForm,
   setFlash,
   takeFlash,
 } from './web-forms';
@@ -133,16 +132,10 @@ export class AccountSecurityController {
   ): Promise<void> {
     const body = formBody(req);
     const changed = await outcomeOf(async () => {
-      const dto = (await apiValidationPipe().transform(
-        {
-          current_password: field(body, 'current_password'),
-          new_password: field(body, 'new_password'),
-        },
-        { type: 'body', metatype: ChangePasswordRequest },
-      )) as ChangePasswordRequest;
-      if (field(body, 'confirm_password') !== dto.new_password) {
-        throw new PageError(400, 'The two new passwords differ; type the same one twice.');
-      }
+      const dto = await passwordForm(body, ChangePasswordRequest, [
+        'current_password',
+        'new_password',
+      ]);
       await this.users.changeOwnPassword(
         me,
         { currentPassword: dto.current_password, newPassword: dto.new_password },

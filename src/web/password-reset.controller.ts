@@ -3,13 +3,12 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators/auth.decorator';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
-import { apiValidationPipe } from '../common/http/validation';
 import { NewPasswordRequest } from '../users/dto/user.dto';
 import { PasswordResetService, RESET_PATH, ResetLinkState } from '../users/password-reset.service';
 import { SecurityViews } from './security-views';
 import { Views } from './views';
 import { csrfToken, sendHtml } from './web-context';
-import { field, formBody, outcomeOf, PageError } from './web-forms';
+import { field, formBody, outcomeOf, passwordForm } from './web-forms';
 import { FormRoute } from './web-route';
 
 const TITLE = 'Set a new password';
@@ -65,13 +64,7 @@ export class PasswordResetController {
     const body = formBody(req);
     const secret = field(body, 'code');
     const outcome = await outcomeOf(async () => {
-      const dto = (await apiValidationPipe().transform(
-        { new_password: field(body, 'new_password') },
-        { type: 'body', metatype: NewPasswordRequest },
-      )) as NewPasswordRequest;
-      if (field(body, 'confirm_password') !== dto.new_password) {
-        throw new PageError(400, 'The two new passwords differ; type the same one twice.');
-      }
+      const dto = await passwordForm(body, NewPasswordRequest, ['new_password']);
       return this.resets.use(secret, dto.new_password, meta);
     });
     if (!outcome.ok) {

@@ -1,5 +1,6 @@
 import { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/errors/api-error';
+import { apiValidationPipe } from '../common/http/validation';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -113,4 +114,21 @@ export async function outcomeOf<T>(work: () => Promise<T>): Promise<Outcome<T>> 
   } catch (error) {
     return { ok: false, problem: pageErrorOf(error) };
   }
+}
+
+/**
+ * A password form's fields checked by the API's own DTO rules (`metatype`), and its
+ * `confirm_password` against `new_password`: one rule for every page that sets a password.
+ */
+export async function passwordForm<T extends { new_password: string }>(
+  body: FormBody,
+  metatype: new () => T,
+  fields: ReadonlyArray<keyof T & string>,
+): Promise<T> {
+  const values = Object.fromEntries(fields.map((name) => [name, field(body, name)]));
+  const dto = (await apiValidationPipe().transform(values, { type: 'body', metatype })) as T;
+  if (field(body, 'confirm_password') !== dto.new_password) {
+    throw new PageError(400, 'The two new passwords differ; type the same one twice.');
+  }
+  return dto;
 }
