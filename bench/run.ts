@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
+import { loginKey } from '../src/users/login-key';
 import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, ROOT, start, waitFor } from './lib';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -86,6 +87,7 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
     users.push([
       userId,
       `bench${w}`,
+      loginKey(`bench${w}`),
       `bench${w}@example.test`,
       passwordHash,
       0,
@@ -151,7 +153,7 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
     }
   };
   await insert(
-    'INSERT INTO users (id, username, email, password_hash, is_admin, status, legacy_api_password_hash, created_at, updated_at) VALUES ?',
+    'INSERT INTO users (id, username, login_key, email, password_hash, is_admin, status, legacy_api_password_hash, created_at, updated_at) VALUES ?',
     users,
   );
   await insert(
