@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiErrorResponse } from './common/errors/api-error.dto';
 import { AppConfig } from './config/app-config';
 import { completeDocument, routeFacts } from './openapi/complete-document';
 import { operationIdFor } from './openapi/operation-ids';
@@ -73,7 +74,8 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
         'basic',
       )
       .build(),
-    { operationIdFactory: operationIdFor },
+    // The error schema every error response of the completion pass refers to.
+    { operationIdFactory: operationIdFor, extraModels: [ApiErrorResponse] },
   );
   const document = completeDocument(built, routeFacts(app));
   SwaggerModule.setup('api/docs', app, document, {

@@ -5,12 +5,10 @@ import {
   ApiExtension,
   ApiHeader,
   ApiOAuth2,
-  ApiResponse,
   ApiSecurity,
 } from '@nestjs/swagger';
 import { Permission } from '../../workspaces/roles-and-plans';
 import { Scope } from '../auth-types';
-import { ApiErrorResponse } from '../../common/errors/api-error.dto';
 
 export const AUTH_METADATA = 'tessera:auth';
 
@@ -87,11 +85,9 @@ export function declareAccess(
   };
 }
 
-const errorDoc = (status: number, description: string): MethodDecorator & ClassDecorator =>
-  ApiResponse({ status, description, type: ApiErrorResponse });
-
 /**
- * Declares who may call a route. Global guards enforce it; Swagger shows it.
+ * Declares who may call a route. Global guards enforce it; Swagger shows it (the error
+ * responses it implies are added to the document from this declaration by src/openapi).
  * A route without @Auth(), @Public() or @Page() is refused (and fails the route meta-test).
  */
 export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
@@ -103,33 +99,6 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
     ApiBasicAuth('basic'),
     ApiOAuth2([options.scope], 'oauth2'),
     ApiExtension('x-required-scope', options.scope),
-    errorDoc(
-      401,
-      'missing_credentials, invalid_token, token_revoked, token_expired, invalid_credentials, ' +
-        'two_factor_required, legacy_auth_removed',
-    ),
-    errorDoc(
-      403,
-      [
-        `insufficient_scope (needs the \`${options.scope}\` scope)`,
-        options.permission ? `forbidden (role needs \`${options.permission}\`)` : undefined,
-        options.instanceAdmin ? 'forbidden (instance administrators only)' : undefined,
-        options.passwordOnly ? 'forbidden (needs password authentication)' : undefined,
-        options.workspace === 'header'
-          ? `workspace_forbidden, workspace_mismatch${options.anyPlan ? '' : ', plan_required'}`
-          : undefined,
-        'api_disabled',
-      ]
-        .filter(Boolean)
-        .join('; '),
-    ),
-    errorDoc(
-      400,
-      options.workspace === 'header'
-        ? 'workspace_required, ambiguous_credentials, validation_failed'
-        : 'ambiguous_credentials, validation_failed',
-    ),
-    errorDoc(412, 'switch_user_invalid (X-Switch-User names no active user)'),
   ];
   if (options.permission) {
     decorators.push(ApiExtension('x-required-permission', options.permission));
@@ -144,9 +113,6 @@ export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
           : 'Workspace the request acts in; must match the token’s workspace.',
       }),
     );
-  }
-  if (options.workspace && !options.anyBilling) {
-    decorators.push(errorDoc(402, 'workspace_read_only (writes while billing is read-only)'));
   }
   return applyDecorators(...decorators);
 }
