@@ -94,6 +94,23 @@ export class FailedAuthLimiter {
   }
 
   /**
+   * One guess at a secret of `userId`'s from `ip` (a 2FA code, a password typed again): counted
+   * against the address and the account before `check` runs, so that parallel guesses cannot
+   * pass the limit, and given back when it was right. Throws like `reserve` while blocked.
+   */
+  async guess(ip: string, userId: string, check: () => Promise<boolean>): Promise<boolean> {
+    const reserved = await this.reserve(
+      FailedAuthLimiter.address(ip),
+      FailedAuthLimiter.account(userId),
+    );
+    const right = await check();
+    if (right) {
+      await reserved.release();
+    }
+    return right;
+  }
+
+  /**
    * Marks a failure that `reserve` counted already, so that `countFailure` lets it through
    * as it is.
    */

@@ -304,12 +304,10 @@ export class TwoFactorService {
     meta: RequestMeta,
     recovery: boolean,
   ): Promise<void> {
-    // Counted before the code is checked, so that parallel guesses cannot pass the limit.
-    const reserved = await this.failedAuth.reserve(
-      FailedAuthLimiter.address(meta.ip),
-      FailedAuthLimiter.account(user.id),
+    const right = await this.failedAuth.guess(meta.ip, user.id, () =>
+      this.verify(user, code, meta, recovery),
     );
-    if (!(await this.verify(user, code, meta, recovery))) {
+    if (!right) {
       throw validationFailed([
         {
           field: 'code',
@@ -319,7 +317,6 @@ export class TwoFactorService {
         },
       ]);
     }
-    await reserved.release();
   }
 
   /**

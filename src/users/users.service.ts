@@ -198,17 +198,15 @@ export class UsersService {
     keepSessionId: string | null,
   ): Promise<void> {
     const userId = actor.user.id;
-    // The current password is a guess like any other: counted before it is checked.
-    const reserved = await this.failedAuth.reserve(
-      FailedAuthLimiter.address(meta.ip),
-      FailedAuthLimiter.account(userId),
+    // The current password is a guess like any other.
+    const right = await this.failedAuth.guess(meta.ip, userId, () =>
+      this.verifyPassword(userId, change.currentPassword),
     );
-    if (!(await this.verifyPassword(userId, change.currentPassword))) {
+    if (!right) {
       throw validationFailed([
         { field: 'current_password', message: 'The current password is wrong.' },
       ]);
     }
-    await reserved.release();
     assertAcceptablePassword(change.newPassword, 'new_password', {
       username: actor.user.username,
       email: actor.user.email,

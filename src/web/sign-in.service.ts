@@ -4,7 +4,7 @@ import { AuthPrincipal } from '../auth/auth-types';
 import { PasswordAuthenticator } from '../auth/password-authenticator.service';
 import { ApiError } from '../common/errors/api-error';
 import { RequestMeta } from '../common/http/request-meta.decorator';
-import { FailedAuthLimiter, ReservedAttempt } from '../rate-limit/failed-auth.limiter';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { TwoFactorService } from '../users/two-factor.service';
 
 export interface SignInAttempt {
@@ -41,7 +41,6 @@ export class SignInService {
   ) {}
 
   async signIn(attempt: SignInAttempt, meta: RequestMeta): Promise<SignInResult> {
-    const address = FailedAuthLimiter.address(meta.ip);
     const refused = (status: number, message: string, needCode = false): SignInRefusal => ({
       kind: 'refused',
       status,
@@ -79,11 +78,10 @@ export class SignInService {
       if (!attempt.code) {
         return refused(401, 'Enter the 6-digit code from your authenticator app.', true);
       }
-      let reserved: ReservedAttempt;
+      let right: boolean;
       try {
-        reserved = await this.failedAuth.reserve(
-          address,
-          FailedAuthLimiter.account(principal.user.id),
+        right = await this.failedAuth.guess(meta.ip, principal.user.id, () =>
+          this.twoFactor.verifyUserCode(principal.user.id, attempt.code, meta),
         );
       } catch (error) {
         const limited = rateLimitedError(error);
@@ -92,10 +90,9 @@ export class SignInService {
         }
         throw error;
       }
-      if (!(await this.twoFactor.verifyUserCode(principal.user.id, attempt.code, meta))) {
+      if (!right) {
         return refused(401, 'The two-factor code is wrong or expired.', true);
       }
-      await reserved.release();
     }
     await this.audit.record({
       action: 'web.login',

@@ -3,7 +3,7 @@ import { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { ApiError } from '../common/errors/api-error';
-import { FailedAuthLimiter, ReservedAttempt } from '../rate-limit/failed-auth.limiter';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { SessionsService, SUDO_MS } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
@@ -39,22 +39,20 @@ export class SudoService {
       throw new SudoRequired(me);
     }
     delete body[SUDO_FIELD];
-    const subjects = [FailedAuthLimiter.address(request.ip), FailedAuthLimiter.account(me.user.id)];
-    // Counted before the password is checked (parallel guesses cannot pass the limit), and
-    // given back when it is right.
-    let reserved: ReservedAttempt;
+    let right: boolean;
     try {
-      reserved = await this.failedAuth.reserve(...subjects);
+      right = await this.failedAuth.guess(request.ip, me.user.id, () =>
+        this.users.verifyPassword(me.user.id, password),
+      );
     } catch (error) {
       if (error instanceof ApiError) {
         throw new SudoRequired(me, error.message, error.headers);
       }
       throw error;
     }
-    if (!(await this.users.verifyPassword(me.user.id, password))) {
+    if (!right) {
       throw new SudoRequired(me, 'The password is wrong. Nothing was changed.');
     }
-    await reserved.release();
     await this.sessions.reauthenticated(session.id);
     session.authenticatedAt = new Date();
     const agent = request.headers['user-agent'];
