@@ -12,7 +12,7 @@ import {
   MAX_HEADER_BYTES,
 } from './common/http/client-errors';
 import { registerCors } from './common/http/cors';
-import { requireJsonBodies } from './common/http/json-bodies';
+import { parseJsonBody, requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
@@ -81,6 +81,7 @@ export async function createApp(
     },
   );
   app.useGlobalPipes(apiValidationPipe());
+  app.useBodyParser('application/json', { bodyLimit: MAX_BODY_BYTES }, parseJsonBody);
   try {
     // Reads the session key, so the at-rest key check (a wrong SECRET_KEY) fails here.
     await registerWebSession(app, config);

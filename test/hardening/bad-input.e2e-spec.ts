@@ -820,6 +820,27 @@ describe('Hostile input on every route', () => {
       assert.equal(res.body.details[0].field, 'email');
     });
 
+    it('names a nested "__proto__" key in the details of its 400 (fuzz finding, seed-dependent)', async () => {
+      for (const text of [
+        '{"allowed_auth_methods":{"__proto__":{"x":1}}}',
+        '{"allowed_auth_methods":[{"constructor":{"prototype":{"is_admin":true}}}]}',
+      ]) {
+        const res = await t
+          .http()
+          .patch('/api/v1/admin/settings')
+          .set('Authorization', t.adminBasic)
+          .set('Content-Type', 'application/json')
+          .send(text);
+        assertErrorShape(res, text);
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.body.code, 'validation_failed');
+        assert.deepEqual(
+          res.body.details.map((d: { field: string }) => d.field),
+          ['__proto__'],
+        );
+      }
+    });
+
     it('refuses a name longer than its column when it holds variation selectors', async () => {
       const res = await t
         .http()
