@@ -1,3 +1,5 @@
+import { AddressList } from './address-list';
+
 // Shared vocabulary of authentication and authorization (SPEC §4-§6).
 
 export const SCOPES = ['read', 'write', 'delete', 'admin'] as const;
@@ -43,6 +45,20 @@ export interface AuthPrincipal {
   oauthTokenId?: string;
   /** The token's own request limit per window, overriding the instance default. */
   rateLimit?: number | null;
+  /** An API token's restrictions (SPEC §11.1), parsed once when the token is loaded. */
+  restrictions?: TokenRestrictions;
+}
+
+/** What an API token is restricted to, beyond its scopes and workspace (SPEC §11.1). */
+export interface TokenRestrictions {
+  /** The allow-list as stored (canonical entries); null: any address. */
+  allowedCidrs: readonly string[] | null;
+  /** The same, parsed for matching; null when `allowedCidrs` is. */
+  addresses: AddressList | null;
+  /** Projects of the token's workspace it reaches; null: all, empty: none. */
+  projectIds: readonly string[] | null;
+  /** When the token was created: its lifetime is measured from here (SPEC §11.3). */
+  createdAt: Date;
 }
 
 /** API tokens and OAuth access tokens: subject to the role's "use the API" permission. */

@@ -3,11 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuthCache } from '../cache/auth-cache.service';
 import { InvalidatingCache } from '../cache/invalidating-cache';
-import { AuthMethod, AuthPrincipal, Scope } from '../auth/auth-types';
+import { AddressList } from '../auth/address-list';
+import { AuthMethod, AuthPrincipal, Scope, TokenRestrictions } from '../auth/auth-types';
 import { AuthErrors } from '../auth/auth-errors';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
-import { ApiToken } from './entities/api-token.entity';
+import { ApiToken, jsonList } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 
 /** What request authentication needs to know about a token and its owner. */
@@ -19,6 +20,7 @@ export interface CachedToken {
   expiresAt: Date;
   revokedAt: Date | null;
   rateLimit: number | null;
+  restrictions: TokenRestrictions;
   user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
 }
 
@@ -81,6 +83,7 @@ export class TokenVerifier {
       tokenWorkspaceId: token.workspaceId,
       expiresAt: token.expiresAt,
       rateLimit: token.rateLimit,
+      restrictions: token.restrictions,
       impersonatedBy: null,
       twoFactorEnabled: false,
     };
@@ -98,6 +101,9 @@ export class TokenVerifier {
         't.expires_at AS expires_at',
         't.revoked_at AS revoked_at',
         't.rate_limit AS rate_limit',
+        't.allowed_cidrs AS allowed_cidrs',
+        't.project_ids AS project_ids',
+        't.created_at AS created_at',
         'u.username AS username',
         'u.email AS email',
         'u.is_admin AS is_admin',
@@ -116,6 +122,11 @@ export class TokenVerifier {
       expiresAt: rawDate(row.expires_at),
       revokedAt: row.revoked_at === null ? null : rawDate(row.revoked_at),
       rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
+      restrictions: restrictionsOf(
+        jsonList.from(row.allowed_cidrs),
+        jsonList.from(row.project_ids),
+        rawDate(row.created_at),
+      ),
       user: {
         id: row.user_id,
         username: row.username,
@@ -135,8 +146,25 @@ interface RawTokenRow {
   expires_at: Date | string;
   revoked_at: Date | string | null;
   rate_limit: number | string | null;
+  allowed_cidrs: string | null;
+  project_ids: string | null;
+  created_at: Date | string;
   username: string;
   email: string;
   is_admin: boolean | number | string;
   status: UserStatus;
+}
+
+/** A token's restrictions, with the allow-list parsed once here rather than on every request. */
+export function restrictionsOf(
+  allowedCidrs: readonly string[] | null,
+  projectIds: readonly string[] | null,
+  createdAt: Date,
+): TokenRestrictions {
+  return {
+    allowedCidrs,
+    addresses: allowedCidrs === null ? null : AddressList.of(allowedCidrs),
+    projectIds,
+    createdAt,
+  };
 }

@@ -37,7 +37,7 @@ import {
   TokenResponse,
   toTokenResponse,
 } from './dto/token.dto';
-import { ApiToken } from './entities/api-token.entity';
+import { ApiToken, RevokedReason } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
 
@@ -91,8 +91,11 @@ export class TokensService {
         lastUsedAt: null,
         lastUsedIp: null,
         revokedAt: null,
+        revokedReason: null,
         replacedById: null,
         createdAt: wholeSeconds(new Date()),
+        allowedCidrs: null,
+        projectIds: null,
       });
       await m.insert(ApiToken, created);
       await this.audit.record(
@@ -197,6 +200,7 @@ export class TokensService {
         lastUsedAt: null,
         lastUsedIp: null,
         revokedAt: null,
+        revokedReason: null,
         replacedById: null,
         createdAt: wholeSeconds(new Date()),
       });
@@ -208,6 +212,7 @@ export class TokensService {
         {
           replacedById: created.id,
           revokedAt: wholeSeconds(new Date(Date.now() + graceSeconds * 1000)),
+          revokedReason: 'rotated',
         },
       );
       if (!result.affected) {
@@ -252,7 +257,7 @@ export class TokensService {
 
   async revoke(me: AuthPrincipal, where: TokenScope, id: string, meta: RequestMeta): Promise<void> {
     assertAllowedIn(where, me, TOKEN_ACTIONS.revoke);
-    await this.revokeToken(me, await this.findVisible(me, where, id), meta);
+    await this.revokeToken(me, await this.findVisible(me, where, id), meta, 'manual');
   }
 
   /**
@@ -263,7 +268,7 @@ export class TokensService {
     await m.update(
       ApiToken,
       { workspaceId, userId, revokedAt: IsNull() },
-      { revokedAt: wholeSeconds(new Date()) },
+      { revokedAt: wholeSeconds(new Date()), revokedReason: 'member_removed' },
     );
   }
 
@@ -293,16 +298,25 @@ export class TokensService {
     if (!token) {
       throw notFound('Token');
     }
-    await this.revokeToken(me, token, meta);
+    await this.revokeToken(me, token, meta, 'admin');
   }
 
-  private async revokeToken(me: AuthPrincipal, token: ApiToken, meta: RequestMeta): Promise<void> {
+  private async revokeToken(
+    me: AuthPrincipal,
+    token: ApiToken,
+    meta: RequestMeta,
+    reason: RevokedReason,
+  ): Promise<void> {
     const now = new Date();
     if (token.revokedAt && token.revokedAt.getTime() <= now.getTime()) {
       return; // already revoked: DELETE is idempotent
     }
     await this.db.transaction(async (m) => {
-      await m.update(ApiToken, { id: token.id }, { revokedAt: wholeSeconds(now) });
+      await m.update(
+        ApiToken,
+        { id: token.id },
+        { revokedAt: wholeSeconds(now), revokedReason: reason },
+      );
       await this.audit.record(
         {
           action: 'token.revoked',
@@ -312,7 +326,7 @@ export class TokensService {
           targetId: token.id,
           ip: meta.ip,
           userAgent: meta.userAgent,
-          metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId },
+          metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId, reason },
         },
         m,
       );

@@ -17,7 +17,7 @@ import {
 } from 'class-validator';
 import { Scope, SCOPES } from '../../auth/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
-import { ApiToken } from '../entities/api-token.entity';
+import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
 
 export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
@@ -163,6 +163,14 @@ export class TokenResponse {
   @ApiProperty({ nullable: true, type: String }) last_used_ip!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revoked_at!: string | null;
+  @ApiProperty({
+    enum: REVOKED_REASONS,
+    nullable: true,
+    type: String,
+    description:
+      'Why the token was revoked; null while it is not (a rotated token in its grace period says rotated).',
+  })
+  revoked_reason!: RevokedReason | null;
 }
 
 export class CreatedTokenResponse extends TokenResponse {
@@ -199,5 +207,6 @@ export function toTokenResponse(token: ApiToken): TokenResponse {
     last_used_ip: token.lastUsedIp,
     created_at: token.createdAt.toISOString(),
     revoked_at: token.revokedAt?.toISOString() ?? null,
+    revoked_reason: token.revokedReason ?? null,
   };
 }

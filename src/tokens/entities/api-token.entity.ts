@@ -1,6 +1,24 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, Index, ValueTransformer } from 'typeorm';
 import { Scope } from '../../auth/auth-types';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
+
+export const REVOKED_REASONS = [
+  'manual',
+  'rotated',
+  'idle',
+  'leaked',
+  'member_removed',
+  'admin',
+  'service_account_deleted',
+] as const;
+export type RevokedReason = (typeof REVOKED_REASONS)[number];
+
+/** A list of strings kept as JSON text, portable between MySQL and SQLite. */
+export const jsonList: ValueTransformer = {
+  to: (value: string[] | null | undefined) =>
+    value === null || value === undefined ? value : JSON.stringify(value),
+  from: (value: string | null) => (value === null ? null : (JSON.parse(value) as string[])),
+};
 
 @Entity('api_tokens')
 @Index('idx_api_tokens_workspace', ['workspaceId', 'revokedAt', 'expiresAt'])
@@ -32,6 +50,14 @@ export class ApiToken {
   @Column({ name: 'rate_limit', type: 'int', nullable: true })
   rateLimit!: number | null;
 
+  /** Addresses and CIDR blocks the token may be used from (SPEC §11.1); null: anywhere. */
+  @Column({ name: 'allowed_cidrs', type: 'text', nullable: true, transformer: jsonList })
+  allowedCidrs!: string[] | null;
+
+  /** Projects of its workspace the token reaches (SPEC §11.1); null: all, []: none. */
+  @Column({ name: 'project_ids', type: 'text', nullable: true, transformer: jsonList })
+  projectIds!: string[] | null;
+
   @DateColumn('expires_at')
   expiresAt!: Date;
 
@@ -44,6 +70,10 @@ export class ApiToken {
   /** In the future while a rotated token is in its grace period. */
   @DateColumn('revoked_at', { nullable: true })
   revokedAt!: Date | null;
+
+  /** Why it was revoked (SPEC §11.4); null while it is not. */
+  @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
+  revokedReason!: RevokedReason | null;
 
   /** The token that replaced this one on rotation. */
   @RefColumn('replaced_by_id', { nullable: true })
