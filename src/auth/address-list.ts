@@ -23,13 +23,13 @@ function parseEntry(entry: string): Block | null {
         }
         return [v6, bits];
       }
-      return [address as ipaddr.IPv4, bits];
+      return [address, bits];
     }
     if (!ipaddr.isValid(text)) {
       return null;
     }
     const address = ipaddr.process(text); // IPv4-mapped IPv6 comes back as IPv4
-    return address.kind() === 'ipv4' ? [address as ipaddr.IPv4, 32] : [address as ipaddr.IPv6, 128];
+    return address.kind() === 'ipv4' ? [address, 32] : [address, 128];
   } catch {
     return null;
   }

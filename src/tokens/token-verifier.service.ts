@@ -8,7 +8,7 @@ import { AuthMethod, AuthPrincipal, Scope, TokenRestrictions } from '../auth/aut
 import { AuthErrors } from '../auth/auth-errors';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
-import { ApiToken, jsonList } from './entities/api-token.entity';
+import { ApiToken, readJsonList } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 
 /** What request authentication needs to know about a token and its owner. */
@@ -123,8 +123,8 @@ export class TokenVerifier {
       revokedAt: row.revoked_at === null ? null : rawDate(row.revoked_at),
       rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
       restrictions: restrictionsOf(
-        jsonList.from(row.allowed_cidrs),
-        jsonList.from(row.project_ids),
+        readJsonList(row.allowed_cidrs),
+        readJsonList(row.project_ids),
         rawDate(row.created_at),
       ),
       user: {

@@ -13,11 +13,16 @@ export const REVOKED_REASONS = [
 ] as const;
 export type RevokedReason = (typeof REVOKED_REASONS)[number];
 
+/** Reads a list of strings kept as JSON text. */
+export function readJsonList(value: string | null): string[] | null {
+  return value === null ? null : (JSON.parse(value) as string[]);
+}
+
 /** A list of strings kept as JSON text, portable between MySQL and SQLite. */
 export const jsonList: ValueTransformer = {
   to: (value: string[] | null | undefined) =>
     value === null || value === undefined ? value : JSON.stringify(value),
-  from: (value: string | null) => (value === null ? null : (JSON.parse(value) as string[])),
+  from: readJsonList,
 };
 
 @Entity('api_tokens')
