@@ -16,20 +16,22 @@ function parseEntry(entry: string): Block | null {
   try {
     if (text.includes('/')) {
       const [address, bits] = ipaddr.parseCIDR(text);
-      if (address.kind() === 'ipv6') {
-        const v6 = address as ipaddr.IPv6;
-        if (v6.isIPv4MappedAddress() && bits >= 96) {
-          return [v6.toIPv4Address(), bits - 96];
+      if (address instanceof ipaddr.IPv6) {
+        if (address.isIPv4MappedAddress() && bits >= 96) {
+          return [address.toIPv4Address(), bits - 96];
         }
-        return [v6, bits];
+        return [address, bits];
       }
-      return [address, bits];
+      return address instanceof ipaddr.IPv4 ? [address, bits] : null;
     }
     if (!ipaddr.isValid(text)) {
       return null;
     }
     const address = ipaddr.process(text); // IPv4-mapped IPv6 comes back as IPv4
-    return address.kind() === 'ipv4' ? [address, 32] : [address, 128];
+    if (address instanceof ipaddr.IPv6) {
+      return [address, 128];
+    }
+    return address instanceof ipaddr.IPv4 ? [address, 32] : null;
   } catch {
     return null;
   }
