@@ -115,6 +115,7 @@ function errorCodesFor(
   hasJsonBody: boolean,
   hasQuery: boolean,
   conflicts: readonly string[],
+  forbiddenExtra: readonly string[],
 ): Map<number, string[]> {
   const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
@@ -141,6 +142,9 @@ function errorCodesFor(
     'insufficient_scope',
     'forbidden',
     'api_disabled',
+    // a token's allowed_cidrs (SPEC §11.1)
+    'ip_not_allowed',
+    ...forbiddenExtra,
     ...(auth.workspace ? ['workspace_forbidden', 'workspace_mismatch'] : []),
     ...(auth.workspace && !auth.anyPlan ? ['plan_required'] : []),
   ]);
@@ -166,6 +170,11 @@ function errorCodesFor(
   codes.set(503, ['database_unavailable', 'service_unavailable']);
   return codes;
 }
+
+/** Operations with 403 codes of their own, beyond those of every authenticated route. */
+const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
+  createProject: ['project_not_allowed'],
+};
 
 /** Operations that can answer 409, and with which codes (from their services). */
 const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
@@ -273,6 +282,7 @@ function completeAuthenticated(
     hasJsonRequestBody(operation),
     (operation.parameters ?? []).some((p) => !isReference(p) && p.in === 'query'),
     CONFLICTS[id] ?? [],
+    FORBIDDEN[id] ?? [],
   );
   const responses = operation.responses;
   for (const [status, response] of Object.entries(responses)) {
