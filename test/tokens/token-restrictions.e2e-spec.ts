@@ -5,7 +5,6 @@ import request from 'supertest';
 import {
   addMember,
   assertError,
-  createToken,
   createUser,
   createWorkspace,
   TestToken,
