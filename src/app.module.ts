@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
+import { EventsModule } from './events/events.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
@@ -36,6 +37,7 @@ export class AppModule {
         RateLimitModule,
         SettingsModule,
         AuditModule,
+        EventsModule,
         AuthModule,
         TokensModule,
         UsersModule,

@@ -22,6 +22,8 @@ import { PasswordResets1764730000001 } from './migrations/1764730000001-password
 import { PasswordReset } from '../users/entities/password-reset.entity';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/1764740000000-login-key-and-recovery-codes';
+import { LifecycleEvents1764900000000 } from './migrations/1764900000000-lifecycle-events';
+import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
 import { TokenRestrictions1764800000000 } from './migrations/1764800000000-token-restrictions';
 import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
@@ -46,6 +48,7 @@ export const ENTITIES = [
   WebSession,
   PasswordReset,
   TwoFactorRecoveryCode,
+  LifecycleEvent,
 ];
 
 const MIGRATIONS = [
@@ -60,6 +63,7 @@ const MIGRATIONS = [
   PasswordResets1764730000001,
   LoginKeyAndRecoveryCodes1764740000000,
   TokenRestrictions1764800000000,
+  LifecycleEvents1764900000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { DatabaseService } from '../database/database.service';
+import { EventsService } from '../events/events.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { TtlMap } from '../cache/ttl-map';
 import { RateLimitStore } from '../rate-limit/rate-limit-store';
@@ -23,6 +25,8 @@ export class AddressDenials {
   constructor(
     private readonly store: RateLimitStore,
     private readonly audit: AuditService,
+    private readonly events: EventsService,
+    private readonly db: DatabaseService,
   ) {}
 
   record(principal: AuthPrincipal, ip: string, userAgent: string | undefined): void {
@@ -51,15 +55,35 @@ export class AddressDenials {
     if (claim && claim.totalHits > 1) {
       return; // another instance audited this pair within the minute
     }
-    await this.audit.record({
-      action: 'token.ip_denied',
-      actor: principal,
-      workspaceId: principal.tokenWorkspaceId,
-      targetType: 'api_token',
-      targetId: tokenId,
-      ip,
-      userAgent: userAgent ?? null,
-      metadata: { allowed_cidrs: [...(principal.restrictions?.allowedCidrs ?? [])] },
+    const allowed = [...(principal.restrictions?.allowedCidrs ?? [])];
+    // The audit event and the lifecycle event (webhooks) commit together.
+    await this.db.transaction(async (m) => {
+      await this.audit.record(
+        {
+          action: 'token.ip_denied',
+          actor: principal,
+          workspaceId: principal.tokenWorkspaceId,
+          targetType: 'api_token',
+          targetId: tokenId,
+          ip,
+          userAgent: userAgent ?? null,
+          metadata: { allowed_cidrs: allowed },
+        },
+        m,
+      );
+      await this.events.record(m, {
+        type: 'token.ip_denied',
+        workspaceId: principal.tokenWorkspaceId,
+        data: {
+          token: {
+            id: tokenId,
+            user_id: principal.user.id,
+            workspace_id: principal.tokenWorkspaceId,
+          },
+          ip,
+          allowed_cidrs: allowed,
+        },
+      });
     });
   }
 }

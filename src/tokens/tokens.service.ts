@@ -49,6 +49,8 @@ import { Project } from '../projects/entities/project.entity';
 import { ApiToken, RevokedReason } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
+import { tokenEventData } from './token-events';
+import { EventsService } from '../events/events.service';
 
 const DAY_MS = 86_400_000;
 const MAX_PROJECT_IDS = 100;
@@ -69,6 +71,7 @@ export class TokensService {
     private readonly settings: SettingsService,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
+    private readonly events: EventsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -134,6 +137,11 @@ export class TokensService {
         },
         m,
       );
+      await this.events.record(m, {
+        type: 'token.created',
+        workspaceId: created.workspaceId,
+        data: tokenEventData(created),
+      });
       return created;
     });
     return { ...toTokenResponse(token), token: secret };
@@ -312,6 +320,24 @@ export class TokensService {
         },
         m,
       );
+      await this.events.record(m, {
+        type: 'token.created',
+        workspaceId: created.workspaceId,
+        data: tokenEventData(created, { replaces: old.id }),
+      });
+      await this.events.record(m, {
+        type: 'token.revoked',
+        workspaceId: old.workspaceId,
+        data: tokenEventData(
+          {
+            ...old,
+            replacedById: created.id,
+            revokedAt: wholeSeconds(new Date(Date.now() + graceSeconds * 1000)),
+            revokedReason: 'rotated',
+          },
+          { replaced_by: created.id },
+        ),
+      });
       return created;
     });
     for (const tokenId of [old.id, ...endedGrace]) {
@@ -343,11 +369,23 @@ export class TokensService {
    * membership goes in the same one). The caller invalidates the user's cache entries after.
    */
   async revokeMemberTokens(m: EntityManager, workspaceId: string, userId: string): Promise<void> {
+    const active = await m.find(ApiToken, { where: { workspaceId, userId, revokedAt: IsNull() } });
+    if (active.length === 0) {
+      return;
+    }
+    const now = wholeSeconds(new Date());
     await m.update(
       ApiToken,
-      { workspaceId, userId, revokedAt: IsNull() },
-      { revokedAt: wholeSeconds(new Date()), revokedReason: 'member_removed' },
+      { id: In(active.map((t) => t.id)), revokedAt: IsNull() },
+      { revokedAt: now, revokedReason: 'member_removed' },
     );
+    for (const token of active) {
+      await this.events.record(m, {
+        type: 'token.revoked',
+        workspaceId,
+        data: tokenEventData({ ...token, revokedAt: now, revokedReason: 'member_removed' }),
+      });
+    }
   }
 
   /** Every token of the instance, for instance admins (SPEC §8). */
@@ -408,6 +446,11 @@ export class TokensService {
         },
         m,
       );
+      await this.events.record(m, {
+        type: 'token.revoked',
+        workspaceId: token.workspaceId,
+        data: tokenEventData({ ...token, revokedAt: wholeSeconds(now), revokedReason: reason }),
+      });
     });
     await this.cache.invalidate({ kind: 'token', tokenId: token.id });
   }

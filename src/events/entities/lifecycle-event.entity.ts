@@ -1,0 +1,41 @@
+import { Column, Entity, Index } from 'typeorm';
+import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
+
+/** The token lifecycle events of SPEC §11.4, which webhooks and e-mail announce. */
+export const EVENT_TYPES = [
+  'token.created',
+  'token.revoked',
+  'token.expiring',
+  'token.expired',
+  'token.leaked',
+  'token.ip_denied',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What an event says, as sent in a delivery's `data` (JSON). */
+export type EventData = Record<string, unknown>;
+
+/**
+ * The outbox: one row per event, written in the same transaction as the change that caused it,
+ * so that a crash between the two can neither lose nor invent an event. Deliveries (webhooks,
+ * e-mail) are made from these rows by background workers, never on the request path.
+ */
+@Entity('lifecycle_events')
+@Index('idx_lifecycle_events_workspace', ['workspaceId', 'createdAt'])
+@Index('idx_lifecycle_events_created', ['createdAt'])
+export class LifecycleEvent {
+  @IdColumn()
+  id!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  type!: EventType;
+
+  @RefColumn('workspace_id', { nullable: true })
+  workspaceId!: string | null;
+
+  @Column({ type: 'simple-json' })
+  data!: EventData;
+
+  @DateColumn('created_at')
+  createdAt!: Date;
+}
