@@ -23,6 +23,7 @@ import { PasswordReset } from '../users/entities/password-reset.entity';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/1764740000000-login-key-and-recovery-codes';
 import { TokenRestrictions1764800000000 } from './migrations/1764800000000-token-restrictions';
+import { WorkspaceTokenPolicy1764800000001 } from './migrations/1764800000001-workspace-token-policy';
 import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
@@ -60,6 +61,7 @@ const MIGRATIONS = [
   PasswordResets1764730000001,
   LoginKeyAndRecoveryCodes1764740000000,
   TokenRestrictions1764800000000,
+  WorkspaceTokenPolicy1764800000001,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -115,6 +115,7 @@ function errorCodesFor(
   hasJsonBody: boolean,
   hasQuery: boolean,
   conflicts: readonly string[],
+  mintsToken: boolean,
 ): Map<number, string[]> {
   const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
@@ -124,6 +125,7 @@ function errorCodesFor(
     'ambiguous_credentials',
     ...(workspaceInHeader ? ['workspace_required'] : []),
     ...(hasPathParams ? ['malformed_request'] : []),
+    ...(mintsToken ? ['policy_violation'] : []),
   ]);
   codes.set(401, [
     'missing_credentials',
@@ -143,6 +145,9 @@ function errorCodesFor(
     'api_disabled',
     ...(auth.workspace ? ['workspace_forbidden', 'workspace_mismatch'] : []),
     ...(auth.workspace && !auth.anyPlan ? ['plan_required'] : []),
+    // An API token its workspace's token policy no longer allows (SPEC §11.3), on any route
+    // a token may call, but revoking.
+    ...(auth.anyTokenPolicy || auth.passwordOnly ? [] : ['policy_violation']),
   ]);
   if (hasPathParams) {
     codes.set(404, ['not_found']);
@@ -183,6 +188,9 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   disableTwoFactor: ['conflict'],
   regenerateRecoveryCodes: ['conflict'],
 };
+
+/** Operations that make a token, checked against the workspace's token policy (400). */
+const TOKEN_MINTING = new Set(['createToken', 'rotateToken']);
 
 const SUMMARY: Record<number, string> = {
   400: 'The request is not valid',
@@ -273,6 +281,7 @@ function completeAuthenticated(
     hasJsonRequestBody(operation),
     (operation.parameters ?? []).some((p) => !isReference(p) && p.in === 'query'),
     CONFLICTS[id] ?? [],
+    TOKEN_MINTING.has(id),
   );
   const responses = operation.responses;
   for (const [status, response] of Object.entries(responses)) {

@@ -51,6 +51,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'TokensController.get': 'getToken',
   'TokensController.rotate': 'rotateToken',
   'TokensController.revoke': 'revokeToken',
+  'TokenPolicyController.get': 'getTokenPolicy',
+  'TokenPolicyController.update': 'updateTokenPolicy',
   'TwoFactorController.start': 'startTwoFactor',
   'TwoFactorController.confirm': 'confirmTwoFactor',
   'TwoFactorController.disable': 'disableTwoFactor',

@@ -14,9 +14,13 @@ import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
 import {
+  assertTokenPolicyAllows,
   assertWorkspaceAllows,
+  LifetimeField,
   managesApiAccess,
   TOKEN_ACTIONS,
+  TokenPolicy,
+  tokenPolicyOf,
   WorkspaceAction,
 } from '../workspaces/workspace-policy';
 import { tokenLimitFor } from '../workspaces/roles-and-plans';
@@ -70,6 +74,12 @@ export class TokensService {
     assertAllowedIn(where, me, TOKEN_ACTIONS.create);
     const expiresAt = await this.resolveExpiry(dto);
     this.assertWithinCaller(me, dto.scopes, expiresAt);
+    const allowedCidrs: string[] | null = null;
+    assertTokenPolicyAllows(
+      where.workspace,
+      { scopes: dto.scopes, lifetimeMs: expiresAt.getTime() - Date.now(), allowedCidrs },
+      lifetimeFieldOf(dto),
+    );
     this.assertRateLimitAllowed(me, dto.rate_limit);
 
     const secret = this.format.generate();
@@ -94,7 +104,7 @@ export class TokensService {
         revokedReason: null,
         replacedById: null,
         createdAt: wholeSeconds(new Date()),
-        allowedCidrs: null,
+        allowedCidrs,
         projectIds: null,
       });
       await m.insert(ApiToken, created);
@@ -117,7 +127,7 @@ export class TokensService {
       );
       return created;
     });
-    return { ...toTokenResponse(token), token: secret };
+    return { ...toTokenResponse(token, policyIn(where)), token: secret };
   }
 
   async list(
@@ -146,14 +156,16 @@ export class TokensService {
     }
     applyStateFilter(qb, query.state ?? 'active', new Date());
     const [rows, total] = await qb.getManyAndCount();
-    return toPage(rows, total, window, toTokenResponse);
+    const policy = policyIn(where);
+    return toPage(rows, total, window, (token) => toTokenResponse(token, policy));
   }
 
   async get(me: AuthPrincipal, where: TokenScope, id: string): Promise<TokenResponse> {
-    return toTokenResponse(await this.findVisible(me, where, id));
+    return toTokenResponse(await this.findVisible(me, where, id), policyIn(where));
   }
 
-  async self(me: AuthPrincipal): Promise<TokenResponse> {
+  /** The token of this request; `where` is its workspace (the route checked the binding). */
+  async self(me: AuthPrincipal, where: TokenScope): Promise<TokenResponse> {
     if (!me.tokenId) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
@@ -165,7 +177,7 @@ export class TokensService {
     if (!token) {
       throw notFound('Token');
     }
-    return toTokenResponse(token);
+    return toTokenResponse(token, policyIn(where));
   }
 
   async rotate(
@@ -186,6 +198,16 @@ export class TokensService {
     const explicitExpiry = dto.expires_in_days !== undefined || dto.expires_at !== undefined;
     const expiresAt = explicitExpiry ? await this.resolveExpiry(dto) : old.expiresAt;
     this.assertWithinCaller(me, old.scopes, expiresAt);
+    // The replacement keeps the old scopes and allow-list: the policy judges them as new.
+    assertTokenPolicyAllows(
+      where.workspace,
+      {
+        scopes: old.scopes,
+        lifetimeMs: expiresAt.getTime() - Date.now(),
+        allowedCidrs: old.allowedCidrs,
+      },
+      lifetimeFieldOf(dto),
+    );
 
     const secret = this.format.generate();
     const graceSeconds = dto.grace_seconds ?? 0;
@@ -239,7 +261,7 @@ export class TokensService {
     for (const tokenId of [old.id, ...endedGrace]) {
       await this.cache.invalidate({ kind: 'token', tokenId });
     }
-    return { ...toTokenResponse(replacement), token: secret };
+    return { ...toTokenResponse(replacement, policyIn(where)), token: secret };
   }
 
   /** Revokes now the still-working predecessors of a rotated token; returns their ids. */
@@ -290,7 +312,19 @@ export class TokensService {
     }
     applyStateFilter(qb, query.state ?? 'all', new Date());
     const [rows, total] = await qb.getManyAndCount();
-    return toPage(rows, total, window, toTokenResponse);
+    const policies = await this.policiesOf(rows);
+    return toPage(rows, total, window, (token) =>
+      toTokenResponse(token, token.workspaceId ? (policies.get(token.workspaceId) ?? null) : null),
+    );
+  }
+
+  /** The token policies of the tokens' workspaces, in one query. */
+  async policiesOf(tokens: readonly ApiToken[]): Promise<Map<string, TokenPolicy>> {
+    const ids = [...new Set(tokens.flatMap((t) => (t.workspaceId ? [t.workspaceId] : [])))];
+    const workspaces = ids.length
+      ? await this.tokens.manager.findBy(Workspace, { id: In(ids) })
+      : [];
+    return new Map(workspaces.map((w) => [w.id, tokenPolicyOf(w)]));
   }
 
   async adminRevoke(me: AuthPrincipal, id: string, meta: RequestMeta): Promise<void> {
@@ -461,6 +495,16 @@ export class TokensService {
     }
     return token;
   }
+}
+
+/** The token policy where a call acts; none at instance level. */
+function policyIn(where: TokenScope): TokenPolicy | null {
+  return where.workspace ? tokenPolicyOf(where.workspace) : null;
+}
+
+/** The request field that set a token's expiry (an unchanged expiry on rotation: expires_in_days). */
+function lifetimeFieldOf(dto: { expires_at?: string }): LifetimeField {
+  return dto.expires_at !== undefined ? 'expires_at' : 'expires_in_days';
 }
 
 /** The workspace policy for a token action; instance level (no workspace) has no plan or role. */
