@@ -272,9 +272,7 @@ function policySentence(
         'rotated in it. You can still revoke tokens.'
       );
     case 'token_policy':
-      return refusal.violation
-        ? violationSentence(workspace, refusal.violation)
-        : refusal.message;
+      return refusal.violation ? violationSentence(workspace, refusal.violation) : refusal.message;
     case 'scope':
     case 'role':
       return refusal.message;
