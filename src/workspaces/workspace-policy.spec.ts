@@ -585,7 +585,7 @@ describe('tokenInUseRefusal: an existing token (403)', () => {
       workspaceRefusal(
         policyWorkspace({ allowedScopes: ['read'] }),
         membership('owner'),
-        writer,
+        tokenInUse(['read', 'delete'], DAY),
         TOKEN_ACTIONS.revoke,
       ),
       null,
