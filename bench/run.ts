@@ -81,6 +81,7 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
   const projects: unknown[][] = [];
   const issues: unknown[][] = [];
   const first: Record<string, string> = {};
+  const firstProjects: string[] = [];
   for (let w = 0; w < SEED.workspaces; w++) {
     const userId = randomUUID();
     const wsId = randomUUID();
@@ -125,6 +126,9 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
       projects.push([projectId, wsId, `Project ${p}`, `p${p}`, null, created, created]);
       if (w === 0 && p === 0) {
         first.projectId = projectId;
+      }
+      if (w === 0) {
+        firstProjects.push(projectId);
       }
       for (let i = 0; i < SEED.issuesPerProject; i++) {
         issues.push([
@@ -176,6 +180,27 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
     'INSERT INTO issues (id, workspace_id, project_id, subject, description, status, priority, assignee_id, author_id, created_at, updated_at) VALUES ?',
     issues,
   );
+
+  // A token of the first workspace restricted to 9 of its 10 projects and to three address
+  // blocks (the client's last), for the restricted scenario (SPEC §11.1).
+  const restricted = format.generate();
+  await conn.query(
+    'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, allowed_cidrs, project_ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      randomUUID(),
+      first.userId,
+      first.workspaceId,
+      'bench restricted',
+      format.displayPrefix(restricted),
+      sha256Hex(restricted),
+      'read,write,delete',
+      new Date(Date.now() + 30 * 86_400_000),
+      JSON.stringify(['10.0.0.0/8', '2001:db8::/32', '127.0.0.0/8']),
+      JSON.stringify(firstProjects.slice(1)),
+      now,
+    ],
+  );
+  first.restrictedToken = restricted;
 
   // An OAuth application and an access token for the oauth scenario.
   const appId = randomUUID();
@@ -290,6 +315,14 @@ async function main(): Promise<void> {
         headers: bearer,
         expect: 200,
         floor: true,
+      },
+      {
+        // Same route and workspace; 9 of the 10 projects, an allow-list of three blocks.
+        name: 'restricted bearer GET /projects (allow-list + 9 projects)',
+        method: 'GET',
+        path: '/api/v1/projects?limit=20',
+        headers: { Authorization: `Bearer ${first.restrictedToken}`, 'X-Workspace-Id': ws },
+        expect: 200,
       },
       {
         name: 'X-API-Key GET /issues?project_id (20 rows)',
@@ -467,6 +500,7 @@ async function main(): Promise<void> {
     const badRow = summary.find((r) => r.scenario.startsWith('bad checksum'));
     const pwRow = summary.find((r) => r.scenario.startsWith('Basic password'));
     const legacyRow = summary.find((r) => r.scenario.startsWith('legacy'));
+    const restrictedRow = summary.find((r) => r.scenario.startsWith('restricted bearer'));
     const out = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
@@ -483,6 +517,8 @@ async function main(): Promise<void> {
         bad_checksum_vs_health: badRow && health ? badRow.rps_median / health.rps_median : null,
         basic_password_vs_bearer:
           pwRow && bearerRow ? pwRow.rps_median / bearerRow.rps_median : null,
+        restricted_vs_bearer:
+          restrictedRow && bearerRow ? restrictedRow.rps_median / bearerRow.rps_median : null,
         legacy_vs_bearer:
           legacyRow && bearerRow ? legacyRow.rps_median / bearerRow.rps_median : null,
       },

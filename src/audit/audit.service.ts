@@ -16,6 +16,8 @@ export type AuditAction =
   | 'token.created'
   | 'token.rotated'
   | 'token.revoked'
+  | 'token.updated'
+  | 'token.ip_denied'
   | 'user.created'
   | 'user.updated'
   | 'workspace.created'

@@ -12,29 +12,32 @@ export const MAX_ALLOWED_CIDRS = 20;
  * client and is stored the way a person reads it. Returns null for anything else.
  */
 function parseEntry(entry: string): Block | null {
-  const text = entry.trim();
-  try {
-    if (text.includes('/')) {
-      const [address, bits] = ipaddr.parseCIDR(text);
-      if (address instanceof ipaddr.IPv6) {
-        if (address.isIPv4MappedAddress() && bits >= 96) {
-          return [address.toIPv4Address(), bits - 96];
-        }
-        return [address, bits];
-      }
-      return address instanceof ipaddr.IPv4 ? [address, bits] : null;
-    }
-    if (!ipaddr.isValid(text)) {
-      return null;
-    }
-    const address = ipaddr.process(text); // IPv4-mapped IPv6 comes back as IPv4
-    if (address instanceof ipaddr.IPv6) {
-      return [address, 128];
-    }
-    return address instanceof ipaddr.IPv4 ? [address, 32] : null;
-  } catch {
+  const [text, bitsText, ...rest] = entry.trim().split('/');
+  if (rest.length > 0 || (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText))) {
     return null;
   }
+  // Four-part decimal only: ipaddr.js also reads "10.1" or octal "010.0.0.1", which a person
+  // writing an allow-list does not mean. Zone ids ("fe80::1%eth0") are not addresses here.
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    address = ipaddr.IPv4.parse(text);
+  } else if (ipaddr.IPv6.isValid(text) && !text.includes('%')) {
+    address = ipaddr.IPv6.parse(text);
+  } else {
+    return null;
+  }
+  const full = address instanceof ipaddr.IPv4 ? 32 : 128;
+  const bits = bitsText === undefined ? full : Number(bitsText);
+  if (bits > full) {
+    return null;
+  }
+  if (address instanceof ipaddr.IPv6) {
+    if (address.isIPv4MappedAddress() && bits >= 96) {
+      return [address.toIPv4Address(), bits - 96];
+    }
+    return [address, bits];
+  }
+  return [address, bits];
 }
 
 /**

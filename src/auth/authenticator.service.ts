@@ -9,6 +9,8 @@ import { AuthPrincipal, scopesAllow } from './auth-types';
 import { AuthErrors, insufficientScope, RequestErrors } from './auth-errors';
 import { headerValue } from './request-context';
 import { SettingsService } from '../settings/settings.service';
+import { AddressDenials } from '../tokens/address-denials';
+import { addressRefusal } from './token-restriction-policy';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { User } from '../users/entities/user.entity';
 import { loginKey } from '../users/login-key';
@@ -42,6 +44,7 @@ export class Authenticator {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly tokenUsage: TokenUsageRecorder,
+    private readonly addressDenials: AddressDenials,
     private readonly legacyUsage: LegacyUsageRecorder,
     private readonly audit: AuditService,
     private readonly settings: SettingsService,
@@ -78,6 +81,12 @@ export class Authenticator {
       throw AuthErrors.twoFactorRequired();
     }
 
+    // The token's address allow-list, before anything else reads the database for it.
+    const refusal = addressRefusal(principal, request.ip);
+    if (refusal) {
+      this.addressDenials.record(principal, request.ip, context.userAgent);
+      throw refusal;
+    }
     if (principal.tokenId) {
       this.tokenUsage.record(principal.tokenId, request.ip);
     }

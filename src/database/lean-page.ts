@@ -1,11 +1,12 @@
 import { ObjectLiteral, Repository } from 'typeorm';
 
-type Filters<E> = Partial<Record<keyof E & string, string | undefined>>;
+/** A value to equal, or a list of values to be among (an empty list matches nothing). */
+type Filters<E> = Partial<Record<keyof E & string, string | readonly string[] | undefined>>;
 
 interface PageSql {
   select: string;
   count: string;
-  /** Filter properties in the order of the SQL's placeholders. */
+  /** Filter properties in the order of the SQL's placeholders (a list's values in its place). */
   keys: string[];
 }
 
@@ -15,7 +16,8 @@ const TOTAL = '__total_count';
 const statements = new WeakMap<Repository<ObjectLiteral>, Map<string, PageSql>>();
 
 /**
- * One page of `repository`'s rows matching equality `filters` (undefined ones are left out),
+ * One page of `repository`'s rows matching `filters` (equality, or membership for a list;
+ * undefined ones are left out),
  * oldest first, with the total count — what `findAndCount` does, in one round trip instead of
  * two and without building the SQL on every call. The total rides along as an uncorrelated
  * scalar subquery (evaluated once, on the same index a separate COUNT would use); only a page
@@ -28,9 +30,17 @@ export async function findPage<E extends ObjectLiteral>(
   filters: Filters<E>,
   window: { offset: number; limit: number },
 ): Promise<[E[], number]> {
-  const keys = Object.keys(filters).filter((key) => filters[key as keyof E & string] !== undefined);
+  const value = (key: string): string | readonly string[] | undefined =>
+    filters[key as keyof E & string];
+  // A list filter's shape includes its length: one statement per length, at most 100 each.
+  const keys = Object.keys(filters)
+    .filter((key) => value(key) !== undefined)
+    .map((key) => {
+      const v = value(key);
+      return Array.isArray(v) ? `${key}[${v.length}]` : key;
+    });
   const sql = statementsFor(repository, keys);
-  const params = sql.keys.map((key) => filters[key as keyof E & string]);
+  const params = sql.keys.flatMap((key) => value(key.replace(/\[\d+\]$/, '')) as string | string[]);
   const manager = repository.manager;
   const rows = await manager.query<ObjectLiteral[]>(sql.select, [
     ...params,
@@ -81,11 +91,19 @@ function statementsFor<E extends ObjectLiteral>(
     const sorted = [...keys].sort();
     const where = sorted
       .map((key) => {
-        const column = metadata.findColumnWithPropertyName(key);
+        const list = /^(.+)\[(\d+)\]$/.exec(key);
+        const property = list ? list[1] : key;
+        const column = metadata.findColumnWithPropertyName(property);
         if (!column) {
-          throw new Error(`${metadata.name} has no column for "${key}"`);
+          throw new Error(`${metadata.name} has no column for "${property}"`);
         }
-        return `${q(column.databaseName)} = ?`;
+        if (!list) {
+          return `${q(column.databaseName)} = ?`;
+        }
+        const length = Number(list[2]);
+        return length === 0
+          ? '1 = 0'
+          : `${q(column.databaseName)} IN (${new Array<string>(length).fill('?').join(', ')})`;
       })
       .join(' AND ');
     const table = q(metadata.tableName);

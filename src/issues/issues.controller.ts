@@ -8,10 +8,10 @@ import {
 } from '@nestjs/swagger';
 import { AuthPrincipal } from '../auth/auth-types';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentWorkspace, Principal } from '../auth/decorators/request-params.decorator';
+import { CurrentArea, Principal } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { UuidParam } from '../common/http/uuid-param.pipe';
-import { Workspace } from '../workspaces/entities/workspace.entity';
+import { ProjectArea } from '../projects/project-area';
 import {
   CreateIssueRequest,
   IssueListResponse,
@@ -31,10 +31,10 @@ export class IssuesController {
   @ApiOperation({ summary: 'Issues of the workspace, filtered by project, status and assignee' })
   @ApiOkResponse({ type: IssueListResponse })
   list(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Query() query: ListIssuesQuery,
   ): Promise<Page<IssueResponse>> {
-    return this.issues.list(ws, query);
+    return this.issues.list(area, query);
   }
 
   @Post('projects/:projectId/issues')
@@ -43,11 +43,11 @@ export class IssuesController {
   @ApiCreatedResponse({ type: IssueResponse })
   create(
     @Principal() me: AuthPrincipal,
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('projectId', new UuidParam('Project')) projectId: string,
     @Body() dto: CreateIssueRequest,
   ): Promise<IssueResponse> {
-    return this.issues.create(me, ws, projectId, dto);
+    return this.issues.create(me, area, projectId, dto);
   }
 
   @Get('issues/:id')
@@ -55,10 +55,10 @@ export class IssuesController {
   @ApiOperation({ summary: 'One issue' })
   @ApiOkResponse({ type: IssueResponse })
   get(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Issue')) id: string,
   ): Promise<IssueResponse> {
-    return this.issues.get(ws, id);
+    return this.issues.get(area, id);
   }
 
   @Patch('issues/:id')
@@ -66,11 +66,11 @@ export class IssuesController {
   @ApiOperation({ summary: 'Update an issue' })
   @ApiOkResponse({ type: IssueResponse })
   update(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Issue')) id: string,
     @Body() dto: UpdateIssueRequest,
   ): Promise<IssueResponse> {
-    return this.issues.update(ws, id, dto);
+    return this.issues.update(area, id, dto);
   }
 
   @Delete('issues/:id')
@@ -79,9 +79,9 @@ export class IssuesController {
   @ApiOperation({ summary: 'Delete an issue' })
   @ApiNoContentResponse({ description: 'Deleted' })
   async remove(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Issue')) id: string,
   ): Promise<void> {
-    await this.issues.remove(ws, id);
+    await this.issues.remove(area, id);
   }
 }

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
+import { ProjectArea, reaches } from '../projects/project-area';
 import { AuthPrincipal } from '../auth/auth-types';
 import { notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { findPage } from '../database/lean-page';
 import { ProjectsService } from '../projects/projects.service';
 import { Membership } from '../workspaces/entities/membership.entity';
-import { Workspace } from '../workspaces/entities/workspace.entity';
 import {
   CreateIssueRequest,
   IssueResponse,
@@ -26,13 +26,20 @@ export class IssuesService {
     private readonly projects: ProjectsService,
   ) {}
 
-  async list(workspace: Workspace, query: ListIssuesQuery): Promise<Page<IssueResponse>> {
+  async list(area: ProjectArea, query: ListIssuesQuery): Promise<Page<IssueResponse>> {
     const window = pageWindow(query);
+    const projectId = query.project_id?.toLowerCase() || undefined;
     const [rows, total] = await findPage(
       this.issues,
       {
-        workspaceId: workspace.id,
-        projectId: query.project_id?.toLowerCase() || undefined,
+        workspaceId: area.workspace.id,
+        // A project outside the area filters to nothing (an empty list), like an unknown one.
+        projectId:
+          projectId === undefined
+            ? (area.projectIds ?? undefined)
+            : reaches(area, projectId)
+              ? projectId
+              : [],
         status: query.status || undefined,
         assigneeId: query.assignee_id?.toLowerCase() || undefined,
       },
@@ -43,11 +50,12 @@ export class IssuesService {
 
   async create(
     me: AuthPrincipal,
-    workspace: Workspace,
+    area: ProjectArea,
     projectId: string,
     dto: CreateIssueRequest,
   ): Promise<IssueResponse> {
-    const project = await this.projects.findInWorkspace(workspace.id, projectId);
+    const { workspace } = area;
+    const project = await this.projects.findInArea(area, projectId);
     const assigneeId = await this.checkAssignee(workspace.id, dto.assignee_id);
     const now = new Date();
     const issue = this.issues.create({
@@ -67,12 +75,13 @@ export class IssuesService {
     return toIssueResponse(issue);
   }
 
-  async get(workspace: Workspace, id: string): Promise<IssueResponse> {
-    return toIssueResponse(await this.findInWorkspace(workspace.id, id));
+  async get(area: ProjectArea, id: string): Promise<IssueResponse> {
+    return toIssueResponse(await this.findInArea(area, id));
   }
 
-  async update(workspace: Workspace, id: string, dto: UpdateIssueRequest): Promise<IssueResponse> {
-    const issue = await this.findInWorkspace(workspace.id, id);
+  async update(area: ProjectArea, id: string, dto: UpdateIssueRequest): Promise<IssueResponse> {
+    const { workspace } = area;
+    const issue = await this.findInArea(area, id);
     const changes: Partial<Issue> = { updatedAt: new Date() };
     if (dto.subject !== undefined) {
       changes.subject = dto.subject.trim();
@@ -93,13 +102,22 @@ export class IssuesService {
     return toIssueResponse({ ...issue, ...changes });
   }
 
-  async remove(workspace: Workspace, id: string): Promise<void> {
-    const issue = await this.findInWorkspace(workspace.id, id);
-    await this.issues.delete({ id: issue.id, workspaceId: workspace.id });
+  async remove(area: ProjectArea, id: string): Promise<void> {
+    const issue = await this.findInArea(area, id);
+    await this.issues.delete({ id: issue.id, workspaceId: area.workspace.id });
   }
 
-  private async findInWorkspace(workspaceId: string, id: string): Promise<Issue> {
-    const issue = await this.issues.findOneBy({ id, workspaceId });
+  /** An issue of a project the request reaches; anything else is "not found". */
+  private async findInArea(area: ProjectArea, id: string): Promise<Issue> {
+    const { projectIds } = area;
+    const issue =
+      projectIds?.length === 0
+        ? null
+        : await this.issues.findOneBy({
+            id,
+            workspaceId: area.workspace.id,
+            ...(projectIds ? { projectId: In([...projectIds]) } : {}),
+          });
     if (!issue) {
       throw notFound('Issue');
     }

@@ -115,7 +115,8 @@ function errorCodesFor(
   hasJsonBody: boolean,
   hasQuery: boolean,
   conflicts: readonly string[],
-  mintsToken: boolean,
+  forbiddenExtra: readonly string[],
+  checksTokenPolicy: boolean,
 ): Map<number, string[]> {
   const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
@@ -125,7 +126,7 @@ function errorCodesFor(
     'ambiguous_credentials',
     ...(workspaceInHeader ? ['workspace_required'] : []),
     ...(hasPathParams ? ['malformed_request'] : []),
-    ...(mintsToken ? ['policy_violation'] : []),
+    ...(checksTokenPolicy ? ['policy_violation'] : []),
   ]);
   codes.set(401, [
     'missing_credentials',
@@ -143,6 +144,9 @@ function errorCodesFor(
     'insufficient_scope',
     'forbidden',
     'api_disabled',
+    // a token's allowed_cidrs (SPEC §11.1)
+    'ip_not_allowed',
+    ...forbiddenExtra,
     ...(auth.workspace ? ['workspace_forbidden', 'workspace_mismatch'] : []),
     ...(auth.workspace && !auth.anyPlan ? ['plan_required'] : []),
     // An API token its workspace's token policy no longer allows (SPEC §11.3), on any route
@@ -172,6 +176,11 @@ function errorCodesFor(
   return codes;
 }
 
+/** Operations with 403 codes of their own, beyond those of every authenticated route. */
+const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
+  createProject: ['project_not_allowed'],
+};
+
 /** Operations that can answer 409, and with which codes (from their services). */
 const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   createProject: ['conflict'],
@@ -189,8 +198,8 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   regenerateRecoveryCodes: ['conflict'],
 };
 
-/** Operations that make a token, checked against the workspace's token policy (400). */
-const TOKEN_MINTING = new Set(['createToken', 'rotateToken']);
+/** Operations that make or change a token, checked against the workspace's token policy (400). */
+const TOKEN_POLICY_CHECKED = new Set(['createToken', 'rotateToken', 'updateToken']);
 
 const SUMMARY: Record<number, string> = {
   400: 'The request is not valid',
@@ -281,7 +290,8 @@ function completeAuthenticated(
     hasJsonRequestBody(operation),
     (operation.parameters ?? []).some((p) => !isReference(p) && p.in === 'query'),
     CONFLICTS[id] ?? [],
-    TOKEN_MINTING.has(id),
+    FORBIDDEN[id] ?? [],
+    TOKEN_POLICY_CHECKED.has(id),
   );
   const responses = operation.responses;
   for (const [status, response] of Object.entries(responses)) {

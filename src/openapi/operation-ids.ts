@@ -50,6 +50,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'TokensController.self': 'getCurrentToken',
   'TokensController.get': 'getToken',
   'TokensController.rotate': 'rotateToken',
+  'TokensController.update': 'updateToken',
   'TokensController.revoke': 'revokeToken',
   'TokenPolicyController.get': 'getTokenPolicy',
   'TokenPolicyController.update': 'updateTokenPolicy',

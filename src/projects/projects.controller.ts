@@ -7,10 +7,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Auth } from '../auth/decorators/auth.decorator';
-import { CurrentWorkspace } from '../auth/decorators/request-params.decorator';
+import { CurrentArea } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { UuidParam } from '../common/http/uuid-param.pipe';
-import { Workspace } from '../workspaces/entities/workspace.entity';
+import { ProjectArea } from './project-area';
 import {
   CreateProjectRequest,
   ListProjectsQuery,
@@ -30,10 +30,10 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Projects of the workspace' })
   @ApiOkResponse({ type: ProjectListResponse })
   list(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Query() query: ListProjectsQuery,
   ): Promise<Page<ProjectResponse>> {
-    return this.projects.list(ws, query);
+    return this.projects.list(area, query);
   }
 
   @Post()
@@ -41,10 +41,10 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Create a project' })
   @ApiCreatedResponse({ type: ProjectResponse })
   create(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Body() dto: CreateProjectRequest,
   ): Promise<ProjectResponse> {
-    return this.projects.create(ws, dto);
+    return this.projects.create(area, dto);
   }
 
   @Get(':id')
@@ -52,10 +52,10 @@ export class ProjectsController {
   @ApiOperation({ summary: 'One project' })
   @ApiOkResponse({ type: ProjectResponse })
   get(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Project')) id: string,
   ): Promise<ProjectResponse> {
-    return this.projects.get(ws, id);
+    return this.projects.get(area, id);
   }
 
   @Patch(':id')
@@ -63,11 +63,11 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Update a project' })
   @ApiOkResponse({ type: ProjectResponse })
   update(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Project')) id: string,
     @Body() dto: UpdateProjectRequest,
   ): Promise<ProjectResponse> {
-    return this.projects.update(ws, id, dto);
+    return this.projects.update(area, id, dto);
   }
 
   @Delete(':id')
@@ -76,9 +76,9 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Delete a project and its issues' })
   @ApiNoContentResponse({ description: 'Deleted' })
   async remove(
-    @CurrentWorkspace() ws: Workspace,
+    @CurrentArea() area: ProjectArea,
     @Param('id', new UuidParam('Project')) id: string,
   ): Promise<void> {
-    await this.projects.remove(ws, id);
+    await this.projects.remove(area, id);
   }
 }

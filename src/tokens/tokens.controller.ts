@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -24,6 +24,7 @@ import {
   RotateTokenRequest,
   TokenListResponse,
   TokenResponse,
+  UpdateTokenRequest,
 } from './dto/token.dto';
 import { TokensService } from './tokens.service';
 import { TOKEN_ACTIONS } from '../workspaces/workspace-policy';
@@ -94,6 +95,26 @@ export class TokensController {
     @Param('id', new UuidParam('Token')) id: string,
   ): Promise<TokenResponse> {
     return this.tokens.get(me, { workspace, membership }, id);
+  }
+
+  @Patch(':id')
+  @Auth({ scope: 'write', ...TOKEN_ROUTE })
+  @ApiOperation({
+    summary: 'Change a token’s name, allowed addresses, projects or rate limit',
+    description:
+      'By the token’s owner or a user who manages API access in its workspace. Applies on the next request, on every instance. ' +
+      'A token acting here cannot lift restrictions it has itself (addresses, projects, rate limit).',
+  })
+  @ApiOkResponse({ type: TokenResponse })
+  update(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+    @Body() dto: UpdateTokenRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<TokenResponse> {
+    return this.tokens.update(me, { workspace, membership }, id, dto, meta);
   }
 
   @Post(':id/rotate')

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { Project } from '../projects/entities/project.entity';
 import { User } from '../users/entities/user.entity';
 import { AdminTokensController } from './admin-tokens.controller';
+import { AddressDenials } from './address-denials';
 import { ApiToken } from './entities/api-token.entity';
 import { TokenFormat } from './token-format';
 import { TokenUsageRecorder } from './token-usage.recorder';
@@ -11,7 +13,7 @@ import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiToken, User])],
+  imports: [TypeOrmModule.forFeature([ApiToken, User, Project])],
   controllers: [TokensController, AdminTokensController],
   providers: [
     {
@@ -21,8 +23,9 @@ import { TokensService } from './tokens.service';
     },
     TokenUsageRecorder,
     TokenVerifier,
+    AddressDenials,
     TokensService,
   ],
-  exports: [TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
+  exports: [AddressDenials, TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
 })
 export class TokensModule {}

@@ -11,14 +11,17 @@ import {
   SelectQueryBuilder,
 } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { AuditMetadata } from '../audit/entities/audit-event.entity';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
 import {
   assertTokenPolicyAllows,
   assertWorkspaceAllows,
+  existingTokenTerms,
   LifetimeField,
   managesApiAccess,
   TOKEN_ACTIONS,
+  tokenComplies,
   TokenPolicy,
   tokenPolicyOf,
   WorkspaceAction,
@@ -40,7 +43,15 @@ import {
   RotateTokenRequest,
   TokenResponse,
   toTokenResponse,
+  UpdateTokenRequest,
 } from './dto/token.dto';
+import { canonicalEntry } from '../auth/address-list';
+import {
+  inheritedRestrictions,
+  RestrictionsRequest,
+  wideningRefusal,
+} from '../auth/token-restriction-policy';
+import { Project } from '../projects/entities/project.entity';
 import { ApiToken, RevokedReason } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
@@ -57,6 +68,7 @@ export interface TokenScope {
 export class TokensService {
   constructor(
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
+    @InjectRepository(Project) private readonly projects: Repository<Project>,
     private readonly format: TokenFormat,
     private readonly db: DatabaseService,
     private readonly settings: SettingsService,
@@ -74,13 +86,22 @@ export class TokensService {
     assertAllowedIn(where, me, TOKEN_ACTIONS.create);
     const expiresAt = await this.resolveExpiry(dto);
     this.assertWithinCaller(me, dto.scopes, expiresAt);
-    const allowedCidrs: string[] | null = null;
+    this.assertRateLimitAllowed(me, dto.rate_limit);
+    const restrictions = await this.resolveRestrictions(
+      me,
+      where.workspace?.id ?? null,
+      dto,
+      inheritedRestrictions(me),
+    );
     assertTokenPolicyAllows(
       where.workspace,
-      { scopes: dto.scopes, lifetimeMs: expiresAt.getTime() - Date.now(), allowedCidrs },
+      {
+        scopes: dto.scopes,
+        lifetimeMs: expiresAt.getTime() - Date.now(),
+        allowedCidrs: restrictions.allowedCidrs,
+      },
       lifetimeFieldOf(dto),
     );
-    this.assertRateLimitAllowed(me, dto.rate_limit);
 
     const secret = this.format.generate();
     const token = await this.db.transaction(async (m) => {
@@ -104,8 +125,8 @@ export class TokensService {
         revokedReason: null,
         replacedById: null,
         createdAt: wholeSeconds(new Date()),
-        allowedCidrs,
-        projectIds: null,
+        allowedCidrs: restrictions.allowedCidrs,
+        projectIds: restrictions.projectIds,
       });
       await m.insert(ApiToken, created);
       await this.audit.record(
@@ -121,6 +142,8 @@ export class TokensService {
             name: created.name,
             scopes: created.scopes,
             token_prefix: created.tokenPrefix,
+            allowed_cidrs: created.allowedCidrs,
+            project_ids: created.projectIds,
           },
         },
         m,
@@ -178,6 +201,74 @@ export class TokensService {
       throw notFound('Token');
     }
     return toTokenResponse(token, policyIn(where));
+  }
+
+  /**
+   * PATCH: name, address allow-list, projects and rate limit (SPEC §11.1), by the token's owner
+   * or a user who manages API access in its workspace. Applies on the next request on every
+   * instance (the token's cache entries are dropped everywhere).
+   */
+  async update(
+    me: AuthPrincipal,
+    where: TokenScope,
+    id: string,
+    dto: UpdateTokenRequest,
+    meta: RequestMeta,
+  ): Promise<TokenResponse> {
+    assertAllowedIn(where, me, TOKEN_ACTIONS.update);
+    const token = await this.findVisible(me, where, id);
+    const changes: Partial<ApiToken> = {};
+    if (dto.name !== undefined) {
+      changes.name = dto.name.trim();
+    }
+    if (dto.rate_limit !== undefined) {
+      // null is the instance default: as wide as the instance allows (0: no limit at all).
+      const instanceLimit = this.config.rateLimit.requests;
+      this.assertRateLimitAllowed(
+        me,
+        dto.rate_limit ?? (instanceLimit > 0 ? instanceLimit : Number.MAX_SAFE_INTEGER),
+      );
+      changes.rateLimit = dto.rate_limit;
+    }
+    if (dto.allowed_cidrs !== undefined || dto.project_ids !== undefined) {
+      const restrictions = await this.resolveRestrictions(me, token.workspaceId, dto, {
+        allowedCidrs: token.allowedCidrs,
+        projectIds: token.projectIds,
+      });
+      changes.allowedCidrs = restrictions.allowedCidrs;
+      changes.projectIds = restrictions.projectIds;
+      // A change never takes a token out of its workspace's token policy (removing an
+      // allow-list the policy requires); one already outside it is refused in use anyway.
+      if (tokenComplies(policyIn(where), token)) {
+        assertTokenPolicyAllows(
+          where.workspace,
+          existingTokenTerms({ ...token, ...changes }),
+          'expires_at',
+        );
+      }
+    }
+    const changed = changedFields(token, changes);
+    if (Object.keys(changed).length === 0) {
+      return toTokenResponse(token, policyIn(where));
+    }
+    await this.db.transaction(async (m) => {
+      await m.update(ApiToken, { id: token.id }, changes);
+      await this.audit.record(
+        {
+          action: 'token.updated',
+          actor: me,
+          workspaceId: token.workspaceId,
+          targetType: 'api_token',
+          targetId: token.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId, ...changed },
+        },
+        m,
+      );
+    });
+    await this.cache.invalidate({ kind: 'token', tokenId: token.id });
+    return toTokenResponse({ ...token, ...changes }, policyIn(where));
   }
 
   async rotate(
@@ -451,6 +542,71 @@ export class TokensService {
   }
 
   /**
+   * The restrictions a created or changed token gets: the request's, in canonical form, else
+   * `base`; projects must be the workspace's own; never wider than a token caller's own.
+   */
+  private async resolveRestrictions(
+    me: AuthPrincipal,
+    workspaceId: string | null,
+    dto: { allowed_cidrs?: string[] | null; project_ids?: string[] | null },
+    base: RestrictionsRequest,
+  ): Promise<RestrictionsRequest> {
+    const allowedCidrs =
+      dto.allowed_cidrs === undefined
+        ? base.allowedCidrs
+        : dto.allowed_cidrs === null
+          ? null
+          : [...new Set(dto.allowed_cidrs.map((entry) => canonicalEntry(entry) as string))];
+    let projectIds =
+      dto.project_ids === undefined
+        ? base.projectIds
+        : dto.project_ids === null
+          ? null
+          : [...new Set(dto.project_ids.map((projectId) => projectId.toLowerCase()))];
+    if (dto.project_ids !== undefined && dto.project_ids !== null) {
+      projectIds = await this.assertProjectsInWorkspace(workspaceId, projectIds ?? []);
+    }
+    const wider = wideningRefusal(me, { allowedCidrs, projectIds });
+    if (wider) {
+      throw wider;
+    }
+    return { allowedCidrs, projectIds };
+  }
+
+  private async assertProjectsInWorkspace(
+    workspaceId: string | null,
+    projectIds: string[],
+  ): Promise<string[]> {
+    if (workspaceId === null) {
+      throw validationFailed([
+        {
+          field: 'project_ids',
+          message:
+            'An instance token belongs to no workspace, so it cannot be restricted to projects.',
+        },
+      ]);
+    }
+    if (projectIds.length === 0) {
+      return projectIds;
+    }
+    const found = await this.projects.find({
+      select: { id: true },
+      where: { workspaceId, id: In(projectIds) },
+    });
+    const known = new Set(found.map((p) => p.id));
+    const unknown = projectIds.filter((projectId) => !known.has(projectId));
+    if (unknown.length > 0) {
+      throw validationFailed(
+        unknown.map((projectId) => ({
+          field: 'project_ids',
+          message: `No project ${projectId} in this workspace.`,
+        })),
+      );
+    }
+    return projectIds;
+  }
+
+  /**
    * A token's own rate limit may be lower than the instance's; only an instance administrator
    * (acting as themselves) may raise it, and a token never mints one above its own.
    */
@@ -547,4 +703,21 @@ function applyStateFilter(
     case 'all':
       break;
   }
+}
+
+/** The fields `changes` really changes, by API field name with their new values (audited). */
+function changedFields(token: ApiToken, changes: Partial<ApiToken>): AuditMetadata {
+  const names: Partial<Record<keyof ApiToken, string>> = {
+    name: 'name',
+    rateLimit: 'rate_limit',
+    allowedCidrs: 'allowed_cidrs',
+    projectIds: 'project_ids',
+  };
+  const out: AuditMetadata = {};
+  for (const [key, value] of Object.entries(changes) as Array<[keyof ApiToken, unknown]>) {
+    if (JSON.stringify(token[key]) !== JSON.stringify(value)) {
+      out[names[key] ?? key] = value as AuditMetadata[string];
+    }
+  }
+  return out;
 }

@@ -33,6 +33,7 @@ export interface WorkspaceAction {
 export const TOKEN_ACTIONS = {
   create: { scope: 'write', permission: 'api.use', write: true },
   rotate: { scope: 'write', permission: 'api.use', write: true },
+  update: { scope: 'write', permission: 'api.use', write: true },
   revoke: { scope: 'delete', write: true, anyPlan: true, anyBilling: true, anyTokenPolicy: true },
 } as const satisfies Record<string, WorkspaceAction>;
 

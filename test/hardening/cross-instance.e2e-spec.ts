@@ -167,6 +167,37 @@ describe(
       }
     });
 
+    it('applies on B, on the very next request, restrictions PATCHed on A (addresses, projects)', async (t) => {
+      if (skipped(t)) {
+        return;
+      }
+      const { a: appA, b: appB } = instances();
+      const token = await seedToken(appA);
+      const project = await callApi(appA.baseUrl, 'POST', '/api/v1/projects', {
+        auth: token.userBasic,
+        workspaceId: token.workspaceId,
+        body: { name: 'Restricted', identifier: 'restricted' },
+      });
+      assert.equal(project.status, 201, JSON.stringify(project.body));
+      await warmOnB(token);
+      const patch = (body: object) =>
+        callApi(appA.baseUrl, 'PATCH', `/api/v1/tokens/${token.tokenId}`, {
+          auth: token.userBasic,
+          workspaceId: token.workspaceId,
+          body,
+        });
+      assert.equal((await patch({ project_ids: [] })).status, 200);
+      const none = await nextRequest(() => listProjects(appB, token), 200, 'projects on B');
+      assert.equal(none.body.total_count, 0, 'B still saw every project');
+      assert.equal((await patch({ project_ids: null })).status, 200);
+      const all = await nextRequest(() => listProjects(appB, token), 200, 'projects on B');
+      assert.equal(all.body.total_count, 1);
+      // fetch calls from 127.0.0.1: an allow-list without it refuses on B at once.
+      assert.equal((await patch({ allowed_cidrs: ['192.0.2.0/24'] })).status, 200);
+      const refused = await nextRequest(() => listProjects(appB, token), 403, 'address on B');
+      assert.equal(refused.body.code, 'ip_not_allowed');
+    });
+
     it('refuses on B a token rotated on A without grace, and accepts its replacement', async (t) => {
       if (skipped(t)) {
         return;

@@ -285,6 +285,38 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(refused.status, 403);
     assert.ok(refused.headers['www-authenticate']);
 
+    // A token's own restrictions (SPEC §11.1): project_not_allowed and ip_not_allowed.
+    const restricted = await call(
+      'post',
+      '/api/v1/tokens',
+      owned({
+        body: {
+          name: 'restricted',
+          scopes: ['read', 'write'],
+          expires_in_days: 1,
+          project_ids: [],
+        },
+      }),
+    );
+    assert.equal(restricted.status, 201);
+    const restrictedBearer = `Bearer ${(restricted.body as { token: string }).token}`;
+    const notAllowed = await call(
+      'post',
+      '/api/v1/projects',
+      owned({ auth: restrictedBearer, body }),
+    );
+    assert.equal((notAllowed.body as { code: string }).code, 'project_not_allowed');
+    const elsewhere = await call(
+      'post',
+      '/api/v1/tokens',
+      owned({
+        body: { name: 'far', scopes: ['read'], expires_in_days: 1, allowed_cidrs: ['192.0.2.1'] },
+      }),
+    );
+    const farBearer = `Bearer ${(elsewhere.body as { token: string }).token}`;
+    const wrongAddress = await call('get', '/api/v1/projects', owned({ auth: farBearer }));
+    assert.equal((wrongAddress.body as { code: string }).code, 'ip_not_allowed');
+
     const unpaid = await createWorkspace(t, owner);
     await setPlan(t, unpaid.id, { billing_status: 'read_only' });
     const readOnly = await call('post', '/api/v1/projects', {
@@ -325,6 +357,25 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
       400,
     );
     assert.equal((await call('get', '/api/v1/tokens/{id}', owned({ params: { id } }))).status, 200);
+    const patched = await call(
+      'patch',
+      '/api/v1/tokens/{id}',
+      owned({
+        params: { id },
+        body: { name: 'contract 2', allowed_cidrs: ['127.0.0.0/8', '::1'], rate_limit: null },
+      }),
+    );
+    assert.equal(patched.status, 200);
+    assert.equal(
+      (
+        await call(
+          'patch',
+          '/api/v1/tokens/{id}',
+          owned({ params: { id }, body: { allowed_cidrs: ['300.0.0.1'] } }),
+        )
+      ).status,
+      400,
+    );
     const rotated = await call(
       'post',
       '/api/v1/tokens/{id}/rotate',

@@ -25,6 +25,8 @@ const TOKEN_FIELDS = [
   'revoked_at',
   'revoked_reason',
   'rate_limit',
+  'allowed_cidrs',
+  'project_ids',
   'scopes',
   'state',
   'token_prefix',

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { AuthCache } from '../../src/cache/auth-cache.service';
-import { ApiToken } from '../../src/tokens/entities/api-token.entity';
 import { adminAuditEvents, adminUser, patchSettings } from '../credentials/credential-helpers';
 import {
   addMember,
@@ -326,7 +324,7 @@ describe('Workspace token policy (SPEC §11.3)', () => {
       assert.equal(byDate.status, 201, JSON.stringify(byDate.body));
     });
 
-    it('refuses every token while an address allow-list is required, naming allowed_cidrs', async () => {
+    it('refuses a token without an address allow-list while one is required, naming allowed_cidrs', async () => {
       const cidrs = await createWorkspace(t, owner, { plan: 'enterprise' });
       await setPolicy({ require_allowed_cidrs: true }, cidrs);
       const res = await createVia(
@@ -335,6 +333,43 @@ describe('Workspace token policy (SPEC §11.3)', () => {
         cidrs,
       );
       assertViolation(res, 400, 'require_allowed_cidrs', 'allowed_cidrs');
+      const fenced = await createVia(
+        owner.basic,
+        { name: 'x', scopes: ['read'], expires_in_days: 7, allowed_cidrs: ['127.0.0.0/8'] },
+        cidrs,
+      );
+      assert.equal(fenced.status, 201, JSON.stringify(fenced.body));
+      assert.equal(fenced.body.policy_compliant, true);
+    });
+
+    it('refuses PATCH /api/v1/tokens/:id taking the allow-list the policy requires away', async () => {
+      const cidrs = await createWorkspace(t, owner, { plan: 'enterprise' });
+      await setPolicy({ require_allowed_cidrs: true }, cidrs);
+      const created = await createVia(
+        owner.basic,
+        { name: 'x', scopes: ['read'], expires_in_days: 7, allowed_cidrs: ['127.0.0.0/8'] },
+        cidrs,
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const patch = (body: object) =>
+        inWs(
+          t.http().patch(`/api/v1/tokens/${created.body.id}`).set('Authorization', owner.basic),
+          cidrs,
+        ).send(body);
+      assertViolation(
+        await patch({ allowed_cidrs: null }),
+        400,
+        'require_allowed_cidrs',
+        'allowed_cidrs',
+      );
+      const narrowed = await patch({ allowed_cidrs: ['127.0.0.1'] });
+      assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+      assert.equal(narrowed.body.policy_compliant, true);
+      // A token already outside the policy can still be renamed (it stays refused in use).
+      await setPolicy({ max_lifetime_days: 1 }, cidrs);
+      const renamed = await patch({ name: 'renamed' });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      assert.equal(renamed.body.policy_compliant, false);
     });
 
     it('applies to a token minting a token as well', async () => {
@@ -484,12 +519,18 @@ describe('Workspace token policy (SPEC §11.3)', () => {
 
     it('refuses a token without an address allow-list once one is required', async () => {
       const without = await createToken(t, member, ws, { scopes: ['read'] });
-      const withList = await createToken(t, member, ws, { scopes: ['read'] });
-      // POST /api/v1/tokens does not take allowed_cidrs yet: set it underneath.
-      await t.dataSource
-        .getRepository(ApiToken)
-        .update({ id: withList.id }, { allowedCidrs: ['127.0.0.0/8', '::1/128'] });
-      await t.app.get(AuthCache).invalidate({ kind: 'token', tokenId: withList.id });
+      const created = await createVia(member.basic, {
+        name: 'fenced',
+        scopes: ['read'],
+        expires_in_days: 30,
+        allowed_cidrs: ['127.0.0.0/8', '::1'],
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const withList: TestToken = {
+        id: created.body.id as string,
+        token: created.body.token as string,
+        bearer: `Bearer ${created.body.token}`,
+      };
       await setPolicy({ require_allowed_cidrs: true });
       try {
         assertViolation(await projects(without), 403, 'require_allowed_cidrs', 'allowed_cidrs');

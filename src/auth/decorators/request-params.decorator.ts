@@ -4,6 +4,8 @@ import { ApiError } from '../../common/errors/api-error';
 import { contextOf, TesseraRequest } from '../request-context';
 import { Membership } from '../../workspaces/entities/membership.entity';
 import { Workspace } from '../../workspaces/entities/workspace.entity';
+import { ProjectArea } from '../../projects/project-area';
+import { projectReach } from '../token-restriction-policy';
 
 function requestOf(ctx: ExecutionContext): TesseraRequest {
   return ctx.switchToHttp().getRequest<TesseraRequest>();
@@ -46,5 +48,16 @@ export const CurrentMembership = createParamDecorator(
       throw missing('membership');
     }
     return membership;
+  },
+);
+
+/** The workspace and the projects the request reaches in it (project-restricted tokens). */
+export const CurrentArea = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): ProjectArea => {
+    const { workspace, principal } = contextOf(requestOf(ctx));
+    if (!workspace || !principal) {
+      throw missing('workspace');
+    }
+    return { workspace, projectIds: projectReach(principal) };
   },
 );

@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'insufficient_scope',
   'forbidden',
   'plan_required',
+  'ip_not_allowed',
+  'project_not_allowed',
   'workspace_forbidden',
   'workspace_mismatch',
   'not_found',

@@ -1,7 +1,8 @@
-import { MaxChars } from '../../common/http/validation';
+import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
@@ -14,7 +15,11 @@ import {
   IsUUID,
   Max,
   Min,
+  ValidateBy,
+  ValidateIf,
+  buildMessage,
 } from 'class-validator';
+import { canonicalEntry, MAX_ALLOWED_CIDRS } from '../../auth/address-list';
 import { Scope, SCOPES } from '../../auth/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
 import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
@@ -25,8 +30,62 @@ export type TokenStateFilter = (typeof TOKEN_STATES)[number];
 export type TokenState = Exclude<TokenStateFilter, 'all'>;
 
 const MAX_TOKEN_RATE_LIMIT = 1_000_000;
+const MAX_PROJECT_IDS = 100;
 
-export class CreateTokenRequest {
+/** Each entry an IPv4/IPv6 address or CIDR block (ipaddr.js); stored in canonical form. */
+const IsAddressOrBlock = (): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isAddressOrBlock',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && canonicalEntry(value) !== null,
+        defaultMessage: buildMessage(
+          (each) =>
+            `${each}$property must hold IPv4 or IPv6 addresses or CIDR blocks (e.g. 203.0.113.0/24, 2001:db8::/32)`,
+          { each: true },
+        ),
+      },
+    },
+    { each: true },
+  );
+
+/** The restriction fields shared by creation and PATCH (SPEC §11.1); null lifts one. */
+class TokenRestrictionFields {
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: MAX_ALLOWED_CIDRS,
+    example: ['203.0.113.0/24', '2001:db8::/32'],
+    description:
+      'IPv4/IPv6 addresses or CIDR blocks the token may be used from (at most 20); null: any address. ' +
+      'Stored in canonical form. Default on creation: none, or the creating token’s own list.',
+  })
+  @ValidateIf((_, value: unknown) => value !== null && value !== undefined)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ALLOWED_CIDRS)
+  @IsString({ each: true })
+  @MaxChars(64, { each: true })
+  @IsAddressOrBlock()
+  allowed_cidrs?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    nullable: true,
+    maxItems: MAX_PROJECT_IDS,
+    description:
+      'Projects of the token’s workspace it may reach (at most 100); null: all. Default on creation: all, or the creating token’s own projects.',
+  })
+  @ValidateIf((_, value: unknown) => value !== null && value !== undefined)
+  @IsArray()
+  @ArrayMaxSize(MAX_PROJECT_IDS)
+  @ArrayUnique((id: unknown) => (typeof id === 'string' ? id.toLowerCase() : id))
+  @IsUUID('all', { each: true })
+  project_ids?: string[] | null;
+}
+
+export class CreateTokenRequest extends TokenRestrictionFields {
   @ApiProperty({ example: 'CI deploy bot', maxLength: 100 })
   // Trimmed before validation, so a blank name is refused instead of stored as ''.
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
@@ -77,6 +136,30 @@ export class CreateTokenRequest {
   @Min(1)
   @Max(MAX_TOKEN_RATE_LIMIT)
   rate_limit?: number;
+}
+
+export class UpdateTokenRequest extends TokenRestrictionFields {
+  @ApiPropertyOptional({ example: 'CI deploy bot', maxLength: 100 })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsOptionalNotNull()
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(100)
+  name?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_TOKEN_RATE_LIMIT,
+    description:
+      'Requests per rate-limit window; null: the instance default. Never above the caller’s own limit (instance administrators excepted).',
+  })
+  @ValidateIf((_, value: unknown) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKEN_RATE_LIMIT)
+  rate_limit?: number | null;
 }
 
 export class RotateTokenRequest {
@@ -156,6 +239,18 @@ export class TokenResponse {
     description: 'Requests per rate-limit window; null: the instance default.',
   })
   rate_limit!: number | null;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Addresses and CIDR blocks the token may be used from; null: any.',
+  })
+  allowed_cidrs!: string[] | null;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Projects the token reaches; null: all of its workspace’s, empty: none.',
+  })
+  project_ids!: string[] | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
@@ -208,6 +303,8 @@ export function toTokenResponse(token: ApiToken, policy: TokenPolicy | null): To
     token_prefix: token.tokenPrefix,
     scopes: token.scopes,
     rate_limit: token.rateLimit,
+    allowed_cidrs: token.allowedCidrs,
+    project_ids: token.projectIds,
     workspace_id: token.workspaceId,
     user_id: token.userId,
     state: tokenState(token),
