@@ -27,7 +27,7 @@ import {
   WorkspaceAction,
 } from '../workspaces/workspace-policy';
 import { tokenLimitFor } from '../workspaces/roles-and-plans';
-import { ApiError, notFound, validationFailed } from '../common/errors/api-error';
+import { ApiError, FieldError, notFound, validationFailed } from '../common/errors/api-error';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
@@ -45,7 +45,7 @@ import {
   toTokenResponse,
   UpdateTokenRequest,
 } from './dto/token.dto';
-import { canonicalEntry } from '../auth/address-list';
+import { canonicalEntry, MAX_ALLOWED_CIDRS } from '../auth/address-list';
 import {
   inheritedRestrictions,
   RestrictionsRequest,
@@ -57,6 +57,7 @@ import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
 
 const DAY_MS = 86_400_000;
+const MAX_PROJECT_IDS = 100;
 
 /** Where a token call acts: a workspace (with the caller's membership) or instance level. */
 export interface TokenScope {
@@ -556,7 +557,7 @@ export class TokensService {
         ? base.allowedCidrs
         : dto.allowed_cidrs === null
           ? null
-          : [...new Set(dto.allowed_cidrs.map((entry) => canonicalEntry(entry) as string))];
+          : canonicalAllowList(dto.allowed_cidrs);
     let projectIds =
       dto.project_ids === undefined
         ? base.projectIds
@@ -583,6 +584,14 @@ export class TokensService {
           field: 'project_ids',
           message:
             'An instance token belongs to no workspace, so it cannot be restricted to projects.',
+        },
+      ]);
+    }
+    if (projectIds.length > MAX_PROJECT_IDS) {
+      throw validationFailed([
+        {
+          field: 'project_ids',
+          message: `Give at most ${MAX_PROJECT_IDS} projects, or null for all.`,
         },
       ]);
     }
@@ -703,6 +712,34 @@ function applyStateFilter(
     case 'all':
       break;
   }
+}
+
+/**
+ * The allow-list in canonical form, without duplicates; 400 naming each entry that is not an
+ * address or block. (The API's DTO refuses these first; the pages reach this directly.)
+ */
+function canonicalAllowList(entries: string[]): string[] {
+  const problems: FieldError[] = [];
+  const canonical = entries.map((entry, i) => {
+    const value = canonicalEntry(entry);
+    if (value === null) {
+      problems.push({
+        field: `allowed_cidrs[${i}]`,
+        message: `“${entry.slice(0, 64)}” is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24).`,
+      });
+    }
+    return value ?? '';
+  });
+  if (entries.length === 0 || entries.length > MAX_ALLOWED_CIDRS) {
+    problems.push({
+      field: 'allowed_cidrs',
+      message: `Give 1 to ${MAX_ALLOWED_CIDRS} addresses or blocks, or null for any address.`,
+    });
+  }
+  if (problems.length > 0) {
+    throw validationFailed(problems);
+  }
+  return [...new Set(canonical)];
 }
 
 /** The fields `changes` really changes, by API field name with their new values (audited). */

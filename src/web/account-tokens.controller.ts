@@ -8,7 +8,9 @@ import { CreatedTokenResponse } from '../tokens/dto/token.dto';
 import {
   AccountTokensService,
   OwnToken,
+  parseRestrictForm,
   parseTokenForm,
+  RestrictForm,
   TokenForm,
 } from './account-tokens.service';
 import { AccountViews, NewSecret } from './account-views';
@@ -128,6 +130,41 @@ export class AccountTokensController {
     void reply.redirect(HOME, 303);
   }
 
+  @Get('account/tokens/:id/restrict')
+  @Page(TOKENS)
+  async restrictForm(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const own = await this.account.own(me, id);
+    this.renderRestrict(me, reply, 200, own, await this.account.restrictForm(own));
+  }
+
+  @Post('account/tokens/:id/restrict')
+  @Page(TOKENS)
+  async restrict(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @ReqMeta() meta: RequestMeta,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const own = await this.account.own(me, id);
+    const form = parseRestrictForm(formBody(req));
+    const result = await outcomeOf(() => this.account.restrict(me, own, form, meta));
+    if (!result.ok) {
+      const { status, message } = result.problem;
+      this.renderRestrict(me, reply, status, own, form, message);
+      return;
+    }
+    setFlash(
+      req,
+      `The token “${result.value.name}” is saved; the change applies to its next request.`,
+    );
+    void reply.redirect(HOME, 303);
+  }
+
   @Get('account/tokens/:id/rotate')
   @Page(TOKENS)
   async confirmRotate(
@@ -188,6 +225,28 @@ export class AccountTokensController {
           ? `The old token (${old}) no longer works.`
           : `The old token (${old}) keeps working until ${formatTime(new Date(Date.now() + graceSeconds * 1000))}.`,
     });
+  }
+
+  private renderRestrict(
+    me: AuthPrincipal,
+    reply: FastifyReply,
+    status: number,
+    own: OwnToken,
+    form: RestrictForm,
+    error?: string,
+  ): void {
+    sendHtml(
+      reply,
+      status,
+      AccountViews.restrict(pageContext(me, reply, 'Restrict token', 'tokens'), {
+        heading: `Restrict “${own.token.name}”`,
+        facts: facts(own),
+        action: `/account/tokens/${own.token.id}/restrict`,
+        error,
+        ...form,
+        cancel: HOME,
+      }),
+    );
   }
 
   private async render(

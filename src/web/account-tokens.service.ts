@@ -15,6 +15,7 @@ import {
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreatedTokenResponse, TokenResponse } from '../tokens/dto/token.dto';
 import { ApiToken } from '../tokens/entities/api-token.entity';
+import { Project } from '../projects/entities/project.entity';
 import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { TokenScope, TokensService } from '../tokens/tokens.service';
 import { SettingsService } from '../settings/settings.service';
@@ -60,6 +61,17 @@ export interface TokenForm {
   scopes: Scope[];
   expiresIn: string;
   expiresOn: string;
+  /** Allowed addresses as typed: one per line, or separated by commas or spaces. */
+  addresses: string;
+  /** Project identifiers as typed, separated by commas or spaces; empty: every project. */
+  projects: string;
+}
+
+/** The restriction form of one token (/account/tokens/:id/restrict). */
+export interface RestrictForm {
+  name: string;
+  addresses: string;
+  projects: string;
 }
 
 /** A token of the signed-in user, with where it lives (for the confirm pages). */
@@ -84,6 +96,7 @@ export class AccountTokensService {
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
+    @InjectRepository(Project) private readonly projects: Repository<Project>,
   ) {}
 
   async page(
@@ -98,13 +111,17 @@ export class AccountTokensService {
     const sections: TokenSection[] = [];
     for (const place of places) {
       const list = await this.tokens.list(me, place.where, { state: 'all', limit: 100 });
+      const names = await this.projectNames(
+        place.workspace?.id ?? null,
+        list.data.flatMap((t) => t.project_ids ?? []),
+      );
       sections.push({
         id: place.value,
         name: place.name,
         detail: place.detail,
         notes: place.notes,
         policy: place.policy ? policyWords(place.name, place.policy) : undefined,
-        tokens: list.data.map((t) => tokenRow(t)),
+        tokens: list.data.map((t) => tokenRow(t, names)),
       });
     }
     return {
@@ -129,11 +146,19 @@ export class AccountTokensService {
     const { maxTokenLifetimeDays: maxDays } = await this.settings.get();
     const days = expiryDays(form, maxDays);
     const place = await this.placeFor(me, form.workspace);
+    const restrictions = await this.restrictionsOf(place.workspace?.id ?? null, form);
     const created = await inPageWords(
       this.tokens.create(
         me,
         place.where,
-        { name: form.name, scopes: form.scopes, expires_in_days: days },
+        {
+          name: form.name,
+          scopes: form.scopes,
+          expires_in_days: days,
+          // Left out when blank, so that the defaults of the API apply.
+          ...(restrictions.allowed_cidrs ? { allowed_cidrs: restrictions.allowed_cidrs } : {}),
+          ...(restrictions.project_ids ? { project_ids: restrictions.project_ids } : {}),
+        },
         meta,
       ),
       place.where,
@@ -160,6 +185,81 @@ export class AccountTokensService {
       throw new PageError(404, 'This token does not exist, or it is not yours.');
     }
     return { token, where: found, workspaceName: found.workspace.name };
+  }
+
+  /** The restriction form's current values for one of the user's tokens. */
+  async restrictForm(own: OwnToken): Promise<RestrictForm> {
+    const { token } = own;
+    const names = await this.projectNames(token.workspaceId, token.projectIds ?? []);
+    return {
+      name: token.name,
+      addresses: (token.allowedCidrs ?? []).join('\n'),
+      projects: (token.projectIds ?? []).map((id) => names.get(id) ?? id).join(', '),
+    };
+  }
+
+  /**
+   * Changes a token's name and restrictions through TokensService.update (PATCH): blank
+   * addresses or projects lift that restriction.
+   */
+  async restrict(
+    me: AuthPrincipal,
+    own: OwnToken,
+    form: RestrictForm,
+    meta: RequestMeta,
+  ): Promise<TokenResponse> {
+    if (!form.name || form.name.length > 100) {
+      throw new PageError(400, 'Give the token a name of up to 100 characters.');
+    }
+    const restrictions = await this.restrictionsOf(own.token.workspaceId, form);
+    return inPageWords(
+      this.tokens.update(me, own.where, own.token.id, { name: form.name, ...restrictions }, meta),
+      own.where,
+    );
+  }
+
+  /** The typed addresses and project identifiers as the API's fields (null when blank). */
+  private async restrictionsOf(
+    workspaceId: string | null,
+    form: { addresses: string; projects: string },
+  ): Promise<{ allowed_cidrs: string[] | null; project_ids: string[] | null }> {
+    const addresses = words(form.addresses);
+    const identifiers = words(form.projects);
+    if (identifiers.length > 0 && workspaceId === null) {
+      throw new PageError(400, 'An instance token belongs to no workspace: it has no projects.');
+    }
+    let projectIds: string[] | null = null;
+    if (identifiers.length > 0 && workspaceId !== null) {
+      const found = await this.projects.find({
+        select: { id: true, identifier: true },
+        where: { workspaceId, identifier: In(identifiers) },
+      });
+      const byIdentifier = new Map(found.map((p) => [p.identifier, p.id]));
+      const unknown = identifiers.filter((i) => !byIdentifier.has(i));
+      if (unknown.length > 0) {
+        throw new PageError(
+          400,
+          `No project with the identifier ${unknown.map((i) => `“${i}”`).join(', ')} in this workspace.`,
+        );
+      }
+      projectIds = identifiers.map((i) => byIdentifier.get(i) as string);
+    }
+    return { allowed_cidrs: addresses.length > 0 ? addresses : null, project_ids: projectIds };
+  }
+
+  /** Identifiers of a workspace's projects by id (for showing a token's projects). */
+  private async projectNames(
+    workspaceId: string | null,
+    ids: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (workspaceId === null || ids.length === 0) {
+      return new Map();
+    }
+    const found = await this.projects.find({
+      select: { id: true, identifier: true },
+      where: { workspaceId, id: In([...ids]) },
+    });
+    return new Map(found.map((p) => [p.id, p.identifier]));
   }
 
   /** The workspace policy allows revoking on every plan and billing state (SPEC §6). */
@@ -288,10 +388,7 @@ function violationSentence(workspace: Workspace, violation: TokenPolicyViolation
     case 'max_lifetime_days':
       return `${start} ${tokenPolicyClause(violation)} from their creation: choose an earlier expiry.`;
     case 'require_allowed_cidrs':
-      return (
-        `${start} requires every token to be limited to a list of addresses (allowed_cidrs), ` +
-        'which this page cannot set.'
-      );
+      return `${start} requires every token to be limited to a list of allowed addresses.`;
   }
 }
 
@@ -307,7 +404,7 @@ function policyWords(name: string, policy: TokenPolicy): string | undefined {
     rules.push(`only the scopes ${policy.allowedScopes.join(', ')} are allowed`);
   }
   if (policy.requireAllowedCidrs) {
-    rules.push('every token must be limited to a list of addresses (allowed_cidrs)');
+    rules.push('every token must be limited to a list of allowed addresses');
   }
   if (rules.length === 0) {
     return undefined;
@@ -331,7 +428,10 @@ async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T>
 }
 
 /** The form's expiry as whole days from now: a preset, or a date (UTC) 1–max days ahead. */
-export function expiryDays(form: TokenForm, maxDays: number): number {
+export function expiryDays(
+  form: Pick<TokenForm, 'expiresIn' | 'expiresOn'>,
+  maxDays: number,
+): number {
   const range = `between 1 and ${maxDays} days from now`;
   if (form.expiresIn === 'custom') {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(form.expiresOn);
@@ -362,10 +462,45 @@ export function parseTokenForm(body: FormBody): TokenForm {
     scopes: SCOPES.filter((s) => fieldList(body, 'scopes').includes(s)),
     expiresIn: field(body, 'expires_in'),
     expiresOn: field(body, 'expires_on').trim(),
+    addresses: field(body, 'allowed_cidrs'),
+    projects: field(body, 'projects'),
   };
 }
 
-function tokenRow(t: TokenResponse): TokenRow {
+/** The restriction form's fields as typed. */
+export function parseRestrictForm(body: FormBody): RestrictForm {
+  return {
+    name: field(body, 'name').trim(),
+    addresses: field(body, 'allowed_cidrs'),
+    projects: field(body, 'projects'),
+  };
+}
+
+/** Words of a free-text list: separated by commas, spaces or new lines. */
+function words(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((w) => w.trim())
+    .filter(Boolean);
+}
+
+/** A token's restrictions in a few words for its row. */
+function restrictionsText(t: TokenResponse, names: Map<string, string>): string {
+  const parts: string[] = [];
+  if (t.allowed_cidrs) {
+    parts.push(`From ${t.allowed_cidrs.join(', ')}`);
+  }
+  if (t.project_ids) {
+    parts.push(
+      t.project_ids.length === 0
+        ? 'No project'
+        : `Projects ${t.project_ids.map((id) => names.get(id) ?? 'deleted').join(', ')}`,
+    );
+  }
+  return parts.length > 0 ? parts.join(' · ') : 'None';
+}
+
+function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
   const now = Date.now();
   const graceUntil =
     t.state === 'active' && t.revoked_at && new Date(t.revoked_at).getTime() > now
@@ -384,7 +519,9 @@ function tokenRow(t: TokenResponse): TokenRow {
       : 'Never',
     state: t.state,
     stateLabel: graceUntil ? `Rotated: works until ${formatTime(graceUntil)}` : labels[t.state],
+    restrictions: restrictionsText(t, names),
     canRotate: t.state === 'active' && !graceUntil,
+    canRestrict: t.state === 'active',
     canRevoke: t.state === 'active',
     // Only a working token's compliance matters: the API refuses it until it is replaced.
     outsidePolicy: t.state === 'active' && !t.policy_compliant,
@@ -445,6 +582,8 @@ function createForm(
     })),
     customChecked: custom || chosen === null,
     expiresOn: form.expiresOn ?? '',
+    addresses: form.addresses ?? '',
+    projects: form.projects ?? '',
     minDate: formatDate(new Date(now + DAY_MS)),
     maxDate: formatDate(new Date(now + limits.maxDays * DAY_MS)),
     maxDays: limits.maxDays,

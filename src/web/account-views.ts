@@ -14,7 +14,10 @@ export interface TokenRow {
   lastUsed: string;
   state: string;
   stateLabel: string;
+  /** Addresses and projects the token is restricted to, in a few words. */
+  restrictions: string;
   canRotate: boolean;
+  canRestrict: boolean;
   canRevoke: boolean;
   /** Active, but its workspace's token policy no longer allows it. */
   outsidePolicy: boolean;
@@ -60,6 +63,8 @@ export interface CreateForm {
   presets: Array<{ value: string; label: string; checked: boolean; disabled: boolean }>;
   customChecked: boolean;
   expiresOn: string;
+  addresses: string;
+  projects: string;
   minDate: string;
   maxDate: string;
   maxDays: number;
@@ -80,6 +85,18 @@ export interface TokensPage {
   sections: TokenSection[];
   form?: CreateForm;
   noWorkspace: boolean;
+}
+
+/** /account/tokens/:id/restrict: a token's name, allowed addresses and projects. */
+export interface RestrictPage {
+  heading: string;
+  facts: Fact[];
+  action: string;
+  error?: string;
+  name: string;
+  addresses: string;
+  projects: string;
+  cancel: string;
 }
 
 export interface Fact {
@@ -104,6 +121,7 @@ export type SecretPanel = NewSecret & { label: string; extra?: Fact[]; lost?: st
 const SECRET = pageTemplate('partials/secret-panel');
 const TOKENS = pageTemplate('tokens');
 const CONFIRM = pageTemplate('confirm');
+const RESTRICT = pageTemplate('token-restrict');
 
 export const AccountViews = {
   tokens: (ctx: PageContext, data: TokensPage, secret?: NewSecret): string =>
@@ -117,6 +135,8 @@ export const AccountViews = {
     ),
   confirm: (ctx: PageContext, data: ConfirmPage): string =>
     page(ctx, CONFIRM({ ...data, csrf: ctx.csrf })),
+  restrict: (ctx: PageContext, data: RestrictPage): string =>
+    page(ctx, RESTRICT({ ...data, csrf: ctx.csrf })),
 };
 
 /** The one-time display of a new secret (token or client secret), with its copy button. */

@@ -12,6 +12,7 @@ import { UsersModule } from '../users/users.module';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { Project } from '../projects/entities/project.entity';
 import { AccountSecurityController } from './account-security.controller';
 import { AccountTokensController } from './account-tokens.controller';
 import { AccountTokensService } from './account-tokens.service';
@@ -29,7 +30,7 @@ import { SudoService } from './sudo.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, InstanceSecret, ApiToken, Membership, Workspace]),
+    TypeOrmModule.forFeature([User, InstanceSecret, ApiToken, Membership, Workspace, Project]),
     AuthModule,
     UsersModule,
     SessionsModule,

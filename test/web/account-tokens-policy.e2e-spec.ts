@@ -138,20 +138,22 @@ describe('/account/tokens and the workspace token policy (SPEC §11.3)', () => {
       assert.equal(custom.status, 400);
     });
 
-    it('says an address allow-list is required, which the page cannot set', async () => {
+    it('says an address allow-list is required, and accepts a token with addresses', async () => {
       const fenced = await createWorkspace(t, carol, { name: 'Fenced', plan: 'enterprise' });
       await setPolicy(fenced, { require_allowed_cidrs: true });
       const page = await browser.get('/account/tokens');
       assert.match(
         textOf(page.text),
-        /Token policy of “Fenced”: every token must be limited to a list of addresses \(allowed_cidrs\)\./,
+        /Token policy of “Fenced”: every token must be limited to a list of allowed addresses\./,
       );
       const res = await create({}, fenced);
       assert.equal(res.status, 400);
       assertSentence(
         alertOf(res.text),
-        /^The token policy of “Fenced” requires every token to be limited to a list of addresses \(allowed_cidrs\), which this page cannot set\.$/,
+        /^The token policy of “Fenced” requires every token to be limited to a list of allowed addresses\.$/,
       );
+      const fencedIn = await create({ allowed_cidrs: '127.0.0.1' }, fenced);
+      assert.equal(fencedIn.status, 201, alertOf(fencedIn.text));
     });
 
     it('creates a token within the policy', async () => {
