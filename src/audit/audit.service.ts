@@ -23,6 +23,7 @@ export type AuditAction =
   | 'workspace.created'
   | 'workspace.updated'
   | 'workspace.plan_changed'
+  | 'workspace.token_policy_updated'
   | 'member.added'
   | 'member.updated'
   | 'member.removed'

@@ -25,6 +25,7 @@ import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/176474000000
 import { LifecycleEvents1764900000000 } from './migrations/1764900000000-lifecycle-events';
 import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
 import { TokenRestrictions1764800000000 } from './migrations/1764800000000-token-restrictions';
+import { WorkspaceTokenPolicy1764800000001 } from './migrations/1764800000001-workspace-token-policy';
 import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
@@ -63,6 +64,7 @@ const MIGRATIONS = [
   PasswordResets1764730000001,
   LoginKeyAndRecoveryCodes1764740000000,
   TokenRestrictions1764800000000,
+  WorkspaceTokenPolicy1764800000001,
   LifecycleEvents1764900000000,
 ];
 

@@ -116,6 +116,7 @@ function errorCodesFor(
   hasQuery: boolean,
   conflicts: readonly string[],
   forbiddenExtra: readonly string[],
+  checksTokenPolicy: boolean,
 ): Map<number, string[]> {
   const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
@@ -125,6 +126,7 @@ function errorCodesFor(
     'ambiguous_credentials',
     ...(workspaceInHeader ? ['workspace_required'] : []),
     ...(hasPathParams ? ['malformed_request'] : []),
+    ...(checksTokenPolicy ? ['policy_violation'] : []),
   ]);
   codes.set(401, [
     'missing_credentials',
@@ -147,6 +149,9 @@ function errorCodesFor(
     ...forbiddenExtra,
     ...(auth.workspace ? ['workspace_forbidden', 'workspace_mismatch'] : []),
     ...(auth.workspace && !auth.anyPlan ? ['plan_required'] : []),
+    // An API token its workspace's token policy no longer allows (SPEC §11.3), on any route
+    // a token may call, but revoking.
+    ...(auth.anyTokenPolicy || auth.passwordOnly ? [] : ['policy_violation']),
   ]);
   if (hasPathParams) {
     codes.set(404, ['not_found']);
@@ -192,6 +197,9 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   disableTwoFactor: ['conflict'],
   regenerateRecoveryCodes: ['conflict'],
 };
+
+/** Operations that make or change a token, checked against the workspace's token policy (400). */
+const TOKEN_POLICY_CHECKED = new Set(['createToken', 'rotateToken', 'updateToken']);
 
 const SUMMARY: Record<number, string> = {
   400: 'The request is not valid',
@@ -283,6 +291,7 @@ function completeAuthenticated(
     (operation.parameters ?? []).some((p) => !isReference(p) && p.in === 'query'),
     CONFLICTS[id] ?? [],
     FORBIDDEN[id] ?? [],
+    TOKEN_POLICY_CHECKED.has(id),
   );
   const responses = operation.responses;
   for (const [status, response] of Object.entries(responses)) {

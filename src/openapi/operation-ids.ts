@@ -52,6 +52,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'TokensController.rotate': 'rotateToken',
   'TokensController.update': 'updateToken',
   'TokensController.revoke': 'revokeToken',
+  'TokenPolicyController.get': 'getTokenPolicy',
+  'TokenPolicyController.update': 'updateTokenPolicy',
   'TwoFactorController.start': 'startTwoFactor',
   'TwoFactorController.confirm': 'confirmTwoFactor',
   'TwoFactorController.disable': 'disableTwoFactor',

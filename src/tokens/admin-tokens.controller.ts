@@ -24,7 +24,8 @@ export class AdminTokensController {
 
   @Delete(':id')
   @HttpCode(204)
-  @Auth({ scope: 'admin', instanceAdmin: true })
+  // Like DELETE /api/v1/tokens/:id: nobody is kept from revoking a secret (SPEC §6).
+  @Auth({ scope: 'admin', instanceAdmin: true, anyTokenPolicy: true })
   @ApiOperation({ summary: 'Revoke any token' })
   @ApiNoContentResponse({ description: 'Revoked' })
   async revoke(

@@ -30,9 +30,10 @@ import { TokensService } from './tokens.service';
 import { TOKEN_ACTIONS } from '../workspaces/workspace-policy';
 
 const TOKEN_ROUTE = { workspace: 'header', allowInstanceToken: true } as const;
-// Revoking is the workspace policy's token action: allowed on every plan and billing state.
-const { scope, anyPlan, anyBilling } = TOKEN_ACTIONS.revoke;
-const REVOKE = { scope, anyPlan, anyBilling };
+// Revoking is the workspace policy's token action: allowed on every plan and billing state,
+// and to a token the workspace's token policy no longer allows.
+const { scope, anyPlan, anyBilling, anyTokenPolicy } = TOKEN_ACTIONS.revoke;
+const REVOKE = { scope, anyPlan, anyBilling, anyTokenPolicy };
 
 @ApiTags('tokens')
 @Controller('api/v1/tokens')
@@ -76,8 +77,11 @@ export class TokensController {
   @Auth({ scope: 'read', ...TOKEN_ROUTE })
   @ApiOperation({ summary: 'The token this request is authenticated with' })
   @ApiOkResponse({ type: TokenResponse })
-  self(@Principal() me: AuthPrincipal): Promise<TokenResponse> {
-    return this.tokens.self(me);
+  self(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+  ): Promise<TokenResponse> {
+    return this.tokens.self(me, { workspace });
   }
 
   @Get(':id')

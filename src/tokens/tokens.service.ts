@@ -15,9 +15,15 @@ import { AuditMetadata } from '../audit/entities/audit-event.entity';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal, Scope, scopesAllow } from '../auth/auth-types';
 import {
+  assertTokenPolicyAllows,
   assertWorkspaceAllows,
+  existingTokenTerms,
+  LifetimeField,
   managesApiAccess,
   TOKEN_ACTIONS,
+  tokenComplies,
+  TokenPolicy,
+  tokenPolicyOf,
   WorkspaceAction,
 } from '../workspaces/workspace-policy';
 import { tokenLimitFor } from '../workspaces/roles-and-plans';
@@ -91,6 +97,15 @@ export class TokensService {
       dto,
       inheritedRestrictions(me),
     );
+    assertTokenPolicyAllows(
+      where.workspace,
+      {
+        scopes: dto.scopes,
+        lifetimeMs: expiresAt.getTime() - Date.now(),
+        allowedCidrs: restrictions.allowedCidrs,
+      },
+      lifetimeFieldOf(dto),
+    );
 
     const secret = this.format.generate();
     const token = await this.db.transaction(async (m) => {
@@ -144,7 +159,7 @@ export class TokensService {
       });
       return created;
     });
-    return { ...toTokenResponse(token), token: secret };
+    return { ...toTokenResponse(token, policyIn(where)), token: secret };
   }
 
   async list(
@@ -173,14 +188,16 @@ export class TokensService {
     }
     applyStateFilter(qb, query.state ?? 'active', new Date());
     const [rows, total] = await qb.getManyAndCount();
-    return toPage(rows, total, window, toTokenResponse);
+    const policy = policyIn(where);
+    return toPage(rows, total, window, (token) => toTokenResponse(token, policy));
   }
 
   async get(me: AuthPrincipal, where: TokenScope, id: string): Promise<TokenResponse> {
-    return toTokenResponse(await this.findVisible(me, where, id));
+    return toTokenResponse(await this.findVisible(me, where, id), policyIn(where));
   }
 
-  async self(me: AuthPrincipal): Promise<TokenResponse> {
+  /** The token of this request; `where` is its workspace (the route checked the binding). */
+  async self(me: AuthPrincipal, where: TokenScope): Promise<TokenResponse> {
     if (!me.tokenId) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
@@ -192,7 +209,7 @@ export class TokensService {
     if (!token) {
       throw notFound('Token');
     }
-    return toTokenResponse(token);
+    return toTokenResponse(token, policyIn(where));
   }
 
   /**
@@ -229,10 +246,19 @@ export class TokensService {
       });
       changes.allowedCidrs = restrictions.allowedCidrs;
       changes.projectIds = restrictions.projectIds;
+      // A change never takes a token out of its workspace's token policy (removing an
+      // allow-list the policy requires); one already outside it is refused in use anyway.
+      if (tokenComplies(policyIn(where), token)) {
+        assertTokenPolicyAllows(
+          where.workspace,
+          existingTokenTerms({ ...token, ...changes }),
+          'expires_at',
+        );
+      }
     }
     const changed = changedFields(token, changes);
     if (Object.keys(changed).length === 0) {
-      return toTokenResponse(token);
+      return toTokenResponse(token, policyIn(where));
     }
     await this.db.transaction(async (m) => {
       await m.update(ApiToken, { id: token.id }, changes);
@@ -251,7 +277,7 @@ export class TokensService {
       );
     });
     await this.cache.invalidate({ kind: 'token', tokenId: token.id });
-    return toTokenResponse({ ...token, ...changes });
+    return toTokenResponse({ ...token, ...changes }, policyIn(where));
   }
 
   async rotate(
@@ -272,6 +298,16 @@ export class TokensService {
     const explicitExpiry = dto.expires_in_days !== undefined || dto.expires_at !== undefined;
     const expiresAt = explicitExpiry ? await this.resolveExpiry(dto) : old.expiresAt;
     this.assertWithinCaller(me, old.scopes, expiresAt);
+    // The replacement keeps the old scopes and allow-list: the policy judges them as new.
+    assertTokenPolicyAllows(
+      where.workspace,
+      {
+        scopes: old.scopes,
+        lifetimeMs: expiresAt.getTime() - Date.now(),
+        allowedCidrs: old.allowedCidrs,
+      },
+      lifetimeFieldOf(dto),
+    );
 
     const secret = this.format.generate();
     const graceSeconds = dto.grace_seconds ?? 0;
@@ -343,7 +379,7 @@ export class TokensService {
     for (const tokenId of [old.id, ...endedGrace]) {
       await this.cache.invalidate({ kind: 'token', tokenId });
     }
-    return { ...toTokenResponse(replacement), token: secret };
+    return { ...toTokenResponse(replacement, policyIn(where)), token: secret };
   }
 
   /** Revokes now the still-working predecessors of a rotated token; returns their ids. */
@@ -406,7 +442,19 @@ export class TokensService {
     }
     applyStateFilter(qb, query.state ?? 'all', new Date());
     const [rows, total] = await qb.getManyAndCount();
-    return toPage(rows, total, window, toTokenResponse);
+    const policies = await this.policiesOf(rows);
+    return toPage(rows, total, window, (token) =>
+      toTokenResponse(token, token.workspaceId ? (policies.get(token.workspaceId) ?? null) : null),
+    );
+  }
+
+  /** The token policies of the tokens' workspaces, in one query. */
+  async policiesOf(tokens: readonly ApiToken[]): Promise<Map<string, TokenPolicy>> {
+    const ids = [...new Set(tokens.flatMap((t) => (t.workspaceId ? [t.workspaceId] : [])))];
+    const workspaces = ids.length
+      ? await this.tokens.manager.findBy(Workspace, { id: In(ids) })
+      : [];
+    return new Map(workspaces.map((w) => [w.id, tokenPolicyOf(w)]));
   }
 
   async adminRevoke(me: AuthPrincipal, id: string, meta: RequestMeta): Promise<void> {
@@ -655,6 +703,16 @@ export class TokensService {
     }
     return token;
   }
+}
+
+/** The token policy where a call acts; none at instance level. */
+function policyIn(where: TokenScope): TokenPolicy | null {
+  return where.workspace ? tokenPolicyOf(where.workspace) : null;
+}
+
+/** The request field that set a token's expiry (an unchanged expiry on rotation: expires_in_days). */
+function lifetimeFieldOf(dto: { expires_at?: string }): LifetimeField {
+  return dto.expires_at !== undefined ? 'expires_at' : 'expires_in_days';
 }
 
 /** The workspace policy for a token action; instance level (no workspace) has no plan or role. */

@@ -3,7 +3,15 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AuthPrincipal, Scope, SCOPES } from '../auth/auth-types';
 import { Plan } from '../workspaces/roles-and-plans';
-import { PolicyRefusal, TOKEN_ACTIONS, workspaceRefusal } from '../workspaces/workspace-policy';
+import {
+  PolicyRefusal,
+  TOKEN_ACTIONS,
+  TokenPolicy,
+  tokenPolicyClause,
+  tokenPolicyOf,
+  TokenPolicyViolation,
+  workspaceRefusal,
+} from '../workspaces/workspace-policy';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { CreatedTokenResponse, TokenResponse } from '../tokens/dto/token.dto';
 import { ApiToken } from '../tokens/entities/api-token.entity';
@@ -99,6 +107,7 @@ export class AccountTokensService {
     const settings = await this.settings.get();
     await this.usage.flush(); // "last used" as of now, not as of the recorder's next write
     const places = await this.placesOf(me);
+    const maxDays = settings.maxTokenLifetimeDays;
     const sections: TokenSection[] = [];
     for (const place of places) {
       const list = await this.tokens.list(me, place.where, { state: 'all', limit: 100 });
@@ -111,10 +120,10 @@ export class AccountTokensService {
         name: place.name,
         detail: place.detail,
         notes: place.notes,
+        policy: place.policy ? policyWords(place.name, place.policy) : undefined,
         tokens: list.data.map((t) => tokenRow(t, names)),
       });
     }
-    const maxDays = settings.maxTokenLifetimeDays;
     return {
       apiDisabled: !settings.restApiEnabled,
       sections,
@@ -308,6 +317,8 @@ interface Place {
   notes: string[];
   where: TokenScope;
   workspace?: Workspace;
+  /** The workspace's token policy; none at instance level. */
+  policy?: TokenPolicy;
 }
 
 function workspacePlace(me: AuthPrincipal, workspace: Workspace, membership: Membership): Place {
@@ -320,6 +331,7 @@ function workspacePlace(me: AuthPrincipal, workspace: Workspace, membership: Mem
     notes: refusal ? [policySentence(refusal, workspace, membership)] : [],
     where: { workspace, membership },
     workspace,
+    policy: tokenPolicyOf(workspace),
   };
 }
 
@@ -359,10 +371,48 @@ function policySentence(
         `${name} is read-only until its billing is settled, so no tokens can be created or ` +
         'rotated in it. You can still revoke tokens.'
       );
+    case 'token_policy':
+      return refusal.violation ? violationSentence(workspace, refusal.violation) : refusal.message;
     case 'scope':
     case 'role':
       return refusal.message;
   }
+}
+
+/** A token policy refusal, for creating and rotating alike. */
+function violationSentence(workspace: Workspace, violation: TokenPolicyViolation): string {
+  const start = `The token policy of “${workspace.name}”`;
+  switch (violation.rule) {
+    case 'allowed_scopes':
+      return `${start} ${tokenPolicyClause(violation)}, not ${violation.outside.join(', ')}.`;
+    case 'max_lifetime_days':
+      return `${start} ${tokenPolicyClause(violation)} from their creation: choose an earlier expiry.`;
+    case 'require_allowed_cidrs':
+      return `${start} requires every token to be limited to a list of allowed addresses.`;
+  }
+}
+
+/** What a workspace's token policy asks, in words; nothing when it asks nothing. */
+function policyWords(name: string, policy: TokenPolicy): string | undefined {
+  const rules: string[] = [];
+  if (policy.maxLifetimeDays !== null) {
+    rules.push(
+      `tokens live at most ${policy.maxLifetimeDays} ${policy.maxLifetimeDays === 1 ? 'day' : 'days'}`,
+    );
+  }
+  if (SCOPES.some((s) => !policy.allowedScopes.includes(s))) {
+    rules.push(`only the scopes ${policy.allowedScopes.join(', ')} are allowed`);
+  }
+  if (policy.requireAllowedCidrs) {
+    rules.push('every token must be limited to a list of allowed addresses');
+  }
+  if (rules.length === 0) {
+    return undefined;
+  }
+  return (
+    `Token policy of “${name}”: ${rules.join('; ')}. ` +
+    'Tokens that do not meet it no longer work.'
+  );
 }
 
 /** Runs a token action; a workspace policy refusal comes back as a page error in words. */
@@ -473,6 +523,8 @@ function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
     canRotate: t.state === 'active' && !graceUntil,
     canRestrict: t.state === 'active',
     canRevoke: t.state === 'active',
+    // Only a working token's compliance matters: the API refuses it until it is replaced.
+    outsidePolicy: t.state === 'active' && !t.policy_compliant,
   };
 }
 
@@ -484,40 +536,68 @@ function createForm(
 ): CreateForm {
   const now = Date.now();
   const presets = EXPIRY_PRESETS.filter((d) => d <= maxDays);
-  const custom = form.expiresIn === 'custom';
-  const chosen = custom
-    ? null
-    : presets.includes(Number(form.expiresIn))
-      ? Number(form.expiresIn)
-      : presets.includes(DEFAULT_PRESET)
-        ? DEFAULT_PRESET
-        : (presets[presets.length - 1] ?? null);
   // A workspace where tokens can be made comes first in the select, unless one was chosen.
   const selected = form.workspace ?? places.find((p) => p.notes.length === 0 && p.workspace)?.value;
+  // The form offers what the selected workspace's token policy allows (tessera.js follows the
+  // select); the server refuses the rest anyway.
+  const place = places.find((p) => p.value === selected) ?? places[0];
+  const limits = formLimits(place, maxDays);
+  const custom = form.expiresIn === 'custom';
+  const allowedPresets = presets.filter((d) => d <= limits.maxDays);
+  const chosen = custom
+    ? null
+    : allowedPresets.includes(Number(form.expiresIn))
+      ? Number(form.expiresIn)
+      : allowedPresets.includes(DEFAULT_PRESET)
+        ? DEFAULT_PRESET
+        : (allowedPresets[allowedPresets.length - 1] ?? null);
   return {
     error,
     name: form.name ?? '',
-    workspaces: places.map((p) => ({
-      value: p.value,
-      label: p.notes.length ? `${p.name} (no new tokens possible)` : p.name,
-      selected: p.value === selected,
-    })),
-    scopes: SCOPES.map((s) => ({
-      name: s,
-      description: SCOPE_EXPLANATIONS[s],
-      checked: form.scopes ? form.scopes.includes(s) : s === 'read',
-    })),
+    workspaces: places.map((p) => {
+      const own = formLimits(p, maxDays);
+      return {
+        value: p.value,
+        label: p.notes.length ? `${p.name} (no new tokens possible)` : p.name,
+        selected: p.value === selected,
+        allowedScopes: own.scopes.join(' '),
+        maxDays: own.maxDays,
+        maxDate: formatDate(new Date(now + own.maxDays * DAY_MS)),
+      };
+    }),
+    scopes: SCOPES.map((s) => {
+      const allowed = limits.scopes.includes(s);
+      return {
+        name: s,
+        description: SCOPE_EXPLANATIONS[s],
+        checked: allowed && (form.scopes ? form.scopes.includes(s) : s === 'read'),
+        disabled: !allowed,
+      };
+    }),
     presets: presets.map((d) => ({
       value: String(d),
       label: `${d} days (until ${formatDate(new Date(now + d * DAY_MS))})`,
       checked: d === chosen,
+      disabled: d > limits.maxDays,
     })),
     customChecked: custom || chosen === null,
     expiresOn: form.expiresOn ?? '',
     addresses: form.addresses ?? '',
     projects: form.projects ?? '',
     minDate: formatDate(new Date(now + DAY_MS)),
-    maxDate: formatDate(new Date(now + maxDays * DAY_MS)),
-    maxDays,
+    maxDate: formatDate(new Date(now + limits.maxDays * DAY_MS)),
+    maxDays: limits.maxDays,
+  };
+}
+
+/** What a new token in this place may have: the instance maximum, narrowed by the policy. */
+function formLimits(
+  place: Place | undefined,
+  instanceMaxDays: number,
+): { scopes: readonly Scope[]; maxDays: number } {
+  const policy = place?.policy;
+  return {
+    scopes: policy ? policy.allowedScopes : SCOPES,
+    maxDays: Math.min(instanceMaxDays, policy?.maxLifetimeDays ?? instanceMaxDays),
   };
 }

@@ -19,6 +19,8 @@ export interface TokenRow {
   canRotate: boolean;
   canRestrict: boolean;
   canRevoke: boolean;
+  /** Active, but its workspace's token policy no longer allows it. */
+  outsidePolicy: boolean;
 }
 
 export interface TokenSection {
@@ -26,6 +28,8 @@ export interface TokenSection {
   name: string;
   detail: string;
   notes: string[];
+  /** The workspace's token policy in words, when it asks anything. */
+  policy?: string;
   tokens: TokenRow[];
 }
 
@@ -35,18 +39,28 @@ export interface Option {
   selected?: boolean;
 }
 
+/** A workspace of the create form, with what its token policy lets a new token have. */
+export interface WorkspaceOption extends Option {
+  /** Space-separated. */
+  allowedScopes: string;
+  maxDays: number;
+  maxDate: string;
+}
+
 export interface ScopeOption {
   name: string;
   description: string;
   checked: boolean;
+  /** Not allowed by the selected workspace's token policy. */
+  disabled: boolean;
 }
 
 export interface CreateForm {
   error?: string;
   name: string;
-  workspaces: Option[];
+  workspaces: WorkspaceOption[];
   scopes: ScopeOption[];
-  presets: Array<{ value: string; label: string; checked: boolean }>;
+  presets: Array<{ value: string; label: string; checked: boolean; disabled: boolean }>;
   customChecked: boolean;
   expiresOn: string;
   addresses: string;

@@ -138,5 +138,6 @@ export function adminTokenView(row: AdminTokenRow): AdminTokenView {
     state: t.state,
     stateLabel: STATE_LABELS[t.state],
     canRevoke: t.state === 'active',
+    outsidePolicy: t.state === 'active' && !t.policy_compliant,
   };
 }

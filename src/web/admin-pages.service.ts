@@ -19,6 +19,7 @@ import { TokenUsageRecorder } from '../tokens/token-usage.recorder';
 import { TokensService } from '../tokens/tokens.service';
 import { User } from '../users/entities/user.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
+import { tokenPolicyOf } from '../workspaces/workspace-policy';
 import { ApplicationForm, applicationRequest, SettingsForm, settingsChanges } from './admin-forms';
 import { PageError, UUID_PATTERN } from './web-forms';
 
@@ -137,7 +138,7 @@ export class AdminPagesService {
       ? await this.workspaces.findOneBy({ id: token.workspaceId })
       : null;
     return {
-      token: toTokenResponse(token),
+      token: toTokenResponse(token, workspace ? tokenPolicyOf(workspace) : null),
       owner: names.get(token.userId) ?? '',
       workspace: workspace?.name ?? 'Instance (no workspace)',
     };

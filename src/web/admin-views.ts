@@ -58,6 +58,8 @@ export interface AdminTokenView {
   state: string;
   stateLabel: string;
   canRevoke: boolean;
+  /** Active, but its workspace's token policy no longer allows it. */
+  outsidePolicy: boolean;
 }
 
 export interface AdminTokensPage {

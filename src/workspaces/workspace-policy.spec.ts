@@ -12,7 +12,24 @@ import {
   Role,
   ROLES,
 } from './roles-and-plans';
-import { PolicyRule, TOKEN_ACTIONS, WorkspaceAction, workspaceRefusal } from './workspace-policy';
+import {
+  assertTokenPolicyAllows,
+  DEFAULT_TOKEN_POLICY,
+  existingTokenTerms,
+  LifetimeField,
+  PolicyRefusal,
+  PolicyRule,
+  TOKEN_ACTIONS,
+  tokenComplies,
+  tokenInUseRefusal,
+  TokenPolicy,
+  tokenPolicyRefusal,
+  TokenPolicyRule,
+  tokenPolicyViolation,
+  TokenTerms,
+  WorkspaceAction,
+  workspaceRefusal,
+} from './workspace-policy';
 
 // SPEC §6's role table, written out as the SPEC has it (an oracle independent of ROLE_PERMISSIONS).
 const SPEC_ROLE_TABLE: Record<Permission, Role[]> = {
@@ -239,6 +256,348 @@ describe('workspaceRefusal (SPEC §5, §6)', () => {
     assert.equal(
       role?.message,
       'Your role (viewer) in this workspace does not allow this (needs issues.write).',
+    );
+  });
+});
+
+// --- The workspace's token policy (SPEC §11.3) ---
+
+const DAY = 86_400_000;
+const SLACK = 60_000;
+
+function policy(changes: Partial<TokenPolicy> = {}): TokenPolicy {
+  return { ...DEFAULT_TOKEN_POLICY, ...changes };
+}
+
+function terms(changes: Partial<TokenTerms> = {}): TokenTerms {
+  return { scopes: ['read'], lifetimeMs: 30 * DAY, allowedCidrs: null, ...changes };
+}
+
+function policyWorkspace(changes: Partial<TokenPolicy> = {}, id = 'w1'): Workspace {
+  const p = policy(changes);
+  return {
+    ...workspace('pro', 'active'),
+    id,
+    tokenMaxLifetimeDays: p.maxLifetimeDays,
+    tokenAllowedScopes: [...p.allowedScopes],
+    tokenRequireAllowedCidrs: p.requireAllowedCidrs,
+    tokenIdleRevokeDays: p.idleRevokeDays,
+  };
+}
+
+/** An API token of workspace w1 in use, created `lifetimeMs` before it expires. */
+function tokenInUse(
+  scopes: Scope[],
+  lifetimeMs: number,
+  allowedCidrs: string[] | null = null,
+): AuthPrincipal {
+  const createdAt = new Date('2026-01-01T00:00:00Z');
+  return {
+    ...principal('token', scopes),
+    expiresAt: new Date(createdAt.getTime() + lifetimeMs),
+    restrictions: {
+      allowedCidrs,
+      addresses: null,
+      projectIds: null,
+      createdAt,
+    },
+  };
+}
+
+describe('tokenPolicyViolation (SPEC §11.3)', () => {
+  const cases: Array<[string, TokenPolicy, TokenTerms, TokenPolicyRule | null]> = [
+    // The default policy asks nothing.
+    ['default: every scope', policy(), terms({ scopes: [...SCOPES] }), null],
+    ['default: a year', policy(), terms({ lifetimeMs: 365 * DAY }), null],
+    ['default: no allow-list', policy(), terms({ allowedCidrs: null }), null],
+    // allowed_scopes
+    [
+      'scopes inside',
+      policy({ allowedScopes: ['read', 'write'] }),
+      terms({ scopes: ['read', 'write'] }),
+      null,
+    ],
+    [
+      'one scope inside',
+      policy({ allowedScopes: ['read', 'write'] }),
+      terms({ scopes: ['write'] }),
+      null,
+    ],
+    [
+      'a scope outside',
+      policy({ allowedScopes: ['read', 'write'] }),
+      terms({ scopes: ['read', 'delete'] }),
+      'allowed_scopes',
+    ],
+    [
+      'admin outside',
+      policy({ allowedScopes: ['read', 'write', 'delete'] }),
+      terms({ scopes: ['admin'] }),
+      'allowed_scopes',
+    ],
+    [
+      'only read allowed',
+      policy({ allowedScopes: ['read'] }),
+      terms({ scopes: ['write'] }),
+      'allowed_scopes',
+    ],
+    // max_lifetime_days, with 60 s of slack
+    [
+      'lifetime below the maximum',
+      policy({ maxLifetimeDays: 30 }),
+      terms({ lifetimeMs: 29 * DAY }),
+      null,
+    ],
+    [
+      'lifetime at the maximum',
+      policy({ maxLifetimeDays: 30 }),
+      terms({ lifetimeMs: 30 * DAY }),
+      null,
+    ],
+    [
+      'lifetime at the maximum plus the slack',
+      policy({ maxLifetimeDays: 30 }),
+      terms({ lifetimeMs: 30 * DAY + SLACK }),
+      null,
+    ],
+    [
+      'lifetime 1 ms past the slack',
+      policy({ maxLifetimeDays: 30 }),
+      terms({ lifetimeMs: 30 * DAY + SLACK + 1 }),
+      'max_lifetime_days',
+    ],
+    [
+      'lifetime of a day more',
+      policy({ maxLifetimeDays: 30 }),
+      terms({ lifetimeMs: 31 * DAY }),
+      'max_lifetime_days',
+    ],
+    [
+      '1-day maximum',
+      policy({ maxLifetimeDays: 1 }),
+      terms({ lifetimeMs: 2 * DAY }),
+      'max_lifetime_days',
+    ],
+    [
+      'null maximum: the instance decides',
+      policy({ maxLifetimeDays: null }),
+      terms({ lifetimeMs: 365 * DAY }),
+      null,
+    ],
+    // require_allowed_cidrs
+    [
+      'allow-list required, none',
+      policy({ requireAllowedCidrs: true }),
+      terms({ allowedCidrs: null }),
+      'require_allowed_cidrs',
+    ],
+    [
+      'allow-list required, one given',
+      policy({ requireAllowedCidrs: true }),
+      terms({ allowedCidrs: ['10.0.0.0/8'] }),
+      null,
+    ],
+    [
+      'allow-list required, an empty one (no address at all)',
+      policy({ requireAllowedCidrs: true }),
+      terms({ allowedCidrs: [] }),
+      null,
+    ],
+    [
+      'allow-list not required, none',
+      policy({ requireAllowedCidrs: false }),
+      terms({ allowedCidrs: null }),
+      null,
+    ],
+    // First rule broken wins: scopes, lifetime, allow-list.
+    [
+      'every rule broken: scopes first',
+      policy({ allowedScopes: ['read'], maxLifetimeDays: 7, requireAllowedCidrs: true }),
+      terms({ scopes: ['write'], lifetimeMs: 30 * DAY, allowedCidrs: null }),
+      'allowed_scopes',
+    ],
+    [
+      'lifetime and allow-list broken: lifetime first',
+      policy({ maxLifetimeDays: 7, requireAllowedCidrs: true }),
+      terms({ lifetimeMs: 30 * DAY, allowedCidrs: null }),
+      'max_lifetime_days',
+    ],
+    // idle_revoke_days is stored only: it decides nothing yet.
+    ['idle_revoke_days set', policy({ idleRevokeDays: 7 }), terms(), null],
+  ];
+  for (const [name, p, t, want] of cases) {
+    it(`${want ?? 'complies'}: ${name}`, () => {
+      assert.equal(tokenPolicyViolation(p, t)?.rule ?? null, want);
+    });
+  }
+
+  it('names the scopes outside the policy and the maximum', () => {
+    const scopes = tokenPolicyViolation(
+      policy({ allowedScopes: ['read'] }),
+      terms({ scopes: ['read', 'write', 'admin'] }),
+    );
+    assert.deepEqual(scopes, {
+      rule: 'allowed_scopes',
+      allowed: ['read'],
+      outside: ['write', 'admin'],
+    });
+    const lifetime = tokenPolicyViolation(policy({ maxLifetimeDays: 7 }), terms());
+    assert.deepEqual(lifetime, { rule: 'max_lifetime_days', maxDays: 7 });
+  });
+
+  it('measures an existing token from creation to expiry (policy_compliant)', () => {
+    const createdAt = new Date('2026-01-01T00:00:00Z');
+    const token = (days: number) => ({
+      scopes: ['read'] as Scope[],
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + days * DAY),
+      allowedCidrs: null,
+    });
+    assert.equal(existingTokenTerms(token(30)).lifetimeMs, 30 * DAY);
+    assert.equal(tokenComplies(policy({ maxLifetimeDays: 30 }), token(30)), true);
+    assert.equal(tokenComplies(policy({ maxLifetimeDays: 30 }), token(31)), false);
+    assert.equal(tokenComplies(null, token(365)), true, 'no workspace: no policy');
+  });
+});
+
+describe('tokenPolicyRefusal: making a token (400)', () => {
+  it('refuses with 400 policy_violation naming the rule and the offending field', () => {
+    const cases: Array<[Partial<TokenPolicy>, TokenTerms, string | undefined, string, RegExp]> = [
+      [
+        { allowedScopes: ['read'] },
+        terms({ scopes: ['read', 'delete'] }),
+        undefined,
+        'scopes',
+        /\(allowed_scopes\) allows only the scopes read: leave out delete\./,
+      ],
+      [
+        { maxLifetimeDays: 7 },
+        terms({ lifetimeMs: 8 * DAY }),
+        undefined,
+        'expires_in_days',
+        /\(max_lifetime_days\) allows tokens to live at most 7 days/,
+      ],
+      [
+        { maxLifetimeDays: 7 },
+        terms({ lifetimeMs: 8 * DAY }),
+        'expires_at',
+        'expires_at',
+        /choose an earlier expiry \(expires_at\)/,
+      ],
+      [
+        { requireAllowedCidrs: true },
+        terms(),
+        undefined,
+        'allowed_cidrs',
+        /\(require_allowed_cidrs\) requires every token to have an address allow-list/,
+      ],
+    ];
+    for (const [changes, t, lifetimeField, field, message] of cases) {
+      const refusal = tokenPolicyRefusal(
+        policyWorkspace(changes),
+        t,
+        lifetimeField as LifetimeField | undefined,
+      );
+      assert.ok(refusal, field);
+      assert.equal(refusal.rule, 'token_policy');
+      assert.equal(refusal.status, 400);
+      assert.equal(refusal.code, 'policy_violation');
+      assert.match(refusal.message, message);
+      assert.deepEqual(refusal.toBody().details, [{ field, message: refusal.message }]);
+    }
+  });
+
+  it('lets through what complies, and anything outside a workspace', () => {
+    assert.equal(tokenPolicyRefusal(policyWorkspace({ maxLifetimeDays: 30 }), terms()), null);
+    assert.equal(tokenPolicyRefusal(undefined, terms({ lifetimeMs: 365 * DAY })), null);
+    assert.doesNotThrow(() => assertTokenPolicyAllows(undefined, terms()));
+    assert.throws(
+      () => assertTokenPolicyAllows(policyWorkspace({ allowedScopes: ['write'] }), terms()),
+      (error: unknown) => error instanceof PolicyRefusal && error.code === 'policy_violation',
+    );
+  });
+});
+
+describe('tokenInUseRefusal: an existing token (403)', () => {
+  const strict = policyWorkspace({ allowedScopes: ['read'], maxLifetimeDays: 30 });
+
+  it('refuses a token the tightened policy no longer allows, naming rule and field', () => {
+    const scopes = tokenInUseRefusal(strict, tokenInUse(['read', 'write'], DAY));
+    assert.equal(scopes?.status, 403);
+    assert.equal(scopes?.code, 'policy_violation');
+    assert.equal(scopes?.rule, 'token_policy');
+    assert.match(scopes?.message ?? '', /no longer complies .*\(allowed_scopes\).*Revoke it/);
+    assert.equal(scopes?.details?.[0]?.field, 'scopes');
+    const lifetime = tokenInUseRefusal(strict, tokenInUse(['read'], 31 * DAY));
+    assert.equal(lifetime?.details?.[0]?.field, 'expires_at');
+    const cidrs = tokenInUseRefusal(
+      policyWorkspace({ requireAllowedCidrs: true }),
+      tokenInUse(['read'], DAY),
+    );
+    assert.equal(cidrs?.details?.[0]?.field, 'allowed_cidrs');
+    assert.equal(
+      tokenInUseRefusal(
+        policyWorkspace({ requireAllowedCidrs: true }),
+        tokenInUse(['read'], DAY, ['192.0.2.0/24']),
+      ),
+      null,
+    );
+  });
+
+  it('allows the 60 s of slack on an existing token’s lifetime', () => {
+    assert.equal(tokenInUseRefusal(strict, tokenInUse(['read'], 30 * DAY + SLACK)), null);
+    assert.ok(tokenInUseRefusal(strict, tokenInUse(['read'], 30 * DAY + SLACK + 1000)));
+  });
+
+  it('does not apply to OAuth access tokens, passwords, sessions, instance tokens or another workspace', () => {
+    const everything = tokenInUse([...SCOPES], 365 * DAY);
+    for (const credential of ['oauth', 'password', 'session'] as const) {
+      assert.equal(tokenInUseRefusal(strict, principal(credential, SCOPES)), null, credential);
+    }
+    assert.equal(tokenInUseRefusal(strict, { ...everything, tokenWorkspaceId: null }), null);
+    assert.equal(
+      tokenInUseRefusal(policyWorkspace({ allowedScopes: ['read'] }, 'w2'), everything),
+      null,
+    );
+  });
+
+  it('is part of workspaceRefusal, after the scope and before plan and billing; revoking is exempt', () => {
+    const readOnly = {
+      ...policyWorkspace({ allowedScopes: ['read'] }),
+      plan: 'free',
+      billingStatus: 'read_only',
+    } as Workspace;
+    const writer = tokenInUse(['read', 'write'], DAY);
+    assert.equal(
+      workspaceRefusal(readOnly, membership('owner'), writer, ACTIONS['read projects'])?.rule,
+      'token_policy',
+    );
+    assert.equal(
+      workspaceRefusal(
+        readOnly,
+        membership('owner'),
+        tokenInUse(['write'], DAY),
+        ACTIONS['delete an issue'],
+      )?.rule,
+      'scope',
+    );
+    assert.equal(
+      workspaceRefusal(
+        policyWorkspace({ allowedScopes: ['read'] }),
+        membership('owner'),
+        tokenInUse(['read', 'delete'], DAY),
+        TOKEN_ACTIONS.revoke,
+      ),
+      null,
+    );
+    assert.equal(
+      workspaceRefusal(
+        policyWorkspace({ allowedScopes: ['read', 'write'] }),
+        membership('owner'),
+        writer,
+        ACTIONS['update an issue'],
+      ),
+      null,
     );
   });
 });

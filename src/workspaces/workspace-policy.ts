@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { insufficientScope } from '../auth/auth-errors';
-import { AuthPrincipal, isTokenPrincipal, Scope, scopesAllow } from '../auth/auth-types';
+import { AuthPrincipal, isTokenPrincipal, Scope, SCOPES, scopesAllow } from '../auth/auth-types';
 import { ApiError, forbidden } from '../common/errors/api-error';
 import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
@@ -22,24 +22,31 @@ export interface WorkspaceAction {
   anyPlan?: boolean;
   /** Allowed while billing is read-only. */
   anyBilling?: boolean;
+  /** Allowed to a token its workspace's token policy no longer allows (revoking a token). */
+  anyTokenPolicy?: boolean;
 }
 
-/** The token actions; revoking is never refused by plan or billing (SPEC §6). */
+/**
+ * The token actions; revoking is never refused by plan, billing or token policy (SPEC §6): a
+ * token the policy no longer allows can still revoke itself.
+ */
 export const TOKEN_ACTIONS = {
   create: { scope: 'write', permission: 'api.use', write: true },
   rotate: { scope: 'write', permission: 'api.use', write: true },
   update: { scope: 'write', permission: 'api.use', write: true },
-  revoke: { scope: 'delete', write: true, anyPlan: true, anyBilling: true },
+  revoke: { scope: 'delete', write: true, anyPlan: true, anyBilling: true, anyTokenPolicy: true },
 } as const satisfies Record<string, WorkspaceAction>;
 
 /** Why a refusal was made: lets a page say it in a sentence of its own. */
-export type PolicyRule = 'scope' | 'plan' | 'api_use' | 'role' | 'billing';
+export type PolicyRule = 'scope' | 'token_policy' | 'plan' | 'api_use' | 'role' | 'billing';
 
 /** A refusal of the workspace policy: a coded ApiError that names the rule it comes from. */
 export class PolicyRefusal extends ApiError {
   constructor(
     readonly rule: PolicyRule,
     error: ApiError,
+    /** For rule `token_policy`: which rule of the token policy, with its figures. */
+    readonly violation?: TokenPolicyViolation,
   ) {
     super(error.status, error.code, error.message, error.details, error.headers);
   }
@@ -51,8 +58,9 @@ export class PolicyRefusal extends ApiError {
  * guard throws its answer, TokensService calls it for every caller (API, pages, jobs), and a
  * page maps the refusal's rule to a sentence.
  *
- * Order, first refusal wins: scope, plan, the role's API use (for token credentials and for
- * making tokens), the action's permission, billing. Whether the caller is a member at all, and
+ * Order, first refusal wins: scope, the workspace's token policy (for an API token in use,
+ * SPEC §11.3), plan, the role's API use (for token credentials and for making tokens), the
+ * action's permission, billing. Whether the caller is a member at all, and
  * whether a token is bound to this workspace, is settled before (AccessGuard, TokensService):
  * those decide which workspace a request is in, not what it may do there.
  */
@@ -64,6 +72,12 @@ export function workspaceRefusal(
 ): PolicyRefusal | null {
   if (!scopesAllow(principal.scopes, action.scope)) {
     return new PolicyRefusal('scope', insufficientScope(action.scope));
+  }
+  if (!action.anyTokenPolicy) {
+    const refusal = tokenInUseRefusal(workspace, principal);
+    if (refusal) {
+      return refusal;
+    }
   }
   if (!action.anyPlan && !planHasApiAccess(workspace.plan)) {
     return new PolicyRefusal(
@@ -121,4 +135,221 @@ export function assertWorkspaceAllows(
   if (refusal) {
     throw refusal;
   }
+}
+
+// --- The workspace's token policy (SPEC §11.3) ---
+
+const DAY_MS = 86_400_000;
+/** A lifetime may pass the policy's maximum by this much: clock skew, the request's own time. */
+export const LIFETIME_SLACK_MS = 60_000;
+
+/** What a workspace asks of its API tokens. */
+export interface TokenPolicy {
+  /** Longest lifetime in days; null: only the instance maximum (checked at minting). */
+  maxLifetimeDays: number | null;
+  /** Scopes a token may carry (never empty). */
+  allowedScopes: readonly Scope[];
+  /** Every token must carry an address allow-list (allowed_cidrs non-null). */
+  requireAllowedCidrs: boolean;
+  /** Unused tokens are to be revoked after this many days; stored, not yet enforced. */
+  idleRevokeDays: number | null;
+}
+
+/** A new workspace's policy: it asks nothing beyond the instance's own rules. */
+export const DEFAULT_TOKEN_POLICY: TokenPolicy = {
+  maxLifetimeDays: null,
+  allowedScopes: SCOPES,
+  requireAllowedCidrs: false,
+  idleRevokeDays: null,
+};
+
+export function tokenPolicyOf(workspace: Workspace): TokenPolicy {
+  return {
+    maxLifetimeDays: workspace.tokenMaxLifetimeDays,
+    allowedScopes: workspace.tokenAllowedScopes,
+    requireAllowedCidrs: workspace.tokenRequireAllowedCidrs,
+    idleRevokeDays: workspace.tokenIdleRevokeDays,
+  };
+}
+
+/** What the token policy judges of a token, new or existing. */
+export interface TokenTerms {
+  scopes: readonly Scope[];
+  /** expires_at minus the moment of creation (now, for a token being made). */
+  lifetimeMs: number;
+  allowedCidrs: readonly string[] | null;
+}
+
+/** The rules of a token policy, named as its fields are. */
+export type TokenPolicyRule = 'allowed_scopes' | 'max_lifetime_days' | 'require_allowed_cidrs';
+
+/** Which rule a token breaks, with the figures a message needs. */
+export type TokenPolicyViolation =
+  | { rule: 'allowed_scopes'; allowed: readonly Scope[]; outside: Scope[] }
+  | { rule: 'max_lifetime_days'; maxDays: number }
+  | { rule: 'require_allowed_cidrs' };
+
+/**
+ * The one decision of the token policy: does a token with these terms comply? Returns the
+ * first rule it breaks (scopes, lifetime, address allow-list), or null. Pure: minting and
+ * changing a token (400), a token in use (403), `policy_compliant` on token objects and the
+ * token page all ask it.
+ */
+export function tokenPolicyViolation(
+  policy: TokenPolicy,
+  terms: TokenTerms,
+): TokenPolicyViolation | null {
+  const outside = terms.scopes.filter((scope) => !policy.allowedScopes.includes(scope));
+  if (outside.length > 0) {
+    return { rule: 'allowed_scopes', allowed: policy.allowedScopes, outside };
+  }
+  if (
+    policy.maxLifetimeDays !== null &&
+    terms.lifetimeMs > policy.maxLifetimeDays * DAY_MS + LIFETIME_SLACK_MS
+  ) {
+    return { rule: 'max_lifetime_days', maxDays: policy.maxLifetimeDays };
+  }
+  if (policy.requireAllowedCidrs && terms.allowedCidrs === null) {
+    return { rule: 'require_allowed_cidrs' };
+  }
+  return null;
+}
+
+/** The terms of a stored token: its lifetime runs from its creation to its expiry. */
+export function existingTokenTerms(token: {
+  scopes: readonly Scope[];
+  expiresAt: Date;
+  createdAt: Date;
+  allowedCidrs: readonly string[] | null;
+}): TokenTerms {
+  return {
+    scopes: token.scopes,
+    lifetimeMs: token.expiresAt.getTime() - token.createdAt.getTime(),
+    allowedCidrs: token.allowedCidrs,
+  };
+}
+
+/** `policy_compliant` of a token object; tokens without a workspace (policy null) always are. */
+export function tokenComplies(
+  policy: TokenPolicy | null,
+  token: Parameters<typeof existingTokenTerms>[0],
+): boolean {
+  return policy === null || tokenPolicyViolation(policy, existingTokenTerms(token)) === null;
+}
+
+/** What the policy says, as the end of a sentence. */
+export function tokenPolicyClause(violation: TokenPolicyViolation): string {
+  switch (violation.rule) {
+    case 'allowed_scopes':
+      return `allows only the scopes ${violation.allowed.join(', ')}`;
+    case 'max_lifetime_days':
+      return `allows tokens to live at most ${days(violation.maxDays)}`;
+    case 'require_allowed_cidrs':
+      return 'requires every token to have an address allow-list (allowed_cidrs)';
+  }
+}
+
+/** Which field of a create or rotate request sets the lifetime: the one the caller sent. */
+export type LifetimeField = 'expires_in_days' | 'expires_at';
+
+/** The field of a token object each rule judges. */
+const FIELDS: Record<TokenPolicyRule, string> = {
+  allowed_scopes: 'scopes',
+  max_lifetime_days: 'expires_at',
+  require_allowed_cidrs: 'allowed_cidrs',
+};
+
+function mintingFix(violation: TokenPolicyViolation, lifetimeField: LifetimeField): string {
+  switch (violation.rule) {
+    case 'allowed_scopes':
+      return `leave out ${violation.outside.join(', ')}`;
+    case 'max_lifetime_days':
+      return `choose an earlier expiry (${lifetimeField})`;
+    case 'require_allowed_cidrs':
+      return 'give the token allowed_cidrs';
+  }
+}
+
+/**
+ * Making or changing a token (create, rotate, and PATCH /api/v1/tokens/:id): 400
+ * policy_violation naming the rule, with details naming the offending field; null when the
+ * token complies or has no workspace. For a change to an existing token, pass
+ * existingTokenTerms() of the token as it would be after the change.
+ */
+export function tokenPolicyRefusal(
+  workspace: Workspace | undefined,
+  terms: TokenTerms,
+  lifetimeField: LifetimeField = 'expires_in_days',
+): PolicyRefusal | null {
+  const violation = workspace ? tokenPolicyViolation(tokenPolicyOf(workspace), terms) : null;
+  if (!violation) {
+    return null;
+  }
+  const field = violation.rule === 'max_lifetime_days' ? lifetimeField : FIELDS[violation.rule];
+  const message =
+    `This workspace’s token policy (${violation.rule}) ${tokenPolicyClause(violation)}: ` +
+    `${mintingFix(violation, lifetimeField)}.`;
+  return new PolicyRefusal(
+    'token_policy',
+    new ApiError(HttpStatus.BAD_REQUEST, 'policy_violation', message, [{ field, message }]),
+    violation,
+  );
+}
+
+/** Throws tokenPolicyRefusal()'s answer, if any. */
+export function assertTokenPolicyAllows(
+  workspace: Workspace | undefined,
+  terms: TokenTerms,
+  lifetimeField?: LifetimeField,
+): void {
+  const refusal = tokenPolicyRefusal(workspace, terms, lifetimeField);
+  if (refusal) {
+    throw refusal;
+  }
+}
+
+/**
+ * An API token in use, in its own workspace: 403 policy_violation when a tightened policy no
+ * longer allows it (it is refused, not deleted); null for compliant tokens, tokens of another
+ * workspace (settled elsewhere: workspace_mismatch), instance tokens, OAuth access tokens and
+ * passwords, to which the token policy does not apply.
+ */
+export function tokenInUseRefusal(
+  workspace: Workspace,
+  principal: AuthPrincipal,
+): PolicyRefusal | null {
+  const restrictions = principal.restrictions;
+  if (
+    principal.tokenId === null ||
+    !restrictions ||
+    !principal.expiresAt ||
+    principal.tokenWorkspaceId !== workspace.id
+  ) {
+    return null;
+  }
+  const violation = tokenPolicyViolation(
+    tokenPolicyOf(workspace),
+    existingTokenTerms({
+      scopes: principal.scopes,
+      expiresAt: principal.expiresAt,
+      createdAt: restrictions.createdAt,
+      allowedCidrs: restrictions.allowedCidrs,
+    }),
+  );
+  if (!violation) {
+    return null;
+  }
+  const field = FIELDS[violation.rule];
+  const message =
+    `This token no longer complies with its workspace’s token policy (${violation.rule}), ` +
+    `which ${tokenPolicyClause(violation)}. Revoke it and create a token that complies.`;
+  return new PolicyRefusal(
+    'token_policy',
+    new ApiError(HttpStatus.FORBIDDEN, 'policy_violation', message, [{ field, message }]),
+    violation,
+  );
+}
+
+function days(n: number): string {
+  return n === 1 ? '1 day' : `${n} days`;
 }

@@ -30,6 +30,7 @@ import {
 } from './dto/workspace.dto';
 import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
+import { DEFAULT_TOKEN_POLICY } from './workspace-policy';
 
 const describe = (w: Workspace, role?: Role): WorkspaceResponse =>
   toWorkspaceResponse(w, tokenLimitFor(w.plan, w.tokenPacks), role);
@@ -85,6 +86,10 @@ export class WorkspacesService {
       plan: 'free',
       billingStatus: 'active',
       tokenPacks: 0,
+      tokenMaxLifetimeDays: DEFAULT_TOKEN_POLICY.maxLifetimeDays,
+      tokenAllowedScopes: [...DEFAULT_TOKEN_POLICY.allowedScopes],
+      tokenRequireAllowedCidrs: DEFAULT_TOKEN_POLICY.requireAllowedCidrs,
+      tokenIdleRevokeDays: DEFAULT_TOKEN_POLICY.idleRevokeDays,
       createdAt: now,
       updatedAt: now,
     });

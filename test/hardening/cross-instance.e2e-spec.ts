@@ -198,6 +198,33 @@ describe(
       assert.equal(refused.body.code, 'ip_not_allowed');
     });
 
+    it('applies on B, on the very next request, a token policy tightened and loosened on A', async (t) => {
+      if (skipped(t)) {
+        return;
+      }
+      const { a: appA, b: appB } = instances();
+      const token = await seedToken(appA);
+      const me = () => callApi(appB.baseUrl, 'GET', '/api/v1/me', { auth: token.bearer });
+      await warmOnB(token);
+      assert.equal((await me()).status, 200);
+      const setPolicy = async (body: object) => {
+        const res = await callApi(
+          appA.baseUrl,
+          'PATCH',
+          `/api/v1/workspaces/${token.workspaceId}/token-policy`,
+          { auth: token.userBasic, body },
+        );
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      };
+      await setPolicy({ allowed_scopes: ['read'] });
+      const refused = await nextRequest(() => listProjects(appB, token), 403, 'policy on B');
+      assert.equal(refused.body.code, 'policy_violation');
+      assert.equal((await nextRequest(me, 403, '/me on B')).body.code, 'policy_violation');
+      await setPolicy({ allowed_scopes: ['read', 'write', 'delete', 'admin'] });
+      await nextRequest(() => listProjects(appB, token), 200, 'loosened on B');
+      await nextRequest(me, 200, '/me loosened on B');
+    });
+
     it('refuses on B a token rotated on A without grace, and accepts its replacement', async (t) => {
       if (skipped(t)) {
         return;

@@ -415,6 +415,56 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(limited?.status, 409);
   });
 
+  it('workspace token policy, with 400 and 403 policy_violation', async () => {
+    const place = await createWorkspace(t, owner);
+    const p = { id: place.id };
+    const strictToken = await createToken(t, owner, place, { scopes: ['read', 'delete'] });
+    assert.equal(
+      (await call('get', '/api/v1/workspaces/{id}/token-policy', { auth: owner.basic, params: p }))
+        .status,
+      200,
+    );
+    const patch = (body: unknown) =>
+      call('patch', '/api/v1/workspaces/{id}/token-policy', {
+        auth: owner.basic,
+        params: p,
+        body,
+      });
+    assert.equal((await patch({ allowed_scopes: ['read'], max_lifetime_days: 30 })).status, 200);
+    assert.equal((await patch({ idle_revoke_days: 3 })).status, 400);
+    const refused = await call('get', '/api/v1/projects', {
+      auth: strictToken.bearer,
+      workspace: place.id,
+    });
+    assert.equal(refused.status, 403);
+    assert.equal((refused.body as { code: string }).code, 'policy_violation');
+    const meRefused = await call('get', '/api/v1/me', { auth: strictToken.bearer });
+    assert.equal((meRefused.body as { code: string }).code, 'policy_violation');
+    const minted = await call('post', '/api/v1/tokens', {
+      auth: owner.basic,
+      workspace: place.id,
+      body: { name: 'too wide', scopes: ['write'], expires_in_days: 7 },
+    });
+    assert.equal(minted.status, 400);
+    assert.equal((minted.body as { code: string }).code, 'policy_violation');
+    const listed = await call('get', '/api/v1/tokens', {
+      auth: owner.basic,
+      workspace: place.id,
+    });
+    assert.equal(
+      (listed.body as { data: Array<{ id: string; policy_compliant: boolean }> }).data.find(
+        (x) => x.id === strictToken.id,
+      )?.policy_compliant,
+      false,
+    );
+    const revoked = await call('delete', '/api/v1/tokens/{id}', {
+      auth: strictToken.bearer,
+      workspace: place.id,
+      params: { id: strictToken.id },
+    });
+    assert.equal(revoked.status, 204);
+  });
+
   it('admin routes', async () => {
     const a = { auth: admin.basic };
     assert.equal(

@@ -21,6 +21,7 @@ const TOKEN_FIELDS = [
   'last_used_at',
   'last_used_ip',
   'name',
+  'policy_compliant',
   'revoked_at',
   'revoked_reason',
   'rate_limit',
@@ -92,6 +93,7 @@ describe('POST /api/v1/tokens', () => {
       assert.equal(res.body.last_used_at, null);
       assert.equal(res.body.last_used_ip, null);
       assert.equal(res.body.revoked_at, null);
+      assert.equal(res.body.policy_compliant, true);
       const expires = Date.parse(res.body.expires_at);
       assert.ok(expires >= before + 30 * DAY_MS - 1000 && expires <= Date.now() + 30 * DAY_MS);
     });

@@ -71,7 +71,7 @@ export function alertOf(html: string): string {
 
 // The SPEC §3 codes a person must never see on a page.
 export const ERROR_CODES =
-  /\b(plan_required|token_limit_reached|workspace_read_only|forbidden|validation_failed|not_found|insufficient_scope|workspace_forbidden|conflict)\b/;
+  /\b(plan_required|token_limit_reached|workspace_read_only|forbidden|validation_failed|not_found|insufficient_scope|workspace_forbidden|conflict|policy_violation)\b/;
 
 export function assertSentence(text: string, expected: RegExp): void {
   assert.match(text, expected);

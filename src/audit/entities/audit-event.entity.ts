@@ -1,7 +1,9 @@
 import { Column, Entity, Index } from 'typeorm';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
 
-export type AuditMetadata = Record<string, string | number | boolean | null | string[]>;
+type AuditValue = string | number | boolean | null | string[];
+// One level of nesting, for before/after pairs of a change.
+export type AuditMetadata = Record<string, AuditValue | Record<string, AuditValue>>;
 
 @Entity('audit_events')
 @Index('idx_audit_events_workspace', ['workspaceId', 'createdAt'])

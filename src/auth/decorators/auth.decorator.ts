@@ -29,6 +29,8 @@ export interface RouteAuth {
   anyPlan?: boolean;
   /** A write that still works while billing is read-only (revoking a token). */
   anyBilling?: boolean;
+  /** Open to an API token its workspace's token policy no longer allows (revoking a token). */
+  anyTokenPolicy?: boolean;
   /** Needs a password credential, not a token (managing 2FA, SPEC §8). */
   passwordOnly?: boolean;
   /** Accepts the password of a user with 2FA on: the route checks a TOTP code itself. */

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthPrincipal, scopesAllow } from '../auth-types';
-import { workspaceRefusal } from '../../workspaces/workspace-policy';
+import { tokenInUseRefusal, workspaceRefusal } from '../../workspaces/workspace-policy';
 import { RouteAuth } from '../decorators/auth.decorator';
 import { ApiError, forbidden, notFound, validationFailed } from '../../common/errors/api-error';
 import { insufficientScope } from '../auth-errors';
@@ -16,7 +16,9 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Last global guard (after authentication and the rate limit): may this principal do this
  * here? Applies the route's declared scope, the instance-admin and password-only rules, then
  * finds the workspace (token binding, membership) and asks the workspace policy
- * (src/workspaces/workspace-policy.ts) about plan, role and billing (SPEC §5, §6).
+ * (src/workspaces/workspace-policy.ts) about token policy, plan, role and billing (SPEC §5, §6,
+ * §11.3). On routes outside a workspace, a workspace-bound API token still answers to its own
+ * workspace's token policy.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -49,8 +51,26 @@ export class AccessGuard implements CanActivate {
     }
     if (rule.workspace) {
       await this.resolveWorkspace(request, rule, principal);
+    } else {
+      await this.checkOwnTokenPolicy(rule, principal);
     }
     return true;
+  }
+
+  /**
+   * Routes outside a workspace (/me, /workspaces, admin routes): an API token bound to a
+   * workspace is refused there too once that workspace's token policy no longer allows it.
+   * The cached membership lookup brings the workspace and its policy without a query.
+   */
+  private async checkOwnTokenPolicy(rule: RouteAuth, principal: AuthPrincipal): Promise<void> {
+    if (rule.anyTokenPolicy || principal.tokenId === null || !principal.tokenWorkspaceId) {
+      return;
+    }
+    const found = await this.workspaces.membershipOf(principal.tokenWorkspaceId, principal.user.id);
+    const refusal = found && tokenInUseRefusal(found.workspace, principal);
+    if (refusal) {
+      throw refusal;
+    }
   }
 
   private async resolveWorkspace(
@@ -111,6 +131,7 @@ export class AccessGuard implements CanActivate {
       write: !READ_METHODS.has(request.method),
       anyPlan: rule.anyPlan,
       anyBilling: rule.anyBilling,
+      anyTokenPolicy: rule.anyTokenPolicy,
     });
     if (refusal) {
       throw refusal;

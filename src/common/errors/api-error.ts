@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'conflict'
   | 'token_limit_reached'
+  // A token against its workspace's token policy (SPEC §11.3): 400 at minting, 403 in use.
+  | 'policy_violation'
   | 'switch_user_invalid'
   | 'payload_too_large'
   | 'unsupported_media_type'

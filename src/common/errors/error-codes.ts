@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'method_not_allowed',
   'conflict',
   'token_limit_reached',
+  'policy_violation',
   'switch_user_invalid',
   'payload_too_large',
   'unsupported_media_type',

@@ -23,6 +23,7 @@ import { canonicalEntry, MAX_ALLOWED_CIDRS } from '../../auth/address-list';
 import { Scope, SCOPES } from '../../auth/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
 import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
+import { TokenPolicy, tokenComplies } from '../../workspaces/workspace-policy';
 
 export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
@@ -266,6 +267,13 @@ export class TokenResponse {
       'Why the token was revoked; null while it is not (a rotated token in its grace period says rotated).',
   })
   revoked_reason!: RevokedReason | null;
+  @ApiProperty({
+    description:
+      'Whether the token meets its workspace’s token policy (scopes, lifetime from creation to expiry, address allow-list). ' +
+      'A token that a tightened policy no longer allows is refused with 403 policy_violation (except to revoke it); ' +
+      'always true for instance tokens.',
+  })
+  policy_compliant!: boolean;
 }
 
 export class CreatedTokenResponse extends TokenResponse {
@@ -287,7 +295,8 @@ function tokenState(token: ApiToken, now = Date.now()): TokenState {
   return token.expiresAt.getTime() <= now ? 'expired' : 'active';
 }
 
-export function toTokenResponse(token: ApiToken): TokenResponse {
+/** `policy`: the token policy of the token's workspace (null for instance tokens). */
+export function toTokenResponse(token: ApiToken, policy: TokenPolicy | null): TokenResponse {
   return {
     id: token.id,
     name: token.name,
@@ -305,5 +314,6 @@ export function toTokenResponse(token: ApiToken): TokenResponse {
     created_at: token.createdAt.toISOString(),
     revoked_at: token.revokedAt?.toISOString() ?? null,
     revoked_reason: token.revokedReason ?? null,
+    policy_compliant: token.workspaceId === null || tokenComplies(policy, token),
   };
 }

@@ -3,6 +3,9 @@
 // Copy buttons: <button data-copy-target="ID" hidden> copies the value of #ID. The buttons stay
 // hidden without JavaScript; where the Clipboard API is unavailable the text is selected instead.
 // An <input type="date" data-selects="ID"> checks the radio #ID when a date is picked.
+// A <select data-token-policy> of workspaces: the chosen option's data-allowed-scopes,
+// data-max-days and data-max-date switch off the scopes and expiry presets its token policy
+// forbids (the server refuses them anyway).
 'use strict';
 (function () {
   function status(id, text) {
@@ -35,5 +38,36 @@
     var radio = document.getElementById(input.getAttribute('data-selects'));
     if (!radio) { return; }
     input.addEventListener('input', function () { if (input.value) { radio.checked = true; } });
+  });
+  document.querySelectorAll('select[data-token-policy]').forEach(function (select) {
+    var form = select.form;
+    if (!form) { return; }
+    function apply() {
+      var option = select.options[select.selectedIndex];
+      if (!option) { return; }
+      var allowed = (option.getAttribute('data-allowed-scopes') || '').split(' ');
+      var maxDays = Number(option.getAttribute('data-max-days'));
+      form.querySelectorAll('input[name="scopes"]').forEach(function (box) {
+        box.disabled = allowed.indexOf(box.value) < 0;
+        if (box.disabled) { box.checked = false; }
+      });
+      var lost = false;
+      var best = null;
+      form.querySelectorAll('input[name="expires_in"]').forEach(function (radio) {
+        if (radio.value === 'custom') { return; }
+        radio.disabled = Number(radio.value) > maxDays;
+        if (radio.disabled && radio.checked) { radio.checked = false; lost = true; }
+        if (!radio.disabled) { best = radio; }
+      });
+      if (lost) {
+        var custom = document.getElementById('expires-custom');
+        if (best) { best.checked = true; } else if (custom) { custom.checked = true; }
+      }
+      var date = document.getElementById('expires-on');
+      if (date) { date.max = option.getAttribute('data-max-date') || date.max; }
+      var shown = document.getElementById('expires-max-days');
+      if (shown) { shown.textContent = String(maxDays); }
+    }
+    select.addEventListener('change', apply);
   });
 })();
