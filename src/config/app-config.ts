@@ -77,6 +77,13 @@ class EnvironmentVariables {
   @Max(3_600_000)
   TOKEN_USAGE_FLUSH_MS?: number;
 
+  // 0: this instance runs no scheduled jobs (another instance, with the lease, does).
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  SCHEDULER_INTERVAL_SECONDS?: number;
+
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -140,6 +147,8 @@ export interface AppConfig {
   logLevel: string;
   admin: { username: string; email: string; password: string | null };
   tokenUsageFlushMs: number;
+  /** How often each instance offers to run the scheduled jobs (SPEC §11.4); 0: never. */
+  schedulerIntervalMs: number;
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
@@ -178,6 +187,7 @@ export class ConfigError extends Error {
 const NUMERIC_KEYS = [
   'PORT',
   'TOKEN_USAGE_FLUSH_MS',
+  'SCHEDULER_INTERVAL_SECONDS',
   'RATE_LIMIT_REQUESTS',
   'RATE_LIMIT_WINDOW_SECONDS',
   'FAILED_AUTH_LIMIT',
@@ -255,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       password: vars.ADMIN_PASSWORD ?? null,
     },
     tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
+    schedulerIntervalMs: (vars.SCHEDULER_INTERVAL_SECONDS ?? 60) * 1000,
     rateLimit: {
       requests: vars.RATE_LIMIT_REQUESTS ?? 1200,
       windowMs: (vars.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000,
