@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { EventsModule } from './events/events.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { MailModule } from './mail/mail.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
@@ -40,6 +41,7 @@ export class AppModule {
         AuditModule,
         EventsModule,
         SchedulerModule,
+        MailModule,
         AuthModule,
         TokensModule,
         UsersModule,
