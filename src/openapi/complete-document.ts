@@ -320,6 +320,7 @@ const PUBLIC_DATABASE_READERS = new Set([
   'getOAuthTokenInfo',
   'oauthRevoke',
   'oauthIntrospect',
+  'revokeLeakedTokens',
 ]);
 
 /** OAuth endpoints that authenticate a client: failures count toward the address's limit. */

@@ -2,10 +2,14 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { Project } from '../projects/entities/project.entity';
+import { OAuthModule } from '../oauth/oauth.module';
 import { User } from '../users/entities/user.entity';
 import { AdminTokensController } from './admin-tokens.controller';
 import { AddressDenials } from './address-denials';
 import { ApiToken } from './entities/api-token.entity';
+import { LeakedReportLimit } from './leaked-report.limit';
+import { LeakedTokensController } from './leaked-tokens.controller';
+import { LeakedTokensService } from './leaked-tokens.service';
 import { TokenFormat } from './token-format';
 import { TokenUsageRecorder } from './token-usage.recorder';
 import { TokenVerifier } from './token-verifier.service';
@@ -13,8 +17,8 @@ import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiToken, User, Project])],
-  controllers: [TokensController, AdminTokensController],
+  imports: [TypeOrmModule.forFeature([ApiToken, User, Project]), OAuthModule],
+  controllers: [TokensController, AdminTokensController, LeakedTokensController],
   providers: [
     {
       provide: TokenFormat,
@@ -25,6 +29,8 @@ import { TokensService } from './tokens.service';
     TokenVerifier,
     AddressDenials,
     TokensService,
+    LeakedTokensService,
+    LeakedReportLimit,
   ],
   exports: [AddressDenials, TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
 })
