@@ -3,8 +3,10 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/auth.decorator';
 import { ApiErrorResponse } from '../common/errors/api-error.dto';
@@ -35,6 +37,11 @@ export class LeakedTokensController {
   @ApiAcceptedResponse({ type: LeakReportResponse })
   @ApiBadRequestResponse({
     description: 'validation_failed: not 1 to 1,000 strings of at most 200 characters',
+    type: ApiErrorResponse,
+  })
+  @ApiPayloadTooLargeResponse({ description: 'payload_too_large', type: ApiErrorResponse })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'unsupported_media_type: the body is not JSON',
     type: ApiErrorResponse,
   })
   @ApiTooManyRequestsResponse({
