@@ -52,19 +52,19 @@ describe('Leaked tokens (SPEC §11.6)', () => {
   const me = (bearer: string) => t.http().get('/api/v1/me').set('Authorization', bearer);
   const tokenRow = (id: string) => t.dataSource.getRepository(ApiToken).findOneByOrFail({ id });
   const auditOf = async (action: string, targetId: string): Promise<AuditRow[]> =>
-    (await t.dataSource.query(
+    await t.dataSource.query<AuditRow[]>(
       'SELECT action, actor_id, target_type, target_id, ip, workspace_id FROM audit_events WHERE action = ? AND target_id = ?',
       [action, targetId],
-    )) as AuditRow[];
+    );
   const eventsOf = async (
     key: 'token' | 'oauth_grant',
     id: string,
   ): Promise<
     Array<{ type: string; workspace_id: string | null; data: Record<string, unknown> }>
   > => {
-    const rows = (await t.dataSource.query(
-      'SELECT type, workspace_id, data FROM lifecycle_events ORDER BY created_at, id',
-    )) as Array<{ type: string; workspace_id: string | null; data: string }>;
+    const rows = await t.dataSource.query<
+      Array<{ type: string; workspace_id: string | null; data: string }>
+    >('SELECT type, workspace_id, data FROM lifecycle_events ORDER BY created_at, id');
     return rows
       .map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }))
       .filter((e) => (e.data[key] as { id?: string } | undefined)?.id === id);
@@ -191,10 +191,10 @@ describe('Leaked tokens (SPEC §11.6)', () => {
       assertError(await me(access), 401, 'token_revoked');
       assertError(await me(other), 401, 'token_revoked');
 
-      const rows = (await t.dataSource.query(
+      const rows = await t.dataSource.query<Array<{ family_id: string }>>(
         'SELECT DISTINCT family_id FROM oauth_tokens WHERE user_id = ?',
         [owner.id],
-      )) as Array<{ family_id: string }>;
+      );
       assert.equal(rows.length, 2);
       const kinds: string[] = [];
       for (const { family_id: family } of rows) {
@@ -281,9 +281,9 @@ describe('Leaked tokens (SPEC §11.6)', () => {
       const unknown = new TokenFormat('ts_').generate();
       assertError(await lookup(admin.basic, { token: unknown }), 404, 'not_found');
       assertError(await lookup(admin.basic, { token: nearMiss(token.token) }), 404, 'not_found');
-      const rows = (await t.dataSource.query(
+      const rows = await t.dataSource.query<Array<{ metadata: string }>>(
         "SELECT metadata FROM audit_events WHERE action = 'token.looked_up' AND target_id IS NULL",
-      )) as Array<{ metadata: string }>;
+      );
       assert.ok(rows.length >= 2);
       assert.ok(
         !rows.some((r) => r.metadata.includes(unknown.slice(0, 11))),
