@@ -231,6 +231,19 @@ describe('Leaked tokens (SPEC §11.6)', () => {
       assert.equal((await report(Array.from({ length: 1000 }, (_, i) => `s${i}`))).status, 202);
     });
 
+    it('takes a full report of 1,000 well-formed strings (one IN list of 1,000 hashes)', async () => {
+      const format = new TokenFormat('ts_');
+      const token = await createToken(t, owner, ws);
+      const unknown = Array.from({ length: 999 }, () => format.generate());
+      assert.equal((await report([...unknown, token.token])).status, 202);
+      assertError(await me(token.bearer), 401, 'token_revoked');
+      const oauthShaped = Array.from(
+        { length: 1000 },
+        (_, i) => `tso_${String(i).padStart(40, 'x')}`,
+      );
+      assert.deepEqual((await report(oauthShaped)).body, { received: 1000 });
+    });
+
     it('ignores cookies and credentials: still public, no X-Workspace-Id needed', async () => {
       const token = await createToken(t, owner, ws);
       const res = await t
