@@ -18,6 +18,8 @@ export type AuditAction =
   | 'token.revoked'
   | 'token.updated'
   | 'token.ip_denied'
+  | 'token.leaked'
+  | 'token.looked_up'
   | 'user.created'
   | 'user.updated'
   | 'workspace.created'

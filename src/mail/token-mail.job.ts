@@ -63,17 +63,24 @@ export class TokenMailJob implements ScheduledJob {
       order: { createdAt: 'ASC' },
       take: BATCH,
     });
-    const owners = await this.users.find({
-      select: { id: true, email: true, username: true },
-      where: { id: In([...new Set(due.map((e) => (e.data.token as TokenData).user_id))]) },
-    });
+    // Events about an API token name its owner; others (an OAuth grant reported leaked) have
+    // no token to name and are not mailed.
+    const tokenOf = (event: LifecycleEvent): TokenData | undefined =>
+      event.data.token as TokenData | undefined;
+    const ownerIds = [...new Set(due.flatMap((e) => tokenOf(e)?.user_id ?? []))];
+    const owners = ownerIds.length
+      ? await this.users.find({
+          select: { id: true, email: true, username: true },
+          where: { id: In(ownerIds) },
+        })
+      : [];
     const byId = new Map(owners.map((u) => [u.id, u]));
     let sent = 0;
     for (const event of due) {
-      const token = event.data.token as TokenData;
-      const owner = byId.get(token.user_id);
+      const token = tokenOf(event);
+      const owner = token ? byId.get(token.user_id) : undefined;
       try {
-        if (owner) {
+        if (token && owner) {
           await this.mailer.send(this.mailFor(event, token, owner));
           sent += 1;
           this.counters.sent += 1;

@@ -415,6 +415,35 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(limited?.status, 409);
   });
 
+  it('leaked tokens: the public intake and the admin lookup', async () => {
+    const leaked = await createToken(t, owner, ws, { scopes: ['read'] });
+    const reported = await call('post', '/api/v1/tokens/revoke-leaked', {
+      body: { tokens: [leaked.token, 'not-a-token'] },
+    });
+    assert.equal(reported.status, 202);
+    assert.equal(
+      (await call('post', '/api/v1/tokens/revoke-leaked', { body: { tokens: [] } })).status,
+      400,
+    );
+    const a = { auth: admin.basic };
+    const found = await call('post', '/api/v1/admin/tokens/lookup', {
+      ...a,
+      body: { token: leaked.token },
+    });
+    assert.equal(found.status, 200);
+    assert.equal((found.body as { revoked_reason: string }).revoked_reason, 'leaked');
+    const unknown = await call('post', '/api/v1/admin/tokens/lookup', {
+      ...a,
+      body: { token: 'ts_unknown' },
+    });
+    assert.equal(unknown.status, 404);
+    const forbidden = await call('post', '/api/v1/admin/tokens/lookup', {
+      auth: owner.basic,
+      body: { token: leaked.token },
+    });
+    assert.equal(forbidden.status, 403);
+  });
+
   it('workspace token policy, with 400 and 403 policy_violation', async () => {
     const place = await createWorkspace(t, owner);
     const p = { id: place.id };
@@ -721,8 +750,13 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
   });
 
   it('429 with Retry-After and RateLimit-* once the limit is used up', async () => {
-    const limited = await startTestApp({ env: { RATE_LIMIT_REQUESTS: '2' } });
+    const limited = await startTestApp({
+      env: { RATE_LIMIT_REQUESTS: '2', LEAKED_TOKEN_REPORT_LIMIT: '1' },
+    });
     try {
+      const report = { app: limited, body: { tokens: ['x'] } };
+      assert.equal((await call('post', '/api/v1/tokens/revoke-leaked', report)).status, 202);
+      assert.equal((await call('post', '/api/v1/tokens/revoke-leaked', report)).status, 429);
       const first = await call('get', '/api/v1/me', { app: limited, auth: limited.adminBasic });
       assert.equal(first.headers['ratelimit-limit'], '2');
       await call('get', '/api/v1/workspaces', { app: limited, auth: limited.adminBasic });
