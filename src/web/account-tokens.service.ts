@@ -292,7 +292,11 @@ export class AccountTokensService {
    * lives as long as the token did (whole days; at most what the instance and the workspace's
    * token policy allow), the old token working on for a day, or until it expires if sooner.
    */
-  async renew(me: AuthPrincipal, own: OwnToken, meta: RequestMeta): Promise<CreatedTokenResponse> {
+  async renew(
+    me: AuthPrincipal,
+    own: OwnToken,
+    meta: RequestMeta,
+  ): Promise<{ created: CreatedTokenResponse; graceSeconds: number }> {
     const { token } = own;
     const { maxTokenLifetimeDays } = await this.settings.get();
     const policyMax = own.where.workspace?.tokenMaxLifetimeDays ?? null;
@@ -303,7 +307,7 @@ export class AccountTokensService {
     );
     const left = Math.floor((token.expiresAt.getTime() - Date.now()) / 1000);
     const graceSeconds = Math.max(0, Math.min(86_400, left));
-    return inPageWords(
+    const created = await inPageWords(
       this.tokens.rotate(
         me,
         own.where,
@@ -313,6 +317,7 @@ export class AccountTokensService {
       ),
       own.where,
     );
+    return { created, graceSeconds };
   }
 
   /** The user's workspaces (by name), plus instance level for instance admins. */
