@@ -11,6 +11,7 @@ import {
 } from './dto/audit-event.dto';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { AuditEvent, AuditMetadata } from './entities/audit-event.entity';
+import { publicUserType } from '../users/entities/user.entity';
 
 export type AuditAction =
   | 'token.created'
@@ -29,6 +30,8 @@ export type AuditAction =
   | 'member.added'
   | 'member.updated'
   | 'member.removed'
+  | 'service_account.created'
+  | 'service_account.deleted'
   | 'admin.bootstrap'
   | 'auth.failed'
   | 'auth.legacy_used'
@@ -72,6 +75,7 @@ export class AuditService {
       id: randomUUID(),
       workspaceId: entry.workspaceId ?? null,
       actorId: entry.actor?.user.id ?? null,
+      actorType: entry.actor ? publicUserType(entry.actor.user.type) : null,
       impersonatorId: entry.actor?.impersonatedBy?.id ?? null,
       action: entry.action,
       targetType: entry.targetType ?? null,
