@@ -106,7 +106,14 @@ export class OAuthAccessTokenVerifier {
     const user = row
       ? await this.users.findOne({
           where: { id: row.userId },
-          select: { id: true, username: true, email: true, isAdmin: true, status: true, type: true },
+          select: {
+            id: true,
+            username: true,
+            email: true,
+            isAdmin: true,
+            status: true,
+            type: true,
+          },
         })
       : null;
     if (!row || !user) {

@@ -48,7 +48,10 @@ export class PasswordResetService {
     userId: string,
     meta: RequestMeta,
   ): Promise<PasswordResetResponse> {
-    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, type: true } });
+    const user = await this.users.findOne({
+      where: { id: userId },
+      select: { id: true, type: true },
+    });
     if (!user) {
       throw notFound('User');
     }

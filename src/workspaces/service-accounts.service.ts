@@ -215,12 +215,7 @@ export class ServiceAccountsService {
     dto: CreateTokenRequest,
     meta: RequestMeta,
   ): Promise<CreatedTokenResponse> {
-    assertWorkspaceAllows(
-      place.workspace,
-      place.membership,
-      me,
-      SERVICE_ACCOUNT_ACTIONS.mintToken,
-    );
+    assertWorkspaceAllows(place.workspace, place.membership, me, SERVICE_ACCOUNT_ACTIONS.mintToken);
     const workspaceId = place.workspace.id;
     await this.findActive(this.accounts.manager, workspaceId, id);
     return this.tokens.create(me, place, dto, meta, {

@@ -22,7 +22,10 @@ export class CreateServiceAccountRequest {
 }
 
 export class ServiceAccountResponse {
-  @ApiProperty({ format: 'uuid', description: 'Its user id (user_id of its tokens and audit events).' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'Its user id (user_id of its tokens and audit events).',
+  })
   id!: string;
   @ApiProperty({ example: 'CI deploy bot' }) name!: string;
   @ApiProperty({
