@@ -13,6 +13,7 @@ import {
   RestrictForm,
   TokenForm,
 } from './account-tokens.service';
+import { AccountServiceAccountsService } from './account-service-accounts.service';
 import { AccountViews, NewSecret } from './account-views';
 import { Page } from './page.decorator';
 import { PageExceptionFilter } from './page-exception.filter';
@@ -39,7 +40,10 @@ const GRACE_CHOICES = [
 @UseFilters(PageExceptionFilter)
 @Controller()
 export class AccountTokensController {
-  constructor(private readonly account: AccountTokensService) {}
+  constructor(
+    private readonly account: AccountTokensService,
+    private readonly serviceAccounts: AccountServiceAccountsService,
+  ) {}
 
   @Get()
   @Public()
@@ -60,6 +64,7 @@ export class AccountTokensController {
       200,
       AccountViews.tokens(pageContext(me, reply, 'API tokens', 'tokens'), {
         ...data,
+        serviceAccounts: await this.serviceAccounts.sections(me),
         flash: takeFlash(req),
       }),
     );
@@ -295,7 +300,7 @@ export class AccountTokensController {
       status,
       AccountViews.tokens(
         pageContext(me, reply, 'API tokens', 'tokens'),
-        { ...data, problem },
+        { ...data, serviceAccounts: await this.serviceAccounts.sections(me), problem },
         secret,
       ),
     );

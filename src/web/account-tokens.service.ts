@@ -390,7 +390,7 @@ function instancePlace(): Place {
  * The page's words for a workspace policy refusal (the one mapping from its codes to sentences);
  * refusals without a sentence of their own keep the API's message.
  */
-function policySentence(
+export function policySentence(
   refusal: PolicyRefusal,
   workspace: Workspace,
   membership: Membership,
@@ -457,7 +457,7 @@ function policyWords(name: string, policy: TokenPolicy): string | undefined {
 }
 
 /** Runs a token action; a workspace policy refusal comes back as a page error in words. */
-async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T> {
+export async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T> {
   try {
     return await action;
   } catch (error) {
@@ -541,7 +541,7 @@ function restrictionsText(t: TokenResponse, names: Map<string, string>): string 
   return parts.length > 0 ? parts.join(' · ') : 'None';
 }
 
-function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
+export function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
   const now = Date.now();
   const graceUntil =
     t.state === 'active' && t.revoked_at && new Date(t.revoked_at).getTime() > now

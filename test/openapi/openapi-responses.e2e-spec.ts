@@ -494,6 +494,80 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(revoked.status, 204);
   });
 
+  it('service accounts (SPEC §11.5)', async () => {
+    const p = { id: ws.id };
+    const listed = await call('get', '/api/v1/workspaces/{id}/service-accounts', {
+      auth: owner.basic,
+      params: p,
+    });
+    assert.equal(listed.status, 200);
+    const created = await call('post', '/api/v1/workspaces/{id}/service-accounts', {
+      auth: owner.basic,
+      params: p,
+      body: { name: 'Contract bot', role: 'member' },
+    });
+    assert.equal(created.status, 201);
+    const saId = (created.body as { id: string }).id;
+    assert.equal(
+      (
+        await call('post', '/api/v1/workspaces/{id}/service-accounts', {
+          auth: owner.basic,
+          params: p,
+          body: { name: 'x', role: 'owner' },
+        })
+      ).status,
+      400,
+    );
+    const ps = { id: ws.id, saId };
+    const minted = await call('post', '/api/v1/workspaces/{id}/service-accounts/{saId}/tokens', {
+      auth: owner.basic,
+      params: ps,
+      body: { name: 'deploy', scopes: ['read'], expires_in_days: 7 },
+    });
+    assert.equal(minted.status, 201);
+    const me = await call('get', '/api/v1/me', {
+      auth: `Bearer ${(minted.body as { token: string }).token}`,
+    });
+    assert.equal((me.body as { type: string }).type, 'service_account');
+    assert.equal(
+      (
+        await call('post', '/api/v1/workspaces/{id}/service-accounts/{saId}/tokens', {
+          auth: owner.basic,
+          params: { id: ws.id, saId: randomUUID() },
+          body: { name: 'deploy', scopes: ['read'], expires_in_days: 7 },
+        })
+      ).status,
+      404,
+    );
+    assert.equal(
+      (
+        await call('delete', '/api/v1/workspaces/{id}/service-accounts/{saId}', {
+          auth: owner.basic,
+          params: ps,
+        })
+      ).status,
+      204,
+    );
+    assert.equal(
+      (
+        await call('delete', '/api/v1/workspaces/{id}/service-accounts/{saId}', {
+          auth: owner.basic,
+          params: ps,
+        })
+      ).status,
+      404,
+    );
+    const events = await call('get', '/api/v1/audit-events', {
+      auth: owner.basic,
+      workspace: ws.id,
+      query: { action: 'service_account.deleted' },
+    });
+    assert.equal(
+      (events.body as { data: Array<{ actor_type: string }> }).data[0]?.actor_type,
+      'user',
+    );
+  });
+
   it('admin routes', async () => {
     const a = { auth: admin.basic };
     assert.equal(
