@@ -83,6 +83,58 @@ export class AccountServiceAccountsController {
     });
   }
 
+  @Get(':id/tokens/:tokenId/revoke')
+  @Page(TOKENS)
+  async confirmRevoke(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @Param('tokenId') tokenId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const managed = await this.serviceAccounts.find(me, id);
+    const token = await this.serviceAccounts.token(managed, tokenId);
+    sendHtml(
+      reply,
+      200,
+      AccountViews.confirm(pageContext(me, reply, 'Revoke token', 'tokens'), {
+        heading: `Revoke “${token.name}” of the service account “${managed.account.name}”?`,
+        facts: [
+          { label: 'Token', value: `${token.tokenPrefix}…` },
+          { label: 'Service account', value: managed.account.username },
+          { label: 'Workspace', value: managed.place.workspace.name },
+          { label: 'Scopes', value: token.scopes.join(', ') },
+          { label: 'Expires', value: formatTime(token.expiresAt) },
+        ],
+        warning: 'Anything that uses this token stops working at once. This cannot be undone.',
+        action: `/account/service-accounts/${managed.account.id}/tokens/${token.id}/revoke`,
+        button: 'Revoke token',
+        danger: true,
+        cancel: HOME,
+      }),
+    );
+  }
+
+  @Post(':id/tokens/:tokenId/revoke')
+  @Page(TOKENS)
+  async revoke(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @Param('tokenId') tokenId: string,
+    @ReqMeta() meta: RequestMeta,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const managed = await this.serviceAccounts.find(me, id);
+    const token = await this.serviceAccounts.token(managed, tokenId);
+    await this.serviceAccounts.revokeToken(me, managed, token, meta);
+    setFlash(
+      req,
+      `The token “${token.name}” (${token.tokenPrefix}…) of “${managed.account.name}” is ` +
+        'revoked: it no longer works.',
+    );
+    void reply.redirect(HOME, 303);
+  }
+
   @Get(':id/delete')
   @Page(TOKENS)
   async confirmDelete(

@@ -6,6 +6,8 @@ import { RequestMeta } from '../common/http/request-meta.decorator';
 import { Project } from '../projects/entities/project.entity';
 import { SettingsService } from '../settings/settings.service';
 import { CreatedTokenResponse } from '../tokens/dto/token.dto';
+import { ApiToken } from '../tokens/entities/api-token.entity';
+import { TokensService } from '../tokens/tokens.service';
 import { ServiceAccountResponse } from '../workspaces/dto/service-account.dto';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { ServiceAccount } from '../workspaces/entities/service-account.entity';
@@ -64,6 +66,8 @@ export class AccountServiceAccountsService {
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
     @InjectRepository(Project) private readonly projects: Repository<Project>,
+    @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
+    private readonly tokens: TokensService,
   ) {}
 
   /** A section per workspace where the user manages service accounts, by workspace name. */
@@ -218,6 +222,31 @@ export class AccountServiceAccountsService {
       ),
       managed.place,
     );
+  }
+
+  /** One of the service account's tokens (else 404). */
+  async token(managed: ManagedServiceAccount, tokenId: string): Promise<ApiToken> {
+    const token = UUID_PATTERN.test(tokenId)
+      ? await this.apiTokens.findOneBy({
+          id: tokenId.toLowerCase(),
+          userId: managed.account.id,
+          workspaceId: managed.place.workspace.id,
+        })
+      : null;
+    if (!token) {
+      throw new PageError(404, 'This token does not exist, or it is not this service account’s.');
+    }
+    return token;
+  }
+
+  /** Revokes one of its tokens, like DELETE /api/v1/tokens/:id by a manager. */
+  async revokeToken(
+    me: AuthPrincipal,
+    managed: ManagedServiceAccount,
+    token: ApiToken,
+    meta: RequestMeta,
+  ): Promise<void> {
+    await inPageWords(this.tokens.revoke(me, managed.place, token.id, meta), managed.place);
   }
 
   async delete(

@@ -9,7 +9,7 @@ import {
   TestWorkspace,
 } from '../support/factories';
 import { hiddenFields, OAuthBrowser } from '../support/oauth';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestApp, TestApp } from '../support/test-app';
 import {
   alertOf,
   assertSentence,
@@ -181,6 +181,37 @@ describe('Service accounts on /account/tokens (SPEC §11.5)', () => {
     const refused = await mintFor(sa, { scopes: [] });
     assert.equal(refused.status, 400);
     assertSentence(alertOf(refused.text), /Choose at least one scope\./);
+  });
+
+  it('revokes one of its tokens after a confirmation', async () => {
+    const sa = (await accounts(acme)).find((a) => a.name === 'Page bot') as ServiceAccountBody;
+    const minted = await mintFor(sa, { name: 'short-lived' });
+    assert.equal(minted.status, 201, alertOf(minted.text));
+    const secret = shownSecret(minted.text) as string;
+    const tokenId = new RegExp(
+      `action="/account/service-accounts/${sa.id}/tokens/([0-9a-f-]{36})/revoke"`,
+    ).exec(blockOf((await browser.get('/account/tokens')).text, sa))?.[1];
+    assert.ok(tokenId, 'the token row has a Revoke button');
+    const path = `/account/service-accounts/${sa.id}/tokens/${tokenId}/revoke`;
+    const confirm = await browser.get(path);
+    assert.equal(confirm.status, 200);
+    assert.match(textOf(confirm.text), /Revoke “.*” of the service account “Page bot”\?/);
+    const res = await submitForm(browser, path, path, {});
+    assert.equal(res.status, 303, res.text);
+    const refused = await me(secret);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.code, 'token_revoked');
+    const page = await browser.get('/account/tokens');
+    assert.match(textOf(page.text), /of “Page bot” is revoked: it no longer works\./);
+    assert.doesNotMatch(page.text, new RegExp(`data-token-id="${tokenId}"`));
+  });
+
+  it('names service accounts as such in the admin token inventory', async () => {
+    const sa = (await accounts(acme)).find((a) => a.name === 'Page bot') as ServiceAccountBody;
+    const admin = await signedIn(t, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD });
+    const page = await admin.get('/admin/tokens?state=active');
+    assert.equal(page.status, 200);
+    assert.match(textOf(page.text), new RegExp(`${sa.username} \\(service account\\)`));
   });
 
   it('gives members no way to a service account: 404 page', async () => {
