@@ -18,6 +18,7 @@ import {
   SERVICE_ACCOUNT_ACTIONS,
   SERVICE_ACCOUNT_ROLES,
   ServiceAccountRole,
+  tokenPolicyOf,
   workspaceRefusal,
 } from '../workspaces/workspace-policy';
 import {
@@ -40,6 +41,8 @@ export interface ServiceAccountTokenForm {
   name: string;
   scopes: Scope[];
   expiresIn: string;
+  /** Allowed addresses as typed: separated by new lines, commas or spaces. */
+  addresses: string[];
 }
 
 /** A service account the signed-in user manages, with where it lives. */
@@ -96,6 +99,11 @@ export class AccountServiceAccountsService {
       const overview = await this.accounts.overview(me, place);
       const projectIds = overview.flatMap((o) => o.tokens.flatMap((t) => t.project_ids ?? []));
       const names = await this.projectNames(place.workspace.id, projectIds);
+      // The mint form offers what the workspace's token policy allows (the server checks anyway).
+      const policy = tokenPolicyOf(place.workspace);
+      const longest = Math.min(maxDays, policy.maxLifetimeDays ?? maxDays);
+      const presets = EXPIRY_PRESETS.filter((d) => d <= longest);
+      const preset = presets.includes(30) ? 30 : presets[presets.length - 1];
       sections.push({
         id: place.workspace.id,
         name: place.workspace.name,
@@ -106,13 +114,15 @@ export class AccountServiceAccountsService {
         scopes: SCOPES.map((s) => ({
           name: s,
           description: SCOPE_EXPLANATIONS[s],
-          checked: s === 'read',
+          checked: s === 'read' && policy.allowedScopes.includes(s),
+          disabled: !policy.allowedScopes.includes(s),
         })),
-        presets: EXPIRY_PRESETS.filter((d) => d <= maxDays).map((d) => ({
+        presets: (presets.length ? presets : [longest]).map((d) => ({
           value: String(d),
-          label: `${d} days`,
-          selected: d === 30,
+          label: `${d} ${d === 1 ? 'day' : 'days'}`,
+          selected: d === (preset ?? longest),
         })),
+        requireAddresses: policy.requireAllowedCidrs,
         accounts: overview.map(({ account, tokens }) => ({
           id: account.id,
           name: account.name,
@@ -217,7 +227,13 @@ export class AccountServiceAccountsService {
         me,
         managed.place,
         managed.account.id,
-        { name: form.name, scopes: form.scopes, expires_in_days: days },
+        {
+          name: form.name,
+          scopes: form.scopes,
+          expires_in_days: days,
+          // Left out when blank, so that the API's default (the caller's own list) applies.
+          ...(form.addresses.length > 0 ? { allowed_cidrs: form.addresses } : {}),
+        },
         meta,
       ),
       managed.place,
@@ -274,5 +290,8 @@ export function parseServiceAccountTokenForm(body: FormBody): ServiceAccountToke
     name: field(body, 'name').trim(),
     scopes: SCOPES.filter((s) => fieldList(body, 'scopes').includes(s)),
     expiresIn: field(body, 'expires_in'),
+    addresses: field(body, 'allowed_cidrs')
+      .split(/[\s,]+/)
+      .filter((word) => word !== ''),
   };
 }

@@ -90,6 +90,8 @@ export interface ServiceAccountSection {
   roles: Option[];
   scopes: ScopeOption[];
   presets: Option[];
+  /** The workspace's token policy requires an address allow-list on every token. */
+  requireAddresses: boolean;
   accounts: Array<{
     id: string;
     name: string;

@@ -188,10 +188,16 @@ describe('Service accounts on /account/tokens (SPEC §11.5)', () => {
     const minted = await mintFor(sa, { name: 'short-lived' });
     assert.equal(minted.status, 201, alertOf(minted.text));
     const secret = shownSecret(minted.text) as string;
-    const tokenId = new RegExp(
-      `action="/account/service-accounts/${sa.id}/tokens/([0-9a-f-]{36})/revoke"`,
-    ).exec(blockOf((await browser.get('/account/tokens')).text, sa))?.[1];
-    assert.ok(tokenId, 'the token row has a Revoke button');
+    const block = blockOf((await browser.get('/account/tokens')).text, sa);
+    const tokenId =
+      /<tr data-token-id="([0-9a-f-]{36})">\s*<td data-label="Token name">short-lived</.exec(
+        block,
+      )?.[1];
+    assert.ok(tokenId, 'the new token has a row');
+    assert.ok(
+      block.includes(`action="/account/service-accounts/${sa.id}/tokens/${tokenId}/revoke"`),
+      'the token row has a Revoke button',
+    );
     const path = `/account/service-accounts/${sa.id}/tokens/${tokenId}/revoke`;
     const confirm = await browser.get(path);
     assert.equal(confirm.status, 200);
@@ -212,6 +218,44 @@ describe('Service accounts on /account/tokens (SPEC §11.5)', () => {
     const page = await admin.get('/admin/tokens?state=active');
     assert.equal(page.status, 200);
     assert.match(textOf(page.text), new RegExp(`${sa.username} \\(service account\\)`));
+  });
+
+  it('follows the workspace’s token policy: scopes it forbids are off, addresses it requires', async () => {
+    const strict = await createWorkspace(t, owner, { name: 'Strict Co', plan: 'enterprise' });
+    const policy = await t
+      .http()
+      .patch(`/api/v1/workspaces/${strict.id}/token-policy`)
+      .set('Authorization', owner.basic)
+      .send({ allowed_scopes: ['read'], require_allowed_cidrs: true });
+    assert.equal(policy.status, 200, JSON.stringify(policy.body));
+    const created = await t
+      .http()
+      .post(`/api/v1/workspaces/${strict.id}/service-accounts`)
+      .set('Authorization', owner.basic)
+      .send({ name: 'Strict bot', role: 'member' });
+    assert.equal(created.status, 201);
+    const sa = created.body as ServiceAccountBody;
+    const page = await browser.get('/account/tokens');
+    assert.match(
+      page.text,
+      new RegExp(`id="sa-scope-${sa.id}-write" name="scopes" value="write" disabled`),
+    );
+    assert.match(
+      page.text,
+      new RegExp(`<textarea id="sa-addresses-${sa.id}" name="allowed_cidrs" rows="2" required`),
+    );
+
+    const refused = await mintFor(sa, { scopes: ['read'] });
+    assert.equal(refused.status, 400);
+    assertSentence(
+      alertOf(refused.text),
+      /requires every token to be limited to a list of allowed addresses/,
+    );
+    const minted = await mintFor(sa, { scopes: ['read'], allowed_cidrs: '127.0.0.1\n::1' });
+    assert.equal(minted.status, 201, alertOf(minted.text));
+    const api = await me(shownSecret(minted.text) as string);
+    assert.equal(api.status, 200, JSON.stringify(api.body));
+    assert.equal(api.body.type, 'service_account');
   });
 
   it('gives members no way to a service account: 404 page', async () => {

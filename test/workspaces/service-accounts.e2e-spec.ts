@@ -402,6 +402,40 @@ describe('Service accounts (SPEC §11.5)', () => {
     });
   });
 
+  describe('the workspace’s token policy (SPEC §11.3)', () => {
+    it('applies to a service account’s new tokens like to anyone’s', async () => {
+      const strict = await createWorkspace(t, owner, { plan: 'team' });
+      const patched = await call(
+        'patch',
+        `/api/v1/workspaces/${strict.id}/token-policy`,
+        owner.basic,
+        { allowed_scopes: ['read'], max_lifetime_days: 7 },
+      );
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const bot = await createAccount(strict, owner, 'Policy bot');
+      const wide = await mint(strict, bot, owner.basic, {
+        name: 'wide',
+        scopes: ['read', 'write'],
+        expires_in_days: 7,
+      });
+      assertError(wide, 400, 'policy_violation');
+      assert.equal(wide.body.details[0].field, 'scopes');
+      const long = await mint(strict, bot, owner.basic, {
+        name: 'long',
+        scopes: ['read'],
+        expires_in_days: 30,
+      });
+      assertError(long, 400, 'policy_violation');
+      const fits = await mint(strict, bot, owner.basic, {
+        name: 'fits',
+        scopes: ['read'],
+        expires_in_days: 7,
+      });
+      assert.equal(fits.status, 201, JSON.stringify(fits.body));
+      assert.equal(fits.body.policy_compliant, true);
+    });
+  });
+
   describe('the plan’s token limit', () => {
     it('counts a service account’s tokens; parallel creations never exceed it', async () => {
       const pro = await createWorkspace(t, owner, { plan: 'pro' }); // 5 active tokens
