@@ -542,6 +542,20 @@ describe('Service accounts (SPEC §11.5)', () => {
         assert.equal(shown.body.state, 'revoked');
         assert.equal(shown.body.revoked_reason, 'service_account_deleted');
       }
+      // The lifecycle outbox (SPEC §11.4) announces each revocation, with the reason.
+      const outbox: Array<{ type: string; data: string }> = await t.dataSource.query(
+        "SELECT type, data FROM lifecycle_events WHERE type = 'token.revoked'",
+      );
+      const reasons = new Map(
+        outbox
+          .map(
+            (e) => (JSON.parse(e.data) as { token: { id: string; revoked_reason: string } }).token,
+          )
+          .map((token) => [token.id, token.revoked_reason]),
+      );
+      for (const token of [first, second]) {
+        assert.equal(reasons.get(token.id), 'service_account_deleted');
+      }
       const list = await call('get', `${accountsOf(ws)}?limit=100`, owner.basic);
       assert.ok(!(list.body.data as ServiceAccountBody[]).some((a) => a.id === bot.id));
       const members = await call(
