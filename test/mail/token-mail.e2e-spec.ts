@@ -141,6 +141,38 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
     );
   });
 
+  it('mails a service account’s token notice to the person who created the account', async () => {
+    const created = await t
+      .http()
+      .post(`/api/v1/workspaces/${ws.id}/service-accounts`)
+      .set('Authorization', owner.basic)
+      .send({ name: 'Nightly bot', role: 'member' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const minted = await t
+      .http()
+      .post(`/api/v1/workspaces/${ws.id}/service-accounts/${created.body.id as string}/tokens`)
+      .set('Authorization', owner.basic)
+      .send({ name: 'nightly job', scopes: ['read'], expires_in_days: 30 });
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    const now = Date.now();
+    await t.dataSource
+      .getRepository(ApiToken)
+      .update(
+        { id: minted.body.id as string },
+        { createdAt: new Date(now - 30 * 86_400_000), expiresAt: new Date(now + 6 * 86_400_000) },
+      );
+    await waitFor(() => inbox.some((m) => m.raw.includes('nightly job')));
+    const mails = inbox.filter((m) => m.raw.includes('nightly job'));
+    assert.equal(mails.length, 1);
+    assert.deepEqual(mails[0].to, [`${owner.username}@example.test`]);
+    assert.match(mails[0].raw, /Subject: The Tessera token nightly job expires in 7 days/);
+    assert.match(
+      decoded(mails[0].raw),
+      /The API token “nightly job” \(ts_\w+…\) of the service account “Nightly bot” \(sa-[0-9a-f]{12}\) expires on/,
+    );
+    assert.ok(!inbox.some((m) => m.to.some((to) => to.endsWith('.invalid'))));
+  });
+
   it('sends nothing for events that are not mailed (token.created, token.revoked)', async () => {
     const before = inbox.length;
     const token = await createToken(t, owner, ws, { name: 'quiet' });
