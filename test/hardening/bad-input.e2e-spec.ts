@@ -203,7 +203,12 @@ describe('Hostile input on every route', () => {
     return req;
   }
 
+  /** The one public API route (SPEC §11.6): anyone may report leaked tokens, no credentials. */
+  const PUBLIC_API = '/api/v1/tokens/revoke-leaked';
   const apiRoutes = (): ApiRoute[] => routes.filter((r) => r.template.startsWith('/api/v1/'));
+  /** API routes that need credentials: what the credential properties are about. */
+  const authenticatedRoutes = (): ApiRoute[] =>
+    apiRoutes().filter((r) => r.template !== PUBLIC_API);
 
   /** SPEC §3: a JSON error body with statusCode, error, code and a helpful message. */
   function assertErrorShape(res: Response, context: string): void {
@@ -360,7 +365,7 @@ describe('Hostile input on every route', () => {
 
   it('refuses hostile credentials on every route with a JSON 4xx and changes nothing', async (ctx) => {
     const prefix = t.config.tokenPrefix;
-    const arb = fc.constantFrom(...apiRoutes()).chain((route) =>
+    const arb = fc.constantFrom(...authenticatedRoutes()).chain((route) =>
       fc
         .record({
           path: pathArb(route, 'any'),
@@ -433,7 +438,7 @@ describe('Hostile input on every route', () => {
     type Hostility = 'credential' | 'switch-user' | 'workspace';
     const arb = fc
       .record({
-        route: fc.constantFrom(...apiRoutes()),
+        route: fc.constantFrom(...authenticatedRoutes()),
         valid: fc.constantFrom(...validCredentials(world)),
         hostility: fc.constantFrom<Hostility>('credential', 'switch-user', 'workspace'),
       })
@@ -702,7 +707,7 @@ describe('Hostile input on every route', () => {
     // redirects to /login): the web page suites cover it.
     const publicRoutes = routes.filter(
       (r) =>
-        !r.template.startsWith('/api/v1/') &&
+        (!r.template.startsWith('/api/v1/') || r.template === PUBLIC_API) &&
         !r.template.startsWith('/api/docs') &&
         r.template !== '/oauth/authorize',
     );

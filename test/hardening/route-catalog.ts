@@ -130,6 +130,11 @@ const VOLATILE_COLUMNS: Record<string, string[]> = {
 };
 /** Failed password logins are audited on purpose (SPEC §4); they are counted separately. */
 const FAILED_LOGIN = `action = 'auth.failed'`;
+/**
+ * Refusals audited on purpose: failed logins, and an admin's token lookups, found or not
+ * (SPEC §11.6), which are left out of the "a refusal changes nothing" comparison.
+ */
+const AUDITED_ON_PURPOSE = `action IN ('auth.failed', 'token.looked_up')`;
 
 export interface RowCounts {
   /** Rows per table, failed-login audit events excluded. */
@@ -147,7 +152,7 @@ export async function rowCounts(t: TestApp): Promise<RowCounts> {
   const parts = tableNames(t).map(
     (name) =>
       `SELECT '${name}' AS name, COUNT(*) AS n FROM ${q(name)}` +
-      (name === 'audit_events' ? ` WHERE NOT (${FAILED_LOGIN})` : ''),
+      (name === 'audit_events' ? ` WHERE NOT (${AUDITED_ON_PURPOSE})` : ''),
   );
   parts.push(
     `SELECT 'failed_logins' AS name, COUNT(*) AS n FROM ${q('audit_events')} WHERE ${FAILED_LOGIN}`,
@@ -173,7 +178,7 @@ export async function contentDigest(t: TestApp): Promise<Record<string, string>>
   for (const meta of t.dataSource.entityMetadatas) {
     const name = meta.tableName;
     const order = meta.primaryColumns.map((c) => t.dataSource.driver.escape(c.databaseName));
-    const where = name === 'audit_events' ? ` WHERE NOT (${FAILED_LOGIN})` : '';
+    const where = name === 'audit_events' ? ` WHERE NOT (${AUDITED_ON_PURPOSE})` : '';
     const rows: Array<Record<string, unknown>> = await t.dataSource.query(
       `SELECT * FROM ${t.dataSource.driver.escape(name)}${where} ORDER BY ${order.join(', ')}`,
     );

@@ -53,6 +53,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_REQUESTS: '0',
     FAILED_AUTH_LIMIT: '0',
     FAILED_LOGIN_ACCOUNT_LIMIT: '0',
+    LEAKED_TOKEN_REPORT_LIMIT: '0',
+    // Background jobs write on their own schedule; the suites that test them switch them on.
+    SCHEDULER_INTERVAL_SECONDS: '0',
     ...db.env,
     ...options.env,
   });
