@@ -31,6 +31,9 @@ import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
+import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
+import { Webhook } from '../webhooks/entities/webhook.entity';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
 export const ENTITIES = [
   User,
@@ -50,6 +53,8 @@ export const ENTITIES = [
   PasswordReset,
   TwoFactorRecoveryCode,
   LifecycleEvent,
+  Webhook,
+  WebhookDelivery,
 ];
 
 const MIGRATIONS = [
@@ -66,6 +71,7 @@ const MIGRATIONS = [
   TokenRestrictions1764800000000,
   WorkspaceTokenPolicy1764800000001,
   LifecycleEvents1764900000000,
+  Webhooks1764900000010,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -38,4 +38,11 @@ export class LifecycleEvent {
 
   @DateColumn('created_at')
   createdAt!: Date;
+
+  /**
+   * When the webhook worker made this event's deliveries (migration 1764900000010); null until
+   * then. Never written by whoever records the event.
+   */
+  @DateColumn('fanned_out_at', { nullable: true, select: false, insert: false })
+  fannedOutAt!: Date | null;
 }
