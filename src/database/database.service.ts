@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
+/** A write that changes nothing but, as a write, takes SQLite's write lock (with busy waiting). */
+const SQLITE_TAKE_WRITE_LOCK = 'UPDATE instance_settings SET id = id WHERE 0';
+
 /**
  * Transactions that behave the same on MySQL and on the embedded SQLite file.
  *
@@ -23,7 +26,15 @@ export class DatabaseService {
     if (this.isMysql) {
       return this.dataSource.transaction(work);
     }
-    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+    const run = this.sqliteQueue.then(() =>
+      this.dataSource.transaction(async (manager) => {
+        // Take the write lock first (BEGIN IMMEDIATE, in effect): a transaction that read and
+        // then writes fails at once with SQLITE_BUSY (no busy wait) when another process wrote
+        // in between, which background workers in several processes on one file make likely.
+        await manager.query(SQLITE_TAKE_WRITE_LOCK);
+        return work(manager);
+      }),
+    );
     this.sqliteQueue = run.catch(() => undefined);
     return run;
   }
