@@ -45,6 +45,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private timer: NodeJS.Timeout | undefined;
   private tickInFlight: Promise<void> | null = null;
   private stopped = false;
+  private failing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -69,10 +70,25 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     }
     this.timer = setTimeout(() => {
       this.tickInFlight = this.tick()
-        .catch((error: unknown) => {
-          this.logger.warn(`Webhook delivery tick failed: ${(error as Error).message}`);
-          return false;
-        })
+        .then(
+          (busy) => {
+            if (this.failing) {
+              this.failing = false;
+              this.logger.log('Webhook deliveries resumed.');
+            }
+            return busy;
+          },
+          (error: unknown) => {
+            // Once per outage (the database gone, say), not once per poll.
+            if (!this.failing) {
+              this.failing = true;
+              this.logger.warn(
+                `Webhook deliveries paused: ${(error as Error).message}; retrying every poll.`,
+              );
+            }
+            return false;
+          },
+        )
         .then((busy) => {
           this.tickInFlight = null;
           // A full batch means more is waiting: go on at once rather than a poll later.
