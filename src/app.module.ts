@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { EventsModule } from './events/events.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
+import { MailModule } from './mail/mail.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
@@ -39,6 +41,8 @@ export class AppModule {
         SettingsModule,
         AuditModule,
         EventsModule,
+        SchedulerModule,
+        MailModule,
         AuthModule,
         TokensModule,
         UsersModule,

@@ -53,6 +53,16 @@ class EnvironmentVariables {
   REDIS_URL?: string;
 
   @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, {
+    message: 'SMTP_URL must look like smtp://user:password@host:587 (or smtps://…:465)',
+  })
+  SMTP_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_FROM?: string;
+
+  @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
@@ -76,6 +86,13 @@ class EnvironmentVariables {
   @Min(1000)
   @Max(3_600_000)
   TOKEN_USAGE_FLUSH_MS?: number;
+
+  // 0: this instance runs no scheduled jobs (another instance, with the lease, does).
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  SCHEDULER_INTERVAL_SECONDS?: number;
 
   @IsOptional()
   @IsInt()
@@ -162,6 +179,10 @@ export interface AppConfig {
   logLevel: string;
   admin: { username: string; email: string; password: string | null };
   tokenUsageFlushMs: number;
+  /** E-mail for token notices (SPEC §11.4); null: no e-mail. */
+  mail: { smtpUrl: string; from: string } | null;
+  /** How often each instance offers to run the scheduled jobs (SPEC §11.4); 0: never. */
+  schedulerIntervalMs: number;
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
@@ -215,6 +236,7 @@ export class ConfigError extends Error {
 const NUMERIC_KEYS = [
   'PORT',
   'TOKEN_USAGE_FLUSH_MS',
+  'SCHEDULER_INTERVAL_SECONDS',
   'RATE_LIMIT_REQUESTS',
   'RATE_LIMIT_WINDOW_SECONDS',
   'FAILED_AUTH_LIMIT',
@@ -226,7 +248,13 @@ const NUMERIC_KEYS = [
 ] as const;
 
 // Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
-const FILE_KEYS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'REDIS_URL', 'SECRET_KEY'] as const;
+const FILE_KEYS = [
+  'DATABASE_URL',
+  'ADMIN_PASSWORD',
+  'REDIS_URL',
+  'SECRET_KEY',
+  'SMTP_URL',
+] as const;
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const raw: Record<string, unknown> = {};
@@ -295,6 +323,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       password: vars.ADMIN_PASSWORD ?? null,
     },
     tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
+    schedulerIntervalMs: (vars.SCHEDULER_INTERVAL_SECONDS ?? 60) * 1000,
+    mail: vars.SMTP_URL
+      ? { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? 'Tessera <tessera@localhost>' }
+      : null,
     rateLimit: {
       requests: vars.RATE_LIMIT_REQUESTS ?? 1200,
       windowMs: (vars.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000,

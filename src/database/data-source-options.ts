@@ -22,6 +22,9 @@ import { PasswordResets1764730000001 } from './migrations/1764730000001-password
 import { PasswordReset } from '../users/entities/password-reset.entity';
 import { WebSession } from '../sessions/entities/web-session.entity';
 import { LoginKeyAndRecoveryCodes1764740000000 } from './migrations/1764740000000-login-key-and-recovery-codes';
+import { EventMail1764900000002 } from './migrations/1764900000002-event-mail';
+import { Scheduler1764900000001 } from './migrations/1764900000001-scheduler';
+import { SchedulerLease } from '../scheduler/entities/scheduler-lease.entity';
 import { LifecycleEvents1764900000000 } from './migrations/1764900000000-lifecycle-events';
 import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
 import { TokenRestrictions1764800000000 } from './migrations/1764800000000-token-restrictions';
@@ -53,6 +56,7 @@ export const ENTITIES = [
   PasswordReset,
   TwoFactorRecoveryCode,
   LifecycleEvent,
+  SchedulerLease,
   Webhook,
   WebhookDelivery,
 ];
@@ -71,6 +75,8 @@ const MIGRATIONS = [
   TokenRestrictions1764800000000,
   WorkspaceTokenPolicy1764800000001,
   LifecycleEvents1764900000000,
+  Scheduler1764900000001,
+  EventMail1764900000002,
   Webhooks1764900000010,
 ];
 

@@ -11,9 +11,11 @@ import { TokenUsageRecorder } from './token-usage.recorder';
 import { TokenVerifier } from './token-verifier.service';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
+import { TOKEN_JOBS } from './token-lifecycle.jobs';
+import { Workspace } from '../workspaces/entities/workspace.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiToken, User, Project])],
+  imports: [TypeOrmModule.forFeature([ApiToken, User, Project, Workspace])],
   controllers: [TokensController, AdminTokensController],
   providers: [
     {
@@ -25,6 +27,7 @@ import { TokensService } from './tokens.service';
     TokenVerifier,
     AddressDenials,
     TokensService,
+    ...TOKEN_JOBS,
   ],
   exports: [AddressDenials, TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
 })

@@ -465,22 +465,37 @@ export class TokensService {
     await this.revokeToken(me, token, meta, 'admin');
   }
 
-  private async revokeToken(
-    me: AuthPrincipal,
+  /**
+   * Revokes a token now, with its reason, audited and announced (token.revoked) in one
+   * transaction. `me` is null for the scheduler's own revocations. Conditional on the token
+   * still working, so that two revocations racing each other record one revocation; returns
+   * whether this call revoked it.
+   */
+  async revokeToken(
+    me: AuthPrincipal | null,
     token: ApiToken,
-    meta: RequestMeta,
+    meta: RequestMeta | null,
     reason: RevokedReason,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = new Date();
     if (token.revokedAt && token.revokedAt.getTime() <= now.getTime()) {
-      return; // already revoked: DELETE is idempotent
+      return false; // already revoked: DELETE is idempotent
     }
-    await this.db.transaction(async (m) => {
-      await m.update(
-        ApiToken,
-        { id: token.id },
-        { revokedAt: wholeSeconds(now), revokedReason: reason },
-      );
+    const revoked = await this.db.transaction(async (m) => {
+      const result = await m
+        .createQueryBuilder()
+        .update(ApiToken)
+        .set({ revokedAt: wholeSeconds(now), revokedReason: reason })
+        .where('id = :id', { id: token.id })
+        .andWhere(
+          new Brackets((b) =>
+            b.where('revoked_at IS NULL').orWhere('revoked_at > :now', { now: wholeSeconds(now) }),
+          ),
+        )
+        .execute();
+      if (!result.affected) {
+        return false;
+      }
       await this.audit.record(
         {
           action: 'token.revoked',
@@ -488,8 +503,8 @@ export class TokensService {
           workspaceId: token.workspaceId,
           targetType: 'api_token',
           targetId: token.id,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
+          ip: meta?.ip ?? null,
+          userAgent: meta?.userAgent ?? null,
           metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId, reason },
         },
         m,
@@ -499,8 +514,10 @@ export class TokensService {
         workspaceId: token.workspaceId,
         data: tokenEventData({ ...token, revokedAt: wholeSeconds(now), revokedReason: reason }),
       });
+      return true;
     });
     await this.cache.invalidate({ kind: 'token', tokenId: token.id });
+    return revoked;
   }
 
   /** Active tokens that count against the plan: not revoked, not expired, not rotated away. */

@@ -165,6 +165,32 @@ export class AccountTokensController {
     void reply.redirect(HOME, 303);
   }
 
+  @Post('account/tokens/:id/renew')
+  @Page(SENSITIVE)
+  async renew(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @ReqMeta() meta: RequestMeta,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const own = await this.account.own(me, id);
+    const renewed = await outcomeOf(() => this.account.renew(me, own, meta));
+    if (!renewed.ok) {
+      const { status, message } = renewed.problem;
+      await this.render(me, reply, status, {}, undefined, undefined, message);
+      return;
+    }
+    const created = renewed.value;
+    await this.render(me, reply, 201, {}, undefined, {
+      heading: `Your renewed token for “${created.name}”`,
+      secret: created.token,
+      usage: usageHint(created),
+      note:
+        `It expires on ${formatTime(created.expires_at)}. The old token (${own.token.tokenPrefix}…) ` +
+        `keeps working until ${formatTime(new Date(Math.min(own.token.expiresAt.getTime(), Date.now() + 86_400_000)))}.`,
+    });
+  }
+
   @Get('account/tokens/:id/rotate')
   @Page(TOKENS)
   async confirmRotate(

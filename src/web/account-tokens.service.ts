@@ -115,11 +115,19 @@ export class AccountTokensService {
         place.workspace?.id ?? null,
         list.data.flatMap((t) => t.project_ids ?? []),
       );
+      const expiring = list.data.filter((t) => t.expires_soon && !t.revoked_at);
       sections.push({
         id: place.value,
         name: place.name,
         detail: place.detail,
-        notes: place.notes,
+        notes: [
+          ...place.notes,
+          ...expiring.map(
+            (t) =>
+              `Your token “${t.name}” (${t.token_prefix}…) expires on ${formatTime(t.expires_at)}. ` +
+              'Renew it to get a new token with a new expiry; the old one keeps working for up to a day.',
+          ),
+        ],
         policy: place.policy ? policyWords(place.name, place.policy) : undefined,
         tokens: list.data.map((t) => tokenRow(t, names)),
       });
@@ -275,6 +283,34 @@ export class AccountTokensService {
   ): Promise<CreatedTokenResponse> {
     return inPageWords(
       this.tokens.rotate(me, own.where, own.token.id, { grace_seconds: graceSeconds }, meta),
+      own.where,
+    );
+  }
+
+  /**
+   * One-click renewal of a token that expires soon (SPEC §11.4): a rotation whose replacement
+   * lives as long as the token did (whole days; at most what the instance and the workspace's
+   * token policy allow), the old token working on for a day, or until it expires if sooner.
+   */
+  async renew(me: AuthPrincipal, own: OwnToken, meta: RequestMeta): Promise<CreatedTokenResponse> {
+    const { token } = own;
+    const { maxTokenLifetimeDays } = await this.settings.get();
+    const policyMax = own.where.workspace?.tokenMaxLifetimeDays ?? null;
+    const lived = Math.round((token.expiresAt.getTime() - token.createdAt.getTime()) / DAY_MS);
+    const days = Math.max(
+      1,
+      Math.min(lived, maxTokenLifetimeDays, policyMax ?? maxTokenLifetimeDays),
+    );
+    const left = Math.floor((token.expiresAt.getTime() - Date.now()) / 1000);
+    const graceSeconds = Math.max(0, Math.min(86_400, left));
+    return inPageWords(
+      this.tokens.rotate(
+        me,
+        own.where,
+        token.id,
+        { grace_seconds: graceSeconds, expires_in_days: days },
+        meta,
+      ),
       own.where,
     );
   }
@@ -521,6 +557,7 @@ function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
     stateLabel: graceUntil ? `Rotated: works until ${formatTime(graceUntil)}` : labels[t.state],
     restrictions: restrictionsText(t, names),
     canRotate: t.state === 'active' && !graceUntil,
+    canRenew: t.state === 'active' && !graceUntil && t.expires_soon,
     canRestrict: t.state === 'active',
     canRevoke: t.state === 'active',
     // Only a working token's compliance matters: the API refuses it until it is replaced.

@@ -17,6 +17,8 @@ export interface TokenRow {
   /** Addresses and projects the token is restricted to, in a few words. */
   restrictions: string;
   canRotate: boolean;
+  /** Expires within 7 days: offered a one-click renewal. */
+  canRenew: boolean;
   canRestrict: boolean;
   canRevoke: boolean;
   /** Active, but its workspace's token policy no longer allows it. */

@@ -17,6 +17,7 @@ const DAY_MS = 86_400_000;
 const TOKEN_FIELDS = [
   'created_at',
   'expires_at',
+  'expires_soon',
   'id',
   'last_used_at',
   'last_used_ip',

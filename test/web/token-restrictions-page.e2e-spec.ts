@@ -163,3 +163,84 @@ describe('/account/tokens: restricting a token', () => {
     assert.equal(res.status, 404);
   });
 });
+
+describe('/account/tokens: tokens that expire soon (SPEC §11.4)', () => {
+  let t: TestApp;
+  let alice: TestUser;
+  let acme: TestWorkspace;
+  let browser: OAuthBrowser;
+
+  before(async () => {
+    t = await startTestApp();
+    alice = await createUser(t);
+    acme = await createWorkspace(t, alice, { name: 'Acme', plan: 'enterprise' });
+    browser = await signedIn(t, alice);
+  });
+  after(() => t.close());
+
+  it('shows a notice and renews with one click: a new token, the old one working for a day', async () => {
+    const created = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', alice.basic)
+      .set('X-Workspace-Id', acme.id)
+      .send({ name: 'nightly', scopes: ['read'], expires_in_days: 5 });
+    assert.equal(created.status, 201);
+    const later = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', alice.basic)
+      .set('X-Workspace-Id', acme.id)
+      .send({ name: 'monthly', scopes: ['read'], expires_in_days: 30 });
+    const page = await browser.get('/account/tokens');
+    const text = textOf(page.text);
+    assert.match(
+      text,
+      /Your token “nightly” \(ts_\w+…\) expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC\./,
+    );
+    assert.doesNotMatch(text, /Your token “monthly”/);
+    assert.match(
+      page.text,
+      new RegExp(`action="/account/tokens/${created.body.id as string}/renew"`),
+    );
+    assert.doesNotMatch(page.text, new RegExp(`/account/tokens/${later.body.id as string}/renew`));
+
+    const renewed = await submitForm(
+      browser,
+      '/account/tokens',
+      `/account/tokens/${created.body.id as string}/renew`,
+      {},
+    );
+    assert.equal(renewed.status, 201, alertOf(renewed.text) || renewed.text.slice(0, 400));
+    const secret = shownSecret(renewed.text) as string;
+    assert.ok(secret);
+    const me = (token: string) =>
+      t
+        .http()
+        .get('/api/v1/tokens/self')
+        .set('Authorization', `Bearer ${token}`)
+        .set('X-Workspace-Id', acme.id);
+    const fresh = await me(secret);
+    assert.equal(fresh.status, 200);
+    // It lived 5 days, and so does its replacement.
+    const lifetime = Date.parse(fresh.body.expires_at as string) - Date.now();
+    assert.ok(lifetime > 4.9 * 86_400_000 && lifetime <= 5 * 86_400_000, String(lifetime));
+    assert.equal(fresh.body.expires_soon, true);
+    assert.equal((await me(created.body.token as string)).status, 200, 'the old token still works');
+    const old = await t
+      .http()
+      .get(`/api/v1/tokens/${created.body.id as string}`)
+      .set('Authorization', alice.basic)
+      .set('X-Workspace-Id', acme.id);
+    const graceEnds = Date.parse(old.body.revoked_at as string);
+    assert.ok(
+      Math.abs(graceEnds - (Date.now() + 86_400_000)) < 120_000,
+      old.body.revoked_at as string,
+    );
+    // The rotated token is no longer offered a renewal.
+    assert.doesNotMatch(
+      (await browser.get('/account/tokens')).text,
+      new RegExp(`/account/tokens/${created.body.id as string}/renew`),
+    );
+  });
+});

@@ -23,6 +23,7 @@ export type EventData = Record<string, unknown>;
 @Entity('lifecycle_events')
 @Index('idx_lifecycle_events_workspace', ['workspaceId', 'createdAt'])
 @Index('idx_lifecycle_events_created', ['createdAt'])
+@Index('idx_lifecycle_events_mail', ['mailedAt', 'createdAt'])
 export class LifecycleEvent {
   @IdColumn()
   id!: string;
@@ -38,6 +39,13 @@ export class LifecycleEvent {
 
   @DateColumn('created_at')
   createdAt!: Date;
+
+  /** When the notice went to the token's owner by e-mail (token.expiring, token.leaked). */
+  @DateColumn('mailed_at', { nullable: true })
+  mailedAt!: Date | null;
+
+  @Column({ name: 'mail_attempts', type: 'int', default: 0 })
+  mailAttempts!: number;
 
   /**
    * When the webhook worker made this event's deliveries (migration 1764900000010); null until

@@ -30,6 +30,8 @@ export type TokenStateFilter = (typeof TOKEN_STATES)[number];
 export type TokenState = Exclude<TokenStateFilter, 'all'>;
 
 const MAX_TOKEN_RATE_LIMIT = 1_000_000;
+/** A token expiring within this is `expires_soon` (SPEC §11.4). */
+export const EXPIRES_SOON_MS = 7 * 86_400_000;
 const MAX_PROJECT_IDS = 100;
 
 /** Each entry an IPv4/IPv6 address or CIDR block (ipaddr.js); stored in canonical form. */
@@ -255,6 +257,7 @@ export class TokenResponse {
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ description: 'Active and expiring within 7 days.' }) expires_soon!: boolean;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_used_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_ip!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
@@ -309,6 +312,8 @@ export function toTokenResponse(token: ApiToken, policy: TokenPolicy | null): To
     user_id: token.userId,
     state: tokenState(token),
     expires_at: token.expiresAt.toISOString(),
+    expires_soon:
+      tokenState(token) === 'active' && token.expiresAt.getTime() - Date.now() <= EXPIRES_SOON_MS,
     last_used_at: token.lastUsedAt?.toISOString() ?? null,
     last_used_ip: token.lastUsedIp,
     created_at: token.createdAt.toISOString(),

@@ -80,6 +80,14 @@ export class ApiToken {
   @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
   revokedReason!: RevokedReason | null;
 
+  /**
+   * How far its expiry notices have gone (SPEC §11.4): 0 none, 1 the 7-day notice, 2 the 1-day
+   * notice, 3 token.expired. Each is sent once; notice points that passed before the token
+   * existed are skipped.
+   */
+  @Column({ name: 'expiry_notice_stage', type: 'int', default: 0, select: false })
+  expiryNoticeStage!: number;
+
   /** The token that replaced this one on rotation. */
   @RefColumn('replaced_by_id', { nullable: true })
   replacedById!: string | null;

@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, IsNull, LessThan, MoreThan, Repository } from 'typeorm';
+import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
+import { Scheduler, ScheduledJob } from '../scheduler/scheduler.service';
+import { User } from '../users/entities/user.entity';
+import { Mail, Mailer } from './mailer.service';
+
+const BATCH = 100;
+const MAX_ATTEMPTS = 5;
+/** Events older than this are not mailed any more (e.g. SMTP_URL set long after). */
+const MAX_AGE_MS = 2 * 86_400_000;
+
+interface TokenData {
+  id: string;
+  name: string;
+  token_prefix: string;
+  user_id: string;
+  workspace_id: string | null;
+  expires_at: string;
+}
+
+/** Counters for the metrics endpoint. */
+export interface MailCounters {
+  sent: number;
+  failed: number;
+}
+
+/**
+ * E-mails a token's owner about token.expiring and token.leaked (SPEC §11.4, §11.6), from the
+ * lifecycle_events outbox, when SMTP_URL is set. A scheduled job (one instance at a time, under
+ * the scheduler's lease): each event is sent, then marked mailed; a failed send is retried on
+ * later runs, up to 5 attempts. A crash between sending and marking sends that one mail again
+ * (at least once), never loses it.
+ */
+@Injectable()
+export class TokenMailJob implements ScheduledJob {
+  readonly name = 'token-mail';
+  private readonly logger = new Logger(TokenMailJob.name);
+  readonly counters: MailCounters = { sent: 0, failed: 0 };
+
+  constructor(
+    @InjectRepository(LifecycleEvent) private readonly events: Repository<LifecycleEvent>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly mailer: Mailer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    scheduler: Scheduler,
+  ) {
+    if (mailer.enabled) {
+      scheduler.register(this);
+    }
+  }
+
+  async run(now: Date): Promise<number> {
+    const due = await this.events.find({
+      where: {
+        type: In(['token.expiring', 'token.leaked']),
+        mailedAt: IsNull(),
+        mailAttempts: LessThan(MAX_ATTEMPTS),
+        createdAt: MoreThan(new Date(now.getTime() - MAX_AGE_MS)),
+      },
+      order: { createdAt: 'ASC' },
+      take: BATCH,
+    });
+    const owners = await this.users.find({
+      select: { id: true, email: true, username: true },
+      where: { id: In([...new Set(due.map((e) => (e.data.token as TokenData).user_id))]) },
+    });
+    const byId = new Map(owners.map((u) => [u.id, u]));
+    let sent = 0;
+    for (const event of due) {
+      const token = event.data.token as TokenData;
+      const owner = byId.get(token.user_id);
+      try {
+        if (owner) {
+          await this.mailer.send(this.mailFor(event, token, owner));
+          sent += 1;
+          this.counters.sent += 1;
+        }
+        await this.events.update({ id: event.id }, { mailedAt: new Date() });
+      } catch (error) {
+        this.counters.failed += 1;
+        this.logger.warn(`Could not e-mail ${event.type} ${event.id}: ${(error as Error).message}`);
+        await this.events.update({ id: event.id }, { mailAttempts: event.mailAttempts + 1 });
+      }
+    }
+    return sent;
+  }
+
+  private mailFor(
+    event: LifecycleEvent,
+    token: TokenData,
+    owner: Pick<User, 'email' | 'username'>,
+  ): Mail {
+    const page = `${this.config.publicUrl}/account/tokens`;
+    const which = `“${token.name}” (${token.token_prefix}…)`;
+    if (event.type === 'token.leaked') {
+      return {
+        to: owner.email,
+        subject: `Your Tessera token ${token.name} was reported leaked and is revoked`,
+        text:
+          `Hello ${owner.username},\n\nYour API token ${which} was reported as leaked ` +
+          `(found in a public place) and has been revoked: it no longer works.\n\n` +
+          `Create a new token at ${page} and replace it wherever the old one was used, ` +
+          `and remove the old one from where it leaked.\n`,
+      };
+    }
+    const days = Number(event.data.days_left);
+    return {
+      to: owner.email,
+      subject: `Your Tessera token ${token.name} expires in ${days} ${days === 1 ? 'day' : 'days'}`,
+      text:
+        `Hello ${owner.username},\n\nYour API token ${which} expires on ` +
+        `${token.expires_at.slice(0, 16).replace('T', ' ')} UTC. Scripts that use it stop ` +
+        `working then.\n\nRenew it with one click at ${page}: you get a new token, and the old ` +
+        `one keeps working for up to a day while you replace it.\n`,
+    };
+  }
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
+import { ApiToken } from '../../src/tokens/entities/api-token.entity';
+import {
+  createToken,
+  createUser,
+  createWorkspace,
+  TestUser,
+  TestWorkspace,
+} from '../support/factories';
+import { sleep } from '../support/net';
+import { startTestApp, TestApp } from '../support/test-app';
+
+// SPEC §11.4: with SMTP_URL set, a token's owner gets an e-mail for token.expiring. A real SMTP
+// server (smtp-server) listens on a local port for the test; never a real one.
+
+/** The message with quoted-printable undone (soft line breaks, =XX bytes). */
+function decoded(raw: string): string {
+  const joined = raw.replace(/=\r\n/g, '');
+  return Buffer.from(
+    joined.replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
+  let t: TestApp;
+  let server: SMTPServer;
+  let owner: TestUser;
+  let ws: TestWorkspace;
+  const inbox: Received[] = [];
+  let failNext = 0;
+
+  before(async () => {
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => {
+          raw += chunk.toString();
+        });
+        stream.on('end', () => {
+          if (failNext > 0) {
+            failNext -= 1;
+            const error = new Error('mailbox busy') as Error & { responseCode: number };
+            error.responseCode = 451;
+            callback(error);
+            return;
+          }
+          inbox.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as AddressInfo;
+    t = await startTestApp({
+      env: {
+        SCHEDULER_INTERVAL_SECONDS: '1',
+        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        MAIL_FROM: 'Tessera <tessera@example.test>',
+        PUBLIC_URL: 'https://tessera.example.test',
+      },
+    });
+    owner = await createUser(t);
+    ws = await createWorkspace(t, owner, { plan: 'enterprise' });
+  });
+  after(async () => {
+    await t.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const waitFor = async (check: () => boolean): Promise<void> => {
+    for (let i = 0; i < 100 && !check(); i += 1) {
+      await sleep(100);
+    }
+  };
+
+  it('mails the owner once, naming the token and the renewal page, and retries a refused send', async () => {
+    const token = await createToken(t, owner, ws, { name: 'deploy bot' });
+    failNext = 1; // the first attempt is refused by the server (451)
+    const now = Date.now();
+    await t.dataSource
+      .getRepository(ApiToken)
+      .update(
+        { id: token.id },
+        { createdAt: new Date(now - 30 * 86_400_000), expiresAt: new Date(now + 6 * 86_400_000) },
+      );
+    await waitFor(() => inbox.some((m) => m.raw.includes('deploy bot')));
+    const mails = inbox.filter((m) => m.raw.includes('deploy bot'));
+    assert.equal(mails.length, 1, 'one mail, after the retry');
+    assert.equal(failNext, 0, 'the first attempt was refused');
+    const [mail] = mails;
+    assert.deepEqual(mail.to, [`${owner.username}@example.test`]);
+    assert.equal(mail.from, 'tessera@example.test');
+    assert.match(mail.raw, /Subject: Your Tessera token deploy bot expires in 7 days/);
+    const text = decoded(mail.raw);
+    assert.match(text, /https:\/\/tessera\.example\.test\/account\/tokens/);
+    assert.match(text, /Your API token “deploy bot” \(ts_\w+…\) expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.ok(!mail.raw.includes(token.token), 'never the secret');
+    await sleep(2500); // more scheduler rounds: nothing is mailed twice
+    assert.equal(inbox.filter((m) => m.raw.includes('deploy bot')).length, 1);
+    const rows: Array<{ mailed_at: string | Date | null }> = await t.dataSource.query(
+      "SELECT mailed_at FROM lifecycle_events WHERE type = 'token.expiring' AND data LIKE ?",
+      [`%${token.id}%`],
+    );
+    assert.equal(rows.length, 1);
+    assert.ok(rows[0].mailed_at);
+  });
+
+  it('sends nothing for events that are not mailed (token.created, token.revoked)', async () => {
+    const before = inbox.length;
+    const token = await createToken(t, owner, ws, { name: 'quiet' });
+    await t
+      .http()
+      .delete(`/api/v1/tokens/${token.id}`)
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id);
+    await sleep(2500);
+    assert.equal(inbox.length, before);
+  });
+});
