@@ -38,6 +38,9 @@ import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
+/** How long a SQLite statement waits for another process's write lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
 export const ENTITIES = [
   User,
   Workspace,
@@ -111,7 +114,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     // WAL lets readers proceed while a write commits.
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('journal_mode = WAL');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     },
   };
 }

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { SQLITE_BUSY_TIMEOUT_MS } from './data-source-options';
+
+/** The parts of better-sqlite3's connection that the write-lock probe uses. */
+interface RawSqlite {
+  inTransaction: boolean;
+  pragma(sql: string): unknown;
+  exec(sql: string): unknown;
+}
 
 /** A write that changes nothing but, as a write, takes SQLite's write lock (with busy waiting). */
 const SQLITE_TAKE_WRITE_LOCK = 'UPDATE instance_settings SET id = id WHERE 0';
@@ -51,6 +59,35 @@ export class DatabaseService {
       qb.setLock('pessimistic_write');
     }
     return qb.getOne();
+  }
+
+  /**
+   * For background work that can wait for its next round: false when another process holds
+   * SQLite's write lock right now (always true on MySQL). better-sqlite3 waits for a lock
+   * synchronously, blocking the whole event loop (requests, cache invalidations from Redis)
+   * meanwhile; a worker that asks first does not. The probe itself never waits: one
+   * synchronous BEGIN IMMEDIATE / ROLLBACK with no busy timeout.
+   */
+  sqliteWriteLockFree(): boolean {
+    if (this.isMysql) {
+      return true;
+    }
+    const raw = (this.dataSource.driver as unknown as { databaseConnection?: RawSqlite })
+      .databaseConnection;
+    if (!raw || raw.inTransaction) {
+      // A transaction of this process: the in-process queue waits for it without blocking.
+      return true;
+    }
+    raw.pragma('busy_timeout = 0');
+    try {
+      raw.exec('BEGIN IMMEDIATE');
+      raw.exec('ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    }
   }
 
   async ping(): Promise<void> {

@@ -98,7 +98,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     this.timer.unref();
   }
 
-  /** One round; true when a batch was full. */
+  /** One round; true when a batch was full (more may be waiting). */
   async tick(): Promise<boolean> {
     const fannedOut = await this.fanOut();
     if (this.stopped) {
@@ -116,13 +116,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       order: { createdAt: 'ASC', id: 'ASC' },
       take: FAN_OUT_BATCH,
     });
+    let done = 0;
     for (const event of events) {
-      if (this.stopped) {
-        break;
+      if (this.stopped || !this.db.sqliteWriteLockFree()) {
+        break; // the rest next round
       }
       await this.fanOutOne(event);
+      done += 1;
     }
-    return events.length;
+    return done;
   }
 
   private async fanOutOne(event: LifecycleEvent): Promise<void> {
@@ -193,13 +195,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       .getRawMany<{ id: string }>();
     const claimed: WebhookDelivery[] = [];
     for (const { id } of due) {
+      if (!this.db.sqliteWriteLockFree()) {
+        break; // the rest next round
+      }
       const delivery = await this.claim(id);
       if (delivery) {
         claimed.push(delivery);
       }
     }
     await Promise.all(claimed.map((d) => this.attempt(d)));
-    return due.length;
+    return claimed.length;
   }
 
   /** Takes the lease on a due delivery; null when another instance holds it or it is not due. */
