@@ -11,6 +11,7 @@ import {
 } from './dto/audit-event.dto';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { AuditEvent, AuditMetadata } from './entities/audit-event.entity';
+import { publicUserType } from '../users/entities/user.entity';
 
 export type AuditAction =
   | 'token.created'
@@ -18,6 +19,8 @@ export type AuditAction =
   | 'token.revoked'
   | 'token.updated'
   | 'token.ip_denied'
+  | 'token.leaked'
+  | 'token.looked_up'
   | 'user.created'
   | 'user.updated'
   | 'workspace.created'
@@ -27,6 +30,8 @@ export type AuditAction =
   | 'member.added'
   | 'member.updated'
   | 'member.removed'
+  | 'service_account.created'
+  | 'service_account.deleted'
   | 'admin.bootstrap'
   | 'auth.failed'
   | 'auth.legacy_used'
@@ -74,6 +79,7 @@ export class AuditService {
       id: randomUUID(),
       workspaceId: entry.workspaceId ?? null,
       actorId: entry.actor?.user.id ?? null,
+      actorType: entry.actor ? publicUserType(entry.actor.user.type) : null,
       impersonatorId: entry.actor?.impersonatedBy?.id ?? null,
       action: entry.action,
       targetType: entry.targetType ?? null,

@@ -52,8 +52,14 @@ export const AuthErrors = {
     ),
   unknownToken: (): ApiError =>
     unauthorized('invalid_token', 'The token is not recognised; create a new token.'),
-  revoked: (): ApiError =>
-    unauthorized('token_revoked', 'The token has been revoked; create a new token.'),
+  revoked: (reason?: string | null): ApiError =>
+    unauthorized(
+      'token_revoked',
+      reason === 'service_account_deleted'
+        ? 'The token was revoked because its service account was deleted; a workspace owner or ' +
+            'admin can create a new service account and token.'
+        : 'The token has been revoked; create a new token.',
+    ),
   expired: (): ApiError =>
     unauthorized('token_expired', 'The token has expired; create a new token.'),
   lockedTokenOwner: (): ApiError =>

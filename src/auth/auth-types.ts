@@ -1,3 +1,4 @@
+import { UserType } from '../users/entities/user.entity';
 import { AddressList } from './address-list';
 
 // Shared vocabulary of authentication and authorization (SPEC §4-§6).
@@ -26,6 +27,8 @@ export interface PrincipalUser {
   username: string;
   email: string;
   isAdmin: boolean;
+  /** A person, or a service account (SPEC §11.5): only API tokens ever act as one. */
+  type: UserType;
 }
 
 export interface AuthPrincipal {

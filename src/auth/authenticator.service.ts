@@ -155,10 +155,18 @@ export class Authenticator {
       login.length > 0 && login.length <= 64
         ? await this.users.findOne({
             where: { loginKey: loginKey(login) },
-            select: { id: true, username: true, email: true, isAdmin: true, status: true },
+            select: {
+              id: true,
+              username: true,
+              email: true,
+              isAdmin: true,
+              status: true,
+              type: true,
+            },
           })
         : null;
-    if (!target || target.status !== 'active') {
+    // A service account acts only through its own tokens (SPEC §11.5): nobody switches to one.
+    if (!target || target.status !== 'active' || target.type !== 'human') {
       throw RequestErrors.switchUserInvalid(login);
     }
     const switched: AuthPrincipal = {
@@ -168,6 +176,7 @@ export class Authenticator {
         username: target.username,
         email: target.email,
         isAdmin: target.isAdmin,
+        type: target.type,
       },
       impersonatedBy: principal.user,
       twoFactorEnabled: false,

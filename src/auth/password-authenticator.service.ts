@@ -116,7 +116,13 @@ export class PasswordAuthenticator {
     await byAccount?.release();
     const method: AuthMethod = via === 'web_login' ? 'basic_password' : via;
     return {
-      user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
+      user: {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        isAdmin: user.isAdmin,
+        type: user.type,
+      },
       method,
       tokenId: null,
       scopes: [...SCOPES],
@@ -142,6 +148,7 @@ export class PasswordAuthenticator {
         email: true,
         isAdmin: true,
         status: true,
+        type: true,
         totpEnabledAt: true,
         [secret]: true,
       },

@@ -17,7 +17,7 @@ function principal(
   kind: 'token' | 'password' = 'token',
 ): AuthPrincipal {
   return {
-    user: { id: 'u1', username: 'u', email: 'u@example.test', isAdmin: false },
+    user: { id: 'u1', username: 'u', email: 'u@example.test', isAdmin: false, type: 'human' },
     method: kind === 'token' ? 'bearer' : 'basic_password',
     tokenId: kind === 'token' ? 't1' : null,
     scopes: ['read', 'write'],

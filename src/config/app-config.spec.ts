@@ -73,6 +73,8 @@ describe('loadConfig', () => {
         failedAuth: 20,
         failedAuthWindowMs: 300_000,
         failedLoginPerAccount: 10,
+        leakedReports: 10,
+        leakedReportsWindowMs: 60_000,
       });
       const tuned = loadConfig({ FAILED_LOGIN_ACCOUNT_LIMIT: '5' }).rateLimit;
       assert.equal(tuned.failedLoginPerAccount, 5);

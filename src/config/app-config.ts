@@ -125,6 +125,18 @@ class EnvironmentVariables {
   FAILED_LOGIN_ACCOUNT_LIMIT?: number;
 
   @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  LEAKED_TOKEN_REPORT_LIMIT?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LEAKED_TOKEN_REPORT_WINDOW_SECONDS?: number;
+
+  @IsOptional()
   @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
     message:
       'TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy IPs/CIDRs',
@@ -223,6 +235,9 @@ export interface RateLimitConfig {
    * password attempts are then refused for a window.
    */
   failedLoginPerAccount: number;
+  /** Leaked-token reports (POST /api/v1/tokens/revoke-leaked) per client address per window. */
+  leakedReports: number;
+  leakedReportsWindowMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -242,6 +257,8 @@ const NUMERIC_KEYS = [
   'FAILED_AUTH_LIMIT',
   'FAILED_AUTH_WINDOW_SECONDS',
   'FAILED_LOGIN_ACCOUNT_LIMIT',
+  'LEAKED_TOKEN_REPORT_LIMIT',
+  'LEAKED_TOKEN_REPORT_WINDOW_SECONDS',
   'WEBHOOK_POLL_MS',
   'WEBHOOK_RETRY_BASE_MS',
   'WEBHOOK_MAX_ATTEMPTS',
@@ -333,6 +350,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       failedAuth: vars.FAILED_AUTH_LIMIT ?? 20,
       failedAuthWindowMs: (vars.FAILED_AUTH_WINDOW_SECONDS ?? 300) * 1000,
       failedLoginPerAccount: vars.FAILED_LOGIN_ACCOUNT_LIMIT ?? 10,
+      leakedReports: vars.LEAKED_TOKEN_REPORT_LIMIT ?? 10,
+      leakedReportsWindowMs: (vars.LEAKED_TOKEN_REPORT_WINDOW_SECONDS ?? 60) * 1000,
     },
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     corsOrigins,

@@ -29,6 +29,8 @@ import { LifecycleEvents1764900000000 } from './migrations/1764900000000-lifecyc
 import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
 import { TokenRestrictions1764800000000 } from './migrations/1764800000000-token-restrictions';
 import { WorkspaceTokenPolicy1764800000001 } from './migrations/1764800000001-workspace-token-policy';
+import { ServiceAccounts1764800000002 } from './migrations/1764800000002-service-accounts';
+import { ServiceAccount } from '../workspaces/entities/service-account.entity';
 import { TwoFactorRecoveryCode } from '../users/entities/two-factor-recovery-code.entity';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
@@ -60,6 +62,7 @@ export const ENTITIES = [
   TwoFactorRecoveryCode,
   LifecycleEvent,
   SchedulerLease,
+  ServiceAccount,
   Webhook,
   WebhookDelivery,
 ];
@@ -77,6 +80,7 @@ const MIGRATIONS = [
   LoginKeyAndRecoveryCodes1764740000000,
   TokenRestrictions1764800000000,
   WorkspaceTokenPolicy1764800000001,
+  ServiceAccounts1764800000002,
   LifecycleEvents1764900000000,
   Scheduler1764900000001,
   EventMail1764900000002,

@@ -5,6 +5,7 @@ import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
 import { Scheduler, ScheduledJob } from '../scheduler/scheduler.service';
 import { User } from '../users/entities/user.entity';
+import { ServiceAccount } from '../workspaces/entities/service-account.entity';
 import { Mail, Mailer } from './mailer.service';
 
 const BATCH = 100;
@@ -19,6 +20,17 @@ interface TokenData {
   user_id: string;
   workspace_id: string | null;
   expires_at: string;
+}
+
+/**
+ * Who is told about a token: its owner, or for a service account's token (SPEC §11.5; its own
+ * address is never delivered) the person who created the service account.
+ */
+interface Recipient {
+  email: string;
+  username: string;
+  /** The service account the token belongs to, when it does. */
+  serviceAccount?: { name: string; username: string };
 }
 
 /** Counters for the metrics endpoint. */
@@ -43,6 +55,7 @@ export class TokenMailJob implements ScheduledJob {
   constructor(
     @InjectRepository(LifecycleEvent) private readonly events: Repository<LifecycleEvent>,
     @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
     private readonly mailer: Mailer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     scheduler: Scheduler,
@@ -63,17 +76,17 @@ export class TokenMailJob implements ScheduledJob {
       order: { createdAt: 'ASC' },
       take: BATCH,
     });
-    const owners = await this.users.find({
-      select: { id: true, email: true, username: true },
-      where: { id: In([...new Set(due.map((e) => (e.data.token as TokenData).user_id))]) },
-    });
-    const byId = new Map(owners.map((u) => [u.id, u]));
+    // Events about an API token name its owner; others (an OAuth grant reported leaked) have
+    // no token to name and are not mailed.
+    const tokenOf = (event: LifecycleEvent): TokenData | undefined =>
+      event.data.token as TokenData | undefined;
+    const byId = await this.recipients(due.flatMap((e) => tokenOf(e)?.user_id ?? []));
     let sent = 0;
     for (const event of due) {
-      const token = event.data.token as TokenData;
-      const owner = byId.get(token.user_id);
+      const token = tokenOf(event);
+      const owner = token ? byId.get(token.user_id) : undefined;
       try {
-        if (owner) {
+        if (token && owner) {
           await this.mailer.send(this.mailFor(event, token, owner));
           sent += 1;
           this.counters.sent += 1;
@@ -88,19 +101,55 @@ export class TokenMailJob implements ScheduledJob {
     return sent;
   }
 
-  private mailFor(
-    event: LifecycleEvent,
-    token: TokenData,
-    owner: Pick<User, 'email' | 'username'>,
-  ): Mail {
+  /** Recipients by owner id; a service account without a creator to tell has none. */
+  private async recipients(ownerIds: string[]): Promise<Map<string, Recipient>> {
+    const ids = [...new Set(ownerIds)];
+    if (ids.length === 0) {
+      return new Map();
+    }
+    const select = { id: true, email: true, username: true, type: true } as const;
+    const owners = await this.users.find({ select, where: { id: In(ids) } });
+    const robots = owners.filter((u) => u.type === 'service_account');
+    const accounts = robots.length
+      ? await this.accounts.find({ where: { id: In(robots.map((u) => u.id)) } })
+      : [];
+    const creatorIds = accounts.flatMap((a) => (a.createdBy ? [a.createdBy] : []));
+    const creators = creatorIds.length
+      ? await this.users.find({ select, where: { id: In(creatorIds), type: 'human' } })
+      : [];
+    const people = new Map(creators.map((u) => [u.id, u]));
+    const out = new Map<string, Recipient>();
+    for (const owner of owners) {
+      if (owner.type === 'human') {
+        out.set(owner.id, { email: owner.email, username: owner.username });
+        continue;
+      }
+      const account = accounts.find((a) => a.id === owner.id);
+      const creator = account?.createdBy ? people.get(account.createdBy) : undefined;
+      if (account && creator) {
+        out.set(owner.id, {
+          email: creator.email,
+          username: creator.username,
+          serviceAccount: { name: account.name, username: owner.username },
+        });
+      }
+    }
+    return out;
+  }
+
+  private mailFor(event: LifecycleEvent, token: TokenData, owner: Recipient): Mail {
     const page = `${this.config.publicUrl}/account/tokens`;
-    const which = `“${token.name}” (${token.token_prefix}…)`;
+    const robot = owner.serviceAccount;
+    const which =
+      `“${token.name}” (${token.token_prefix}…)` +
+      (robot ? ` of the service account “${robot.name}” (${robot.username})` : '');
+    const whose = robot ? 'The' : 'Your';
     if (event.type === 'token.leaked') {
       return {
         to: owner.email,
-        subject: `Your Tessera token ${token.name} was reported leaked and is revoked`,
+        subject: `${whose} Tessera token ${token.name} was reported leaked and is revoked`,
         text:
-          `Hello ${owner.username},\n\nYour API token ${which} was reported as leaked ` +
+          `Hello ${owner.username},\n\n${whose} API token ${which} was reported as leaked ` +
           `(found in a public place) and has been revoked: it no longer works.\n\n` +
           `Create a new token at ${page} and replace it wherever the old one was used, ` +
           `and remove the old one from where it leaked.\n`,
@@ -109,9 +158,9 @@ export class TokenMailJob implements ScheduledJob {
     const days = Number(event.data.days_left);
     return {
       to: owner.email,
-      subject: `Your Tessera token ${token.name} expires in ${days} ${days === 1 ? 'day' : 'days'}`,
+      subject: `${whose} Tessera token ${token.name} expires in ${days} ${days === 1 ? 'day' : 'days'}`,
       text:
-        `Hello ${owner.username},\n\nYour API token ${which} expires on ` +
+        `Hello ${owner.username},\n\n${whose} API token ${which} expires on ` +
         `${token.expires_at.slice(0, 16).replace('T', ' ')} UTC. Scripts that use it stop ` +
         `working then.\n\nRenew it with one click at ${page}: you get a new token, and the old ` +
         `one keeps working for up to a day while you replace it.\n`,

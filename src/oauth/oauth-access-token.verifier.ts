@@ -6,7 +6,7 @@ import { InvalidatingCache } from '../cache/invalidating-cache';
 import { AuthPrincipal, Scope } from '../auth/auth-types';
 import { unauthorized } from '../auth/auth-errors';
 import { sha256Hex } from '../tokens/token-format';
-import { User, UserStatus } from '../users/entities/user.entity';
+import { User, UserStatus, UserType } from '../users/entities/user.entity';
 import { OAuthToken } from './entities/oauth-token.entity';
 import { isOAuthAccessToken } from './oauth-constants';
 
@@ -19,7 +19,14 @@ export interface CachedOAuthToken {
   expiresAt: Date;
   revokedAt: Date | null;
   createdAt: Date;
-  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
+  user: {
+    id: string;
+    username: string;
+    email: string;
+    isAdmin: boolean;
+    status: UserStatus;
+    type: UserType;
+  };
 }
 
 /**
@@ -69,7 +76,13 @@ export class OAuthAccessTokenVerifier {
       throw unauthorized('invalid_token', 'The account behind this OAuth token is locked.');
     }
     return {
-      user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
+      user: {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        isAdmin: user.isAdmin,
+        type: user.type,
+      },
       method: 'oauth',
       tokenId: null,
       oauthTokenId: token.id,
@@ -93,7 +106,14 @@ export class OAuthAccessTokenVerifier {
     const user = row
       ? await this.users.findOne({
           where: { id: row.userId },
-          select: { id: true, username: true, email: true, isAdmin: true, status: true },
+          select: {
+            id: true,
+            username: true,
+            email: true,
+            isAdmin: true,
+            status: true,
+            type: true,
+          },
         })
       : null;
     if (!row || !user) {
@@ -113,6 +133,7 @@ export class OAuthAccessTokenVerifier {
         email: user.email,
         isAdmin: user.isAdmin,
         status: user.status,
+        type: user.type,
       },
     };
   }

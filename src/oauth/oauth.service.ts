@@ -7,7 +7,7 @@ import OAuth2Server, {
   Response as OAuthResponse,
 } from '@node-oauth/oauth2-server';
 import { FastifyRequest } from 'fastify';
-import { Repository } from 'typeorm';
+import { EntityManager, In, IsNull, Repository } from 'typeorm';
 import { AuthCache } from '../cache/auth-cache.service';
 import { SCOPES } from '../auth/auth-types';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
@@ -429,6 +429,35 @@ export class OAuthService {
         iss: this.issuer,
       },
     };
+  }
+
+  /** The OAuth token rows whose access or refresh token has one of these SHA-256 hashes. */
+  async findByHashes(hashes: readonly string[]): Promise<OAuthToken[]> {
+    if (hashes.length === 0) {
+      return [];
+    }
+    return this.tokens.find({
+      where: [{ accessTokenHash: In([...hashes]) }, { refreshTokenHash: In([...hashes]) }],
+    });
+  }
+
+  /**
+   * Revokes a grant (every token of its family) inside the caller's transaction, like
+   * POST /oauth/revoke does; false when nothing of it was still unrevoked. Call `forgetGrant`
+   * once the transaction has committed.
+   */
+  async revokeGrantIn(m: EntityManager, familyId: string, now: Date): Promise<boolean> {
+    const result = await m.update(
+      OAuthToken,
+      { familyId, revokedAt: IsNull() },
+      { revokedAt: now },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Drops a revoked grant's cached access tokens on every instance. */
+  async forgetGrant(familyId: string): Promise<void> {
+    await this.cache.invalidate({ kind: 'oauth_family', familyId });
   }
 
   private async findByEitherToken(token: string): Promise<OAuthToken | null> {

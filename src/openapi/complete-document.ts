@@ -193,12 +193,18 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
   updateMember: ['conflict'],
   removeMember: ['conflict'],
   createToken: ['token_limit_reached'],
+  createServiceAccountToken: ['token_limit_reached'],
+  createPasswordResetLink: ['conflict'],
+  adminResetTwoFactor: ['conflict'],
   rotateToken: ['conflict', 'token_limit_reached'],
   startTwoFactor: ['conflict'],
   confirmTwoFactor: ['conflict'],
   disableTwoFactor: ['conflict'],
   regenerateRecoveryCodes: ['conflict'],
 };
+
+/** Operations without an id in the path that still answer 404 (they look something up). */
+const NOT_FOUND_WITHOUT_ID = new Set(['lookupToken']);
 
 /** Operations that make or change a token, checked against the workspace's token policy (400). */
 const TOKEN_POLICY_CHECKED = new Set(['createToken', 'rotateToken', 'updateToken']);
@@ -299,6 +305,9 @@ function completeAuthenticated(
     TOKEN_POLICY_CHECKED.has(id),
     WEBHOOK_URL_CHECKED.has(id),
   );
+  if (NOT_FOUND_WITHOUT_ID.has(id)) {
+    codes.set(404, ['not_found']);
+  }
   const responses = operation.responses;
   for (const [status, response] of Object.entries(responses)) {
     if (response && Number(status) < 400 && !isReference(response)) {
@@ -326,6 +335,7 @@ const PUBLIC_DATABASE_READERS = new Set([
   'getOAuthTokenInfo',
   'oauthRevoke',
   'oauthIntrospect',
+  'revokeLeakedTokens',
 ]);
 
 /** OAuth endpoints that authenticate a client: failures count toward the address's limit. */

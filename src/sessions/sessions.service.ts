@@ -74,7 +74,13 @@ export class SessionsService {
       relations: { user: true },
     });
     const now = Date.now();
-    if (!session?.user || session.expiresAt.getTime() <= now || session.user.status !== 'active') {
+    if (
+      !session?.user ||
+      session.expiresAt.getTime() <= now ||
+      session.user.status !== 'active' ||
+      // Service accounts never sign in (SPEC §11.5); no session of theirs is honoured either.
+      session.user.type !== 'human'
+    ) {
       return null;
     }
     if (now - session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {

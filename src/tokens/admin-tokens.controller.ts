@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthPrincipal } from '../auth/auth-types';
 import { Auth } from '../auth/decorators/auth.decorator';
@@ -6,13 +6,18 @@ import { Principal } from '../auth/decorators/request-params.decorator';
 import { Page } from '../common/http/pagination';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import { UuidParam } from '../common/http/uuid-param.pipe';
+import { TokenLookupRequest, TokenLookupResponse } from './dto/leaked-tokens.dto';
 import { AdminListTokensQuery, TokenListResponse, TokenResponse } from './dto/token.dto';
+import { LeakedTokensService } from './leaked-tokens.service';
 import { TokensService } from './tokens.service';
 
 @ApiTags('admin')
 @Controller('api/v1/admin/tokens')
 export class AdminTokensController {
-  constructor(private readonly tokens: TokensService) {}
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly leaked: LeakedTokensService,
+  ) {}
 
   @Get()
   @Auth({ scope: 'admin', instanceAdmin: true })
@@ -20,6 +25,24 @@ export class AdminTokensController {
   @ApiOkResponse({ type: TokenListResponse })
   list(@Query() query: AdminListTokensQuery): Promise<Page<TokenResponse>> {
     return this.tokens.adminList(query);
+  }
+
+  @Post('lookup')
+  @HttpCode(200)
+  @Auth({ scope: 'admin', instanceAdmin: true })
+  @ApiOperation({
+    summary: 'Which token is this secret? With its owner and workspace; revokes nothing',
+    description:
+      'For a token reported as leaked: find it before deciding what to do. Audited ' +
+      '(token.looked_up). API tokens only; an OAuth token or an unknown string is 404.',
+  })
+  @ApiOkResponse({ type: TokenLookupResponse })
+  lookup(
+    @Principal() me: AuthPrincipal,
+    @Body() dto: TokenLookupRequest,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<TokenLookupResponse> {
+    return this.leaked.lookup(me, dto.token, meta);
   }
 
   @Delete(':id')

@@ -6,7 +6,7 @@ import { InvalidatingCache } from '../cache/invalidating-cache';
 import { AddressList } from '../auth/address-list';
 import { AuthMethod, AuthPrincipal, Scope, TokenRestrictions } from '../auth/auth-types';
 import { AuthErrors } from '../auth/auth-errors';
-import { User, UserStatus } from '../users/entities/user.entity';
+import { User, UserStatus, UserType } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
 import { ApiToken, readJsonList } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
@@ -19,9 +19,17 @@ export interface CachedToken {
   scopes: Scope[];
   expiresAt: Date;
   revokedAt: Date | null;
+  revokedReason: string | null;
   rateLimit: number | null;
   restrictions: TokenRestrictions;
-  user: { id: string; username: string; email: string; isAdmin: boolean; status: UserStatus };
+  user: {
+    id: string;
+    username: string;
+    email: string;
+    isAdmin: boolean;
+    status: UserStatus;
+    type: UserType;
+  };
 }
 
 /** Turns an API token string into a principal, or refuses it with the SPEC's code. */
@@ -66,7 +74,7 @@ export class TokenVerifier {
     // Expiry and revocation are checked against the clock on every request, cached or not.
     const now = Date.now();
     if (token.revokedAt && token.revokedAt.getTime() <= now) {
-      throw AuthErrors.revoked();
+      throw AuthErrors.revoked(token.revokedReason);
     }
     if (token.expiresAt.getTime() <= now) {
       throw AuthErrors.expired();
@@ -76,7 +84,13 @@ export class TokenVerifier {
       throw AuthErrors.lockedTokenOwner();
     }
     return {
-      user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
+      user: {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        isAdmin: user.isAdmin,
+        type: user.type,
+      },
       method,
       tokenId: token.id,
       scopes: token.scopes,
@@ -100,6 +114,7 @@ export class TokenVerifier {
         't.scopes AS scopes',
         't.expires_at AS expires_at',
         't.revoked_at AS revoked_at',
+        't.revoked_reason AS revoked_reason',
         't.rate_limit AS rate_limit',
         't.allowed_cidrs AS allowed_cidrs',
         't.project_ids AS project_ids',
@@ -108,6 +123,7 @@ export class TokenVerifier {
         'u.email AS email',
         'u.is_admin AS is_admin',
         'u.status AS status',
+        'u.type AS user_type',
       ])
       .where('t.token_hash = :hash', { hash })
       .getRawOne<RawTokenRow>();
@@ -121,6 +137,7 @@ export class TokenVerifier {
       scopes: String(row.scopes).split(',').filter(Boolean) as Scope[],
       expiresAt: rawDate(row.expires_at),
       revokedAt: row.revoked_at === null ? null : rawDate(row.revoked_at),
+      revokedReason: row.revoked_reason,
       rateLimit: row.rate_limit === null ? null : Number(row.rate_limit),
       restrictions: restrictionsOf(
         readJsonList(row.allowed_cidrs),
@@ -133,6 +150,7 @@ export class TokenVerifier {
         email: row.email,
         isAdmin: row.is_admin === true || Number(row.is_admin) === 1,
         status: row.status,
+        type: row.user_type,
       },
     };
   }
@@ -145,6 +163,7 @@ interface RawTokenRow {
   scopes: string;
   expires_at: Date | string;
   revoked_at: Date | string | null;
+  revoked_reason: string | null;
   rate_limit: number | string | null;
   allowed_cidrs: string | null;
   project_ids: string | null;
@@ -153,6 +172,7 @@ interface RawTokenRow {
   email: string;
   is_admin: boolean | number | string;
   status: UserStatus;
+  user_type: UserType;
 }
 
 /** A token's restrictions, with the allow-list parsed once here rather than on every request. */

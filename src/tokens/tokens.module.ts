@@ -2,10 +2,14 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { Project } from '../projects/entities/project.entity';
+import { OAuthModule } from '../oauth/oauth.module';
 import { User } from '../users/entities/user.entity';
 import { AdminTokensController } from './admin-tokens.controller';
 import { AddressDenials } from './address-denials';
 import { ApiToken } from './entities/api-token.entity';
+import { LeakedReportLimit } from './leaked-report.limit';
+import { LeakedTokensController } from './leaked-tokens.controller';
+import { LeakedTokensService } from './leaked-tokens.service';
 import { TokenFormat } from './token-format';
 import { TokenUsageRecorder } from './token-usage.recorder';
 import { TokenVerifier } from './token-verifier.service';
@@ -15,8 +19,8 @@ import { TOKEN_JOBS } from './token-lifecycle.jobs';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiToken, User, Project, Workspace])],
-  controllers: [TokensController, AdminTokensController],
+  imports: [TypeOrmModule.forFeature([ApiToken, User, Project, Workspace]), OAuthModule],
+  controllers: [TokensController, AdminTokensController, LeakedTokensController],
   providers: [
     {
       provide: TokenFormat,
@@ -28,6 +32,8 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
     AddressDenials,
     TokensService,
     ...TOKEN_JOBS,
+    LeakedTokensService,
+    LeakedReportLimit,
   ],
   exports: [AddressDenials, TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
 })

@@ -35,6 +35,7 @@ import { DatabaseService } from '../database/database.service';
 import { SettingsService } from '../settings/settings.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
+import { User } from '../users/entities/user.entity';
 import {
   AdminListTokensQuery,
   CreatedTokenResponse,
@@ -67,11 +68,26 @@ export interface TokenScope {
   membership?: Membership;
 }
 
+/**
+ * Whose token a creation makes when it is not the caller's own: a service account's, made by
+ * someone who manages API access in its workspace (SPEC §11.5). The rules still apply to the
+ * caller (scopes, expiry, rate limit at most their own).
+ */
+export interface TokenOwner {
+  userId: string;
+  /**
+   * Confirms, inside the creating transaction and after the workspace row lock, that the owner
+   * may still have a token (a service account deleted meanwhile may not); throws otherwise.
+   */
+  confirm(m: EntityManager): Promise<void>;
+}
+
 @Injectable()
 export class TokensService {
   constructor(
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
     @InjectRepository(Project) private readonly projects: Repository<Project>,
+    @InjectRepository(User) private readonly users: Repository<User>,
     private readonly format: TokenFormat,
     private readonly db: DatabaseService,
     private readonly settings: SettingsService,
@@ -86,8 +102,12 @@ export class TokensService {
     where: TokenScope,
     dto: CreateTokenRequest,
     meta: RequestMeta,
+    owner?: TokenOwner,
   ): Promise<CreatedTokenResponse> {
     assertAllowedIn(where, me, TOKEN_ACTIONS.create);
+    if (owner && !where.workspace) {
+      throw new ApiError(500, 'internal_error', 'A token for someone else needs a workspace.');
+    }
     const expiresAt = await this.resolveExpiry(dto);
     this.assertWithinCaller(me, dto.scopes, expiresAt);
     this.assertRateLimitAllowed(me, dto.rate_limit);
@@ -112,9 +132,10 @@ export class TokensService {
       if (where.workspace) {
         await this.assertBelowLimit(m, where.workspace.id);
       }
+      await owner?.confirm(m);
       const created = m.create(ApiToken, {
         id: randomUUID(),
-        userId: me.user.id,
+        userId: owner?.userId ?? me.user.id,
         workspaceId: where.workspace?.id ?? null,
         name: dto.name.trim(),
         tokenPrefix: this.format.displayPrefix(secret),
@@ -148,6 +169,7 @@ export class TokensService {
             token_prefix: created.tokenPrefix,
             allowed_cidrs: created.allowedCidrs,
             project_ids: created.projectIds,
+            ...(owner ? { owner_id: owner.userId } : {}),
           },
         },
         m,
@@ -288,7 +310,9 @@ export class TokensService {
     meta: RequestMeta,
   ): Promise<CreatedTokenResponse> {
     assertAllowedIn(where, me, TOKEN_ACTIONS.rotate);
-    const old = await this.findVisible(me, where, id, { ownOnly: true });
+    // Someone else's token only when it belongs to a service account (SPEC §11.5): rotating a
+    // person's token would hand its new secret to someone else.
+    const old = await this.findVisible(me, where, id, { ownOrServiceAccount: true });
     const now = Date.now();
     const active =
       (!old.revokedAt || old.revokedAt.getTime() > now) && old.expiresAt.getTime() > now;
@@ -313,6 +337,11 @@ export class TokensService {
     const graceSeconds = dto.grace_seconds ?? 0;
     const endedGrace: string[] = [];
     const replacement = await this.db.transaction(async (m) => {
+      if (old.workspaceId) {
+        // Waits for a service account's deletion in progress (it holds this lock while it
+        // revokes every token of the account), so a replacement is never left behind by it.
+        await this.db.lockForUpdate(m, Workspace, old.workspaceId);
+      }
       const created = m.create(ApiToken, {
         ...old,
         id: randomUUID(),
@@ -327,10 +356,11 @@ export class TokensService {
         createdAt: wholeSeconds(new Date()),
       });
       await m.insert(ApiToken, created);
-      // Conditional on "not yet replaced", so two concurrent rotations cannot both win.
+      // Conditional on "not yet replaced" (so two concurrent rotations cannot both win) and "not
+      // revoked" (an active token that was never replaced has no revocation time at all).
       const result = await m.update(
         ApiToken,
-        { id: old.id, replacedById: IsNull() },
+        { id: old.id, replacedById: IsNull(), revokedAt: IsNull() },
         {
           replacedById: created.id,
           revokedAt: wholeSeconds(new Date(Date.now() + graceSeconds * 1000)),
@@ -422,6 +452,44 @@ export class TokensService {
         data: tokenEventData({ ...token, revokedAt: now, revokedReason: 'member_removed' }),
       });
     }
+  }
+
+  /**
+   * Revokes every token of a deleted service account now, grace periods of rotated tokens
+   * included, inside the caller's transaction; returns their ids for the cache.
+   */
+  async revokeServiceAccountTokens(m: EntityManager, userId: string): Promise<string[]> {
+    const now = wholeSeconds(new Date());
+    const working = await m
+      .getRepository(ApiToken)
+      .createQueryBuilder('t')
+      .where('t.user_id = :userId', { userId })
+      .andWhere(
+        new Brackets((b) =>
+          b.where('t.revoked_at IS NULL').orWhere('t.revoked_at > :now', { now }),
+        ),
+      )
+      .getMany();
+    if (working.length === 0) {
+      return [];
+    }
+    await m.update(
+      ApiToken,
+      { id: In(working.map((t) => t.id)) },
+      { revokedAt: now, revokedReason: 'service_account_deleted' },
+    );
+    for (const token of working) {
+      await this.events.record(m, {
+        type: 'token.revoked',
+        workspaceId: token.workspaceId,
+        data: tokenEventData({
+          ...token,
+          revokedAt: now,
+          revokedReason: 'service_account_deleted',
+        }),
+      });
+    }
+    return working.map((t) => t.id);
   }
 
   /** Every token of the instance, for instance admins (SPEC §8). */
@@ -535,6 +603,52 @@ export class TokensService {
         ),
       )
       .getCount();
+  }
+
+  /** The tokens of these owners in a workspace that were not revoked, newest first. */
+  async listUnrevokedOf(workspace: Workspace, userIds: string[]): Promise<TokenResponse[]> {
+    if (userIds.length === 0) {
+      return [];
+    }
+    const rows = await this.tokens
+      .createQueryBuilder('t')
+      .where('t.workspace_id = :ws', { ws: workspace.id })
+      .andWhere('t.user_id IN (:...userIds)', { userIds })
+      .andWhere(
+        new Brackets((b) =>
+          b.where('t.revoked_at IS NULL').orWhere('t.revoked_at > :now', { now: new Date() }),
+        ),
+      )
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'ASC')
+      .take(1000)
+      .getMany();
+    const policy = tokenPolicyOf(workspace);
+    return rows.map((token) => toTokenResponse(token, policy));
+  }
+
+  /** Active tokens of each of these owners in a workspace (counted as countActive counts). */
+  async countActiveByOwner(workspaceId: string, userIds: string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) {
+      return new Map();
+    }
+    const now = new Date();
+    const rows = await this.tokens
+      .createQueryBuilder('t')
+      .select('t.user_id', 'user_id')
+      .addSelect('COUNT(*)', 'active')
+      .where('t.workspace_id = :ws', { ws: workspaceId })
+      .andWhere('t.user_id IN (:...userIds)', { userIds })
+      .andWhere('t.replaced_by_id IS NULL')
+      .andWhere('t.expires_at > :now', { now })
+      .andWhere(
+        new Brackets((b) =>
+          b.where('t.revoked_at IS NULL').orWhere('t.revoked_at > :now', { now }),
+        ),
+      )
+      .groupBy('t.user_id')
+      .getRawMany<{ user_id: string; active: number | string }>();
+    return new Map(rows.map((r) => [r.user_id, Number(r.active)]));
   }
 
   /** The hash of a new secret, forgotten by the unknown-token cache (it exists now). */
@@ -702,20 +816,31 @@ export class TokensService {
     return !!where.membership && managesApiAccess(where.membership);
   }
 
-  /** Own tokens, or any token of the workspace for those who manage API access; else 404. */
+  /**
+   * Own tokens, or any token of the workspace for those who manage API access (with
+   * `ownOrServiceAccount`: only service accounts' tokens beside their own); else 404.
+   */
   private async findVisible(
     me: AuthPrincipal,
     where: TokenScope,
     id: string,
-    options: { ownOnly?: boolean } = {},
+    options: { ownOrServiceAccount?: boolean } = {},
   ): Promise<ApiToken> {
     const token = await this.tokens.findOneBy({
       id,
       workspaceId: where.workspace ? where.workspace.id : IsNull(),
     });
+    if (!token) {
+      throw notFound('Token');
+    }
+    if (token.userId === me.user.id) {
+      return token;
+    }
     const visible =
-      token && (token.userId === me.user.id || (!options.ownOnly && this.mayManage(where)));
-    if (!token || !visible) {
+      this.mayManage(where) &&
+      (!options.ownOrServiceAccount ||
+        (await this.users.existsBy({ id: token.userId, type: 'service_account' })));
+    if (!visible) {
       throw notFound('Token');
     }
     return token;

@@ -14,6 +14,7 @@ import { PasswordResetResponse } from './dto/user.dto';
 import { PasswordReset } from './entities/password-reset.entity';
 import { User } from './entities/user.entity';
 import { assertAcceptablePassword } from './password-policy';
+import { assertServiceAccountChange } from '../workspaces/workspace-policy';
 
 /** How long a reset link works. */
 export const RESET_LINK_MS = 3_600_000;
@@ -47,8 +48,15 @@ export class PasswordResetService {
     userId: string,
     meta: RequestMeta,
   ): Promise<PasswordResetResponse> {
-    if (!(await this.users.existsBy({ id: userId }))) {
+    const user = await this.users.findOne({
+      where: { id: userId },
+      select: { id: true, type: true },
+    });
+    if (!user) {
       throw notFound('User');
+    }
+    if (user.type === 'service_account') {
+      assertServiceAccountChange({ kind: 'password_reset' });
     }
     const secret = randomBytes(32).toString('base64url');
     const now = new Date();

@@ -13,6 +13,7 @@ import { AtRestEncryption, totpPurpose } from '../settings/at-rest-encryption.se
 import { RecoveryCodesResponse, TwoFactorSetupResponse } from './dto/user.dto';
 import { TwoFactorRecoveryCode } from './entities/two-factor-recovery-code.entity';
 import { User } from './entities/user.entity';
+import { assertServiceAccountChange } from '../workspaces/workspace-policy';
 import {
   newRecoveryCode,
   normaliseRecoveryCode,
@@ -138,10 +139,13 @@ export class TwoFactorService {
   async adminReset(actor: AuthPrincipal, userId: string, meta: RequestMeta): Promise<void> {
     const user = await this.users.findOne({
       where: { id: userId },
-      select: { id: true, username: true, totpEnabledAt: true },
+      select: { id: true, username: true, totpEnabledAt: true, type: true },
     });
     if (!user) {
       throw notFound('User');
+    }
+    if (user.type === 'service_account') {
+      assertServiceAccountChange({ kind: 'two_factor_reset' });
     }
     await this.dataSource.transaction(async (manager) => {
       await manager

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { Membership } from '../workspaces/entities/membership.entity';
+import { ServiceAccount } from '../workspaces/entities/service-account.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { PasswordReset } from './entities/password-reset.entity';
@@ -17,7 +18,14 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, Membership, Workspace, PasswordReset, TwoFactorRecoveryCode]),
+    TypeOrmModule.forFeature([
+      User,
+      Membership,
+      Workspace,
+      ServiceAccount,
+      PasswordReset,
+      TwoFactorRecoveryCode,
+    ]),
     AuthModule,
     SessionsModule,
   ],

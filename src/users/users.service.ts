@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { IsNull, Not, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal } from '../auth/auth-types';
@@ -12,6 +12,8 @@ import { PasswordHasher } from '../auth/password-hasher';
 import { SessionsService } from '../sessions/sessions.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
+import { ServiceAccount } from '../workspaces/entities/service-account.entity';
+import { assertServiceAccountChange } from '../workspaces/workspace-policy';
 import {
   CreateUserRequest,
   ListUsersQuery,
@@ -31,6 +33,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     @InjectRepository(Workspace) private readonly workspaces: Repository<Workspace>,
+    @InjectRepository(ServiceAccount) private readonly serviceAccounts: Repository<ServiceAccount>,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
@@ -74,7 +77,10 @@ export class UsersService {
   async list(query: ListUsersQuery): Promise<Page<UserResponse>> {
     const window = pageWindow(query);
     const [rows, total] = await this.users.findAndCount({
-      where: query.status ? { status: query.status } : {},
+      where: {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.type ? { type: query.type === 'user' ? 'human' : query.type } : {}),
+      },
       order: { username: 'ASC' },
       skip: window.offset,
       take: window.limit,
@@ -101,6 +107,7 @@ export class UsersService {
       passwordHash: await this.hasher.hash(dto.password),
       isAdmin: dto.is_admin ?? false,
       status: 'active',
+      type: 'human',
       legacyApiPasswordHash: null,
       totpSecret: null,
       totpEnabledAt: null,
@@ -132,6 +139,9 @@ export class UsersService {
     }
     if (id === actor.user.id && (dto.status === 'locked' || dto.is_admin === false)) {
       throw conflict('You cannot lock yourself or remove your own admin rights.');
+    }
+    if (user.type === 'service_account') {
+      await this.assertServiceAccountUpdate(id, dto);
     }
     const changes: Partial<User> = { updatedAt: new Date() };
     if (dto.status !== undefined) {
@@ -183,7 +193,13 @@ export class UsersService {
       .addSelect('u.passwordHash')
       .where('u.id = :id', { id: userId })
       .getOne();
-    return user !== null && password !== '' && this.hasher.verify(user.passwordHash, password);
+    // A service account has no password hash: no password is its password.
+    return (
+      user !== null &&
+      user.passwordHash !== null &&
+      password !== '' &&
+      this.hasher.verify(user.passwordHash, password)
+    );
   }
 
   /**
@@ -228,6 +244,23 @@ export class UsersService {
       metadata: { sessions_ended: ended },
     });
     await this.cache.invalidate({ kind: 'user', userId });
+  }
+
+  /** What an admin may change on a service account: only lock it, or unlock it until deleted. */
+  private async assertServiceAccountUpdate(id: string, dto: UpdateUserRequest): Promise<void> {
+    if (dto.password !== undefined) {
+      assertServiceAccountChange({ kind: 'password' });
+    }
+    if (dto.legacy_api_password !== undefined && dto.legacy_api_password !== null) {
+      assertServiceAccountChange({ kind: 'legacy_api_password' });
+    }
+    if (dto.is_admin !== undefined) {
+      assertServiceAccountChange({ kind: 'admin_rights', isAdmin: dto.is_admin });
+    }
+    if (dto.status !== undefined) {
+      const deleted = await this.serviceAccounts.existsBy({ id, deletedAt: Not(IsNull()) });
+      assertServiceAccountChange({ kind: 'status', active: dto.status === 'active', deleted });
+    }
   }
 
   async count(): Promise<number> {

@@ -13,6 +13,7 @@ import {
   RestrictForm,
   TokenForm,
 } from './account-tokens.service';
+import { AccountServiceAccountsService } from './account-service-accounts.service';
 import { AccountViews, NewSecret } from './account-views';
 import { Page } from './page.decorator';
 import { PageExceptionFilter } from './page-exception.filter';
@@ -39,7 +40,10 @@ const GRACE_CHOICES = [
 @UseFilters(PageExceptionFilter)
 @Controller()
 export class AccountTokensController {
-  constructor(private readonly account: AccountTokensService) {}
+  constructor(
+    private readonly account: AccountTokensService,
+    private readonly serviceAccounts: AccountServiceAccountsService,
+  ) {}
 
   @Get()
   @Public()
@@ -60,6 +64,7 @@ export class AccountTokensController {
       200,
       AccountViews.tokens(pageContext(me, reply, 'API tokens', 'tokens'), {
         ...data,
+        serviceAccounts: await this.serviceAccounts.sections(me),
         flash: takeFlash(req),
       }),
     );
@@ -174,21 +179,9 @@ export class AccountTokensController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const own = await this.account.own(me, id);
-    const renewed = await outcomeOf(() => this.account.renew(me, own, meta));
-    if (!renewed.ok) {
-      const { status, message } = renewed.problem;
-      await this.render(me, reply, status, {}, undefined, undefined, message);
-      return;
-    }
-    const created = renewed.value;
-    await this.render(me, reply, 201, {}, undefined, {
-      heading: `Your renewed token for “${created.name}”`,
-      secret: created.token,
-      usage: usageHint(created),
-      note:
-        `It expires on ${formatTime(created.expires_at)}. The old token (${own.token.tokenPrefix}…) ` +
-        `keeps working until ${formatTime(new Date(Math.min(own.token.expiresAt.getTime(), Date.now() + 86_400_000)))}.`,
-    });
+    await this.showReplacement(me, reply, own, 'Your renewed token for', () =>
+      this.account.renew(me, own, meta),
+    );
   }
 
   @Get('account/tokens/:id/rotate')
@@ -233,23 +226,40 @@ export class AccountTokensController {
     const own = await this.account.own(me, id);
     const grace = field(formBody(req), 'grace_seconds');
     const graceSeconds = GRACE_CHOICES.some((c) => c.value === grace) ? Number(grace) : 0;
-    // A refusal (plan, role, billing) is shown above the list, where the token is.
-    const rotated = await outcomeOf(() => this.account.rotate(me, own, graceSeconds, meta));
-    if (!rotated.ok) {
-      const { status, message } = rotated.problem;
+    await this.showReplacement(me, reply, own, 'Your new token for', async () => ({
+      created: await this.account.rotate(me, own, graceSeconds, meta),
+      graceSeconds,
+    }));
+  }
+
+  /**
+   * A rotation's outcome: the new secret, shown once, and how long the old token works on; a
+   * refusal (plan, role, billing, policy) is shown above the list, where the token is.
+   */
+  private async showReplacement(
+    me: AuthPrincipal,
+    reply: FastifyReply,
+    own: OwnToken,
+    heading: string,
+    work: () => Promise<{ created: CreatedTokenResponse; graceSeconds: number }>,
+  ): Promise<void> {
+    const result = await outcomeOf(work);
+    if (!result.ok) {
+      const { status, message } = result.problem;
       await this.render(me, reply, status, {}, undefined, undefined, message);
       return;
     }
-    const created = rotated.value;
+    const { created, graceSeconds } = result.value;
     const old = `${own.token.tokenPrefix}…`;
     await this.render(me, reply, 201, {}, undefined, {
-      heading: `Your new token for “${created.name}”`,
+      heading: `${heading} “${created.name}”`,
       secret: created.token,
       usage: usageHint(created),
       note:
-        graceSeconds === 0
+        `It expires on ${formatTime(created.expires_at)}. ` +
+        (graceSeconds === 0
           ? `The old token (${old}) no longer works.`
-          : `The old token (${old}) keeps working until ${formatTime(new Date(Date.now() + graceSeconds * 1000))}.`,
+          : `The old token (${old}) keeps working until ${formatTime(new Date(Date.now() + graceSeconds * 1000))}.`),
     });
   }
 
@@ -290,7 +300,7 @@ export class AccountTokensController {
       status,
       AccountViews.tokens(
         pageContext(me, reply, 'API tokens', 'tokens'),
-        { ...data, problem },
+        { ...data, serviceAccounts: await this.serviceAccounts.sections(me), problem },
         secret,
       ),
     );

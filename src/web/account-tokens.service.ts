@@ -292,7 +292,11 @@ export class AccountTokensService {
    * lives as long as the token did (whole days; at most what the instance and the workspace's
    * token policy allow), the old token working on for a day, or until it expires if sooner.
    */
-  async renew(me: AuthPrincipal, own: OwnToken, meta: RequestMeta): Promise<CreatedTokenResponse> {
+  async renew(
+    me: AuthPrincipal,
+    own: OwnToken,
+    meta: RequestMeta,
+  ): Promise<{ created: CreatedTokenResponse; graceSeconds: number }> {
     const { token } = own;
     const { maxTokenLifetimeDays } = await this.settings.get();
     const policyMax = own.where.workspace?.tokenMaxLifetimeDays ?? null;
@@ -303,7 +307,7 @@ export class AccountTokensService {
     );
     const left = Math.floor((token.expiresAt.getTime() - Date.now()) / 1000);
     const graceSeconds = Math.max(0, Math.min(86_400, left));
-    return inPageWords(
+    const created = await inPageWords(
       this.tokens.rotate(
         me,
         own.where,
@@ -313,6 +317,7 @@ export class AccountTokensService {
       ),
       own.where,
     );
+    return { created, graceSeconds };
   }
 
   /** The user's workspaces (by name), plus instance level for instance admins. */
@@ -385,7 +390,7 @@ function instancePlace(): Place {
  * The page's words for a workspace policy refusal (the one mapping from its codes to sentences);
  * refusals without a sentence of their own keep the API's message.
  */
-function policySentence(
+export function policySentence(
   refusal: PolicyRefusal,
   workspace: Workspace,
   membership: Membership,
@@ -452,7 +457,7 @@ function policyWords(name: string, policy: TokenPolicy): string | undefined {
 }
 
 /** Runs a token action; a workspace policy refusal comes back as a page error in words. */
-async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T> {
+export async function inPageWords<T>(action: Promise<T>, where: TokenScope): Promise<T> {
   try {
     return await action;
   } catch (error) {
@@ -536,7 +541,7 @@ function restrictionsText(t: TokenResponse, names: Map<string, string>): string 
   return parts.length > 0 ? parts.join(' · ') : 'None';
 }
 
-function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
+export function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow {
   const now = Date.now();
   const graceUntil =
     t.state === 'active' && t.revoked_at && new Date(t.revoked_at).getTime() > now

@@ -79,6 +79,28 @@ export interface NewSecret {
   note?: string;
 }
 
+/** A workspace's service accounts on /account/tokens, for those who manage them (SPEC §11.5). */
+export interface ServiceAccountSection {
+  id: string;
+  name: string;
+  /** Why something cannot be done here, in words (plan, billing). */
+  notes: string[];
+  canCreate: boolean;
+  canMint: boolean;
+  roles: Option[];
+  scopes: ScopeOption[];
+  presets: Option[];
+  /** The workspace's token policy requires an address allow-list on every token. */
+  requireAddresses: boolean;
+  accounts: Array<{
+    id: string;
+    name: string;
+    username: string;
+    role: string;
+    tokens: TokenRow[];
+  }>;
+}
+
 export interface TokensPage {
   flash?: string;
   /** Why the last action failed, as a sentence. */
@@ -87,6 +109,7 @@ export interface TokensPage {
   sections: TokenSection[];
   form?: CreateForm;
   noWorkspace: boolean;
+  serviceAccounts?: ServiceAccountSection[];
 }
 
 /** /account/tokens/:id/restrict: a token's name, allowed addresses and projects. */

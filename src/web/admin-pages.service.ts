@@ -148,11 +148,20 @@ export class AdminPagesService {
     await this.tokens.adminRevoke(me, id, meta);
   }
 
+  /** Owners as the inventory names them: a service account says so (SPEC §11.5). */
   private async usernames(ids: string[]): Promise<Map<string, string>> {
     const unique = [...new Set(ids)];
     const users = unique.length
-      ? await this.users.find({ where: { id: In(unique) }, select: { id: true, username: true } })
+      ? await this.users.find({
+          where: { id: In(unique) },
+          select: { id: true, username: true, type: true },
+        })
       : [];
-    return new Map(users.map((u) => [u.id, u.username]));
+    return new Map(
+      users.map((u) => [
+        u.id,
+        u.type === 'service_account' ? `${u.username} (service account)` : u.username,
+      ]),
+    );
   }
 }

@@ -64,7 +64,13 @@ export class SessionUserService {
   /** A signed-in user as the principal of a page request: full rights, like a password. */
   principalOf(user: User): AuthPrincipal {
     return {
-      user: { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin },
+      user: {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        isAdmin: user.isAdmin,
+        type: user.type,
+      },
       method: 'session',
       tokenId: null,
       scopes: [...SCOPES],

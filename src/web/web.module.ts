@@ -10,10 +10,13 @@ import { User } from '../users/entities/user.entity';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { Membership } from '../workspaces/entities/membership.entity';
+import { ServiceAccount } from '../workspaces/entities/service-account.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { Project } from '../projects/entities/project.entity';
 import { AccountSecurityController } from './account-security.controller';
+import { AccountServiceAccountsController } from './account-service-accounts.controller';
+import { AccountServiceAccountsService } from './account-service-accounts.service';
 import { AccountTokensController } from './account-tokens.controller';
 import { AccountTokensService } from './account-tokens.service';
 import { AdminPagesController } from './admin-pages.controller';
@@ -30,7 +33,15 @@ import { SudoService } from './sudo.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, InstanceSecret, ApiToken, Membership, Workspace, Project]),
+    TypeOrmModule.forFeature([
+      User,
+      InstanceSecret,
+      ApiToken,
+      Membership,
+      Workspace,
+      Project,
+      ServiceAccount,
+    ]),
     AuthModule,
     UsersModule,
     SessionsModule,
@@ -43,6 +54,7 @@ import { SudoService } from './sudo.service';
     ConsentController,
     AssetsController,
     AccountTokensController,
+    AccountServiceAccountsController,
     AccountSecurityController,
     PasswordResetController,
     AdminPagesController,
@@ -51,6 +63,7 @@ import { SudoService } from './sudo.service';
     SessionKeyService,
     SessionUserService,
     AccountTokensService,
+    AccountServiceAccountsService,
     AdminPagesService,
     SignInService,
     SudoService,

@@ -19,6 +19,9 @@ import {
   LifetimeField,
   PolicyRefusal,
   PolicyRule,
+  SERVICE_ACCOUNT_ACTIONS,
+  SERVICE_ACCOUNT_ROLES,
+  serviceAccountChangeRefusal,
   TOKEN_ACTIONS,
   tokenComplies,
   tokenInUseRefusal,
@@ -58,7 +61,7 @@ type Credential = 'token' | 'oauth' | 'password' | 'session';
 
 function principal(credential: Credential, scopes: readonly Scope[]): AuthPrincipal {
   return {
-    user: { id: 'u1', username: 'ada', email: 'ada@example.com', isAdmin: false },
+    user: { id: 'u1', username: 'ada', email: 'ada@example.com', isAdmin: false, type: 'human' },
     method: { token: 'bearer', oauth: 'oauth', password: 'basic_password', session: 'session' }[
       credential
     ] as AuthPrincipal['method'],
@@ -603,5 +606,102 @@ describe('tokenInUseRefusal: an existing token (403)', () => {
       ),
       null,
     );
+  });
+});
+
+describe('service accounts in the workspace policy (SPEC §11.5)', () => {
+  it('matches the decision table for its actions: manage permission, plans and billing', () => {
+    for (const plan of PLANS) {
+      for (const billing of BILLING_STATUSES) {
+        for (const role of ROLES) {
+          for (const credential of ['token', 'oauth', 'password', 'session'] as const) {
+            const scopeSets =
+              credential === 'token' || credential === 'oauth' ? SCOPE_SETS : [SCOPES];
+            for (const scopes of scopeSets) {
+              for (const [name, action] of Object.entries(SERVICE_ACCOUNT_ACTIONS)) {
+                const refusal = workspaceRefusal(
+                  workspace(plan, billing),
+                  membership(role),
+                  principal(credential, scopes),
+                  action,
+                );
+                assert.equal(
+                  refusal?.rule ?? null,
+                  expected(plan, billing, role, credential, scopes, action),
+                  `${plan}/${billing}/${role}/${credential}[${scopes.join(',')}]: ${name}`,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('lets owners and admins only manage them; members and viewers get 403 forbidden', () => {
+    for (const role of ROLES) {
+      const refusal = workspaceRefusal(
+        workspace('pro', 'active'),
+        membership(role),
+        principal('password', SCOPES),
+        SERVICE_ACCOUNT_ACTIONS.create,
+      );
+      assert.equal(
+        refusal?.code ?? null,
+        role === 'owner' || role === 'admin' ? null : 'forbidden',
+      );
+    }
+  });
+
+  it('creates and deletes on every plan, mints tokens only with API access', () => {
+    const owner = membership('owner');
+    const me = principal('password', SCOPES);
+    const free = workspace('free', 'active');
+    assert.equal(workspaceRefusal(free, owner, me, SERVICE_ACCOUNT_ACTIONS.create), null);
+    assert.equal(workspaceRefusal(free, owner, me, SERVICE_ACCOUNT_ACTIONS.delete), null);
+    assert.equal(
+      workspaceRefusal(free, owner, me, SERVICE_ACCOUNT_ACTIONS.mintToken)?.code,
+      'plan_required',
+    );
+    const readOnly = workspace('pro', 'read_only');
+    assert.equal(workspaceRefusal(readOnly, owner, me, SERVICE_ACCOUNT_ACTIONS.delete), null);
+    assert.equal(
+      workspaceRefusal(readOnly, owner, me, SERVICE_ACCOUNT_ACTIONS.create)?.code,
+      'workspace_read_only',
+    );
+  });
+
+  it('refuses what people’s routes would do to a service account, with the SPEC codes', () => {
+    const cases: Array<
+      [Parameters<typeof serviceAccountChangeRefusal>[0], number | null, string?]
+    > = [
+      [{ kind: 'add_member' }, 400, 'user_id'],
+      [{ kind: 'member_role', role: 'member' }, null],
+      [{ kind: 'member_role', role: 'admin' }, null],
+      [{ kind: 'member_role', role: 'owner' }, 400, 'role'],
+      [{ kind: 'member_role', role: 'viewer' }, 400, 'role'],
+      [{ kind: 'remove_member' }, 409],
+      [{ kind: 'password' }, 400, 'password'],
+      [{ kind: 'legacy_api_password' }, 400, 'legacy_api_password'],
+      [{ kind: 'admin_rights', isAdmin: true }, 400, 'is_admin'],
+      [{ kind: 'admin_rights', isAdmin: false }, null],
+      [{ kind: 'status', active: false, deleted: false }, null],
+      [{ kind: 'status', active: true, deleted: false }, null],
+      [{ kind: 'status', active: false, deleted: true }, null],
+      [{ kind: 'status', active: true, deleted: true }, 409],
+      [{ kind: 'password_reset' }, 409],
+      [{ kind: 'two_factor_reset' }, 409],
+    ];
+    for (const [change, status, field] of cases) {
+      const refusal = serviceAccountChangeRefusal(change);
+      const label = JSON.stringify(change);
+      assert.equal(refusal?.status ?? null, status, label);
+      if (refusal) {
+        assert.equal(refusal.code, status === 400 ? 'validation_failed' : 'conflict', label);
+        assert.ok(refusal.message.length > 10, label);
+        assert.equal(refusal.details?.[0]?.field, field, label);
+      }
+    }
+    assert.deepEqual([...SERVICE_ACCOUNT_ROLES], ['member', 'admin']);
   });
 });

@@ -1,10 +1,10 @@
 import { HttpStatus } from '@nestjs/common';
 import { insufficientScope } from '../auth/auth-errors';
 import { AuthPrincipal, isTokenPrincipal, Scope, SCOPES, scopesAllow } from '../auth/auth-types';
-import { ApiError, forbidden } from '../common/errors/api-error';
+import { ApiError, conflict, forbidden, validationFailed } from '../common/errors/api-error';
 import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
-import { Permission, planHasApiAccess, roleAllows } from './roles-and-plans';
+import { Permission, planHasApiAccess, Role, roleAllows } from './roles-and-plans';
 
 /**
  * What a caller intends to do in a workspace, as the workspace rules see it (SPEC §5, §6).
@@ -36,6 +36,107 @@ export const TOKEN_ACTIONS = {
   update: { scope: 'write', permission: 'api.use', write: true },
   revoke: { scope: 'delete', write: true, anyPlan: true, anyBilling: true, anyTokenPolicy: true },
 } as const satisfies Record<string, WorkspaceAction>;
+
+/**
+ * Service accounts (SPEC §11.5) are managed by those who manage API access. Listing, creating and
+ * deleting one is workspace management, allowed on every plan (like members); deleting revokes
+ * its tokens, so it is allowed in read-only billing too (nobody is kept from revoking a secret).
+ * Minting a token for one is creating a token: plan with API access, billing not read-only.
+ */
+export const SERVICE_ACCOUNT_ACTIONS = {
+  list: { scope: 'read', permission: 'api.manage', write: false, anyPlan: true },
+  create: { scope: 'write', permission: 'api.manage', write: true, anyPlan: true },
+  delete: {
+    scope: 'delete',
+    permission: 'api.manage',
+    write: true,
+    anyPlan: true,
+    anyBilling: true,
+  },
+  mintToken: { scope: 'write', permission: 'api.manage', write: true },
+} as const satisfies Record<string, WorkspaceAction>;
+
+/** The roles a service account may hold: it uses the API, and is never an owner. */
+export const SERVICE_ACCOUNT_ROLES = ['member', 'admin'] as const satisfies readonly Role[];
+export type ServiceAccountRole = (typeof SERVICE_ACCOUNT_ROLES)[number];
+
+/**
+ * What someone tries to do to a service account through the routes made for people: the
+ * workspace's member routes, and the instance admin's user routes (SPEC §8, §12).
+ */
+export type ServiceAccountChange =
+  | { kind: 'add_member' }
+  | { kind: 'member_role'; role: Role }
+  | { kind: 'remove_member' }
+  | { kind: 'password' }
+  | { kind: 'legacy_api_password' }
+  | { kind: 'admin_rights'; isAdmin: boolean }
+  | { kind: 'status'; active: boolean; deleted: boolean }
+  | { kind: 'password_reset' }
+  | { kind: 'two_factor_reset' };
+
+/**
+ * The one decision on changes to a service account made through routes for people; null when
+ * allowed. A service account belongs to exactly one workspace, holds the member or admin role
+ * there, has no password, no 2FA and no instance rights, and once deleted stays deleted.
+ */
+export function serviceAccountChangeRefusal(change: ServiceAccountChange): ApiError | null {
+  switch (change.kind) {
+    case 'add_member':
+      return validationFailed([
+        {
+          field: 'user_id',
+          message:
+            'This user is a service account: it belongs to the one workspace it was created in. ' +
+            'Create a service account in this workspace instead.',
+        },
+      ]);
+    case 'member_role':
+      return (SERVICE_ACCOUNT_ROLES as readonly Role[]).includes(change.role)
+        ? null
+        : validationFailed([
+            { field: 'role', message: 'A service account’s role must be member or admin.' },
+          ]);
+    case 'remove_member':
+      return conflict(
+        'This member is a service account: delete it with DELETE ' +
+          '/api/v1/workspaces/{id}/service-accounts/{saId}, which also revokes its tokens.',
+      );
+    case 'password':
+    case 'legacy_api_password':
+      return validationFailed([
+        {
+          field: change.kind,
+          message: 'A service account has no password; it signs in only with its API tokens.',
+        },
+      ]);
+    case 'admin_rights':
+      return change.isAdmin
+        ? validationFailed([
+            {
+              field: 'is_admin',
+              message: 'A service account cannot be an instance administrator.',
+            },
+          ])
+        : null;
+    case 'status':
+      return change.active && change.deleted
+        ? conflict('This service account was deleted; it cannot be unlocked.')
+        : null;
+    case 'password_reset':
+      return conflict('This user is a service account: it has no password to reset.');
+    case 'two_factor_reset':
+      return conflict('This user is a service account: it has no two-factor authentication.');
+  }
+}
+
+/** Throws the refusal of serviceAccountChangeRefusal, if any. */
+export function assertServiceAccountChange(change: ServiceAccountChange): void {
+  const refusal = serviceAccountChangeRefusal(change);
+  if (refusal) {
+    throw refusal;
+  }
+}
 
 /**
  * Webhooks (SPEC §11.4) belong to managing API access: owners and admins read and change them;

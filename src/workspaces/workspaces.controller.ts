@@ -69,7 +69,7 @@ export class WorkspacesController {
     @Param('id', new UuidParam('Workspace')) _id: string,
     @CurrentWorkspace() workspace: Workspace,
     @CurrentMembership() membership: Membership,
-  ): WorkspaceResponse {
+  ): Promise<WorkspaceResponse> {
     return this.workspaces.get(workspace, membership);
   }
 

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthCache } from '../cache/auth-cache.service';
 import { AuthPrincipal } from '../auth/auth-types';
@@ -17,7 +17,8 @@ import { Page, PaginationQuery, pageWindow, toPage } from '../common/http/pagina
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { DatabaseService } from '../database/database.service';
 import { TokensService } from '../tokens/tokens.service';
-import { User } from '../users/entities/user.entity';
+import { User, UserType } from '../users/entities/user.entity';
+import { assertServiceAccountChange, ServiceAccountChange } from './workspace-policy';
 import {
   AddMemberRequest,
   AdminUpdateWorkspaceRequest,
@@ -32,8 +33,10 @@ import { Membership } from './entities/membership.entity';
 import { Workspace } from './entities/workspace.entity';
 import { DEFAULT_TOKEN_POLICY } from './workspace-policy';
 
-const describe = (w: Workspace, role?: Role): WorkspaceResponse =>
-  toWorkspaceResponse(w, tokenLimitFor(w.plan, w.tokenPacks), role);
+const describe = (w: Workspace, seats: Map<string, number>, role?: Role): WorkspaceResponse =>
+  toWorkspaceResponse(w, tokenLimitFor(w.plan, w.tokenPacks), seats.get(w.id) ?? 0, role);
+
+type MemberUser = { username: string; type: UserType };
 
 @Injectable()
 export class WorkspacesService {
@@ -63,9 +66,10 @@ export class WorkspacesService {
       ? await this.workspaces.findBy({ id: In(memberships.map((m) => m.workspaceId)) })
       : [];
     const byId = new Map(rows.map((w) => [w.id, w]));
+    const seats = await this.seatsUsed(rows.map((w) => w.id));
     const data = memberships
       .filter((m) => byId.has(m.workspaceId))
-      .map((m) => describe(byId.get(m.workspaceId) as Workspace, m.role));
+      .map((m) => describe(byId.get(m.workspaceId) as Workspace, seats, m.role));
     return { data, total_count: total, offset: window.offset, limit: window.limit };
   }
 
@@ -117,11 +121,11 @@ export class WorkspacesService {
         m,
       );
     });
-    return describe(workspace, 'owner');
+    return describe(workspace, new Map([[workspace.id, 1]]), 'owner');
   }
 
-  get(workspace: Workspace, membership: Membership): WorkspaceResponse {
-    return describe(workspace, membership.role);
+  async get(workspace: Workspace, membership: Membership): Promise<WorkspaceResponse> {
+    return describe(workspace, await this.seatsUsed([workspace.id]), membership.role);
   }
 
   async update(
@@ -148,7 +152,11 @@ export class WorkspacesService {
       });
     }
     await this.cache.invalidate({ kind: 'workspace', workspaceId: workspace.id });
-    return describe(await this.workspaces.findOneByOrFail({ id: workspace.id }), membership.role);
+    return describe(
+      await this.workspaces.findOneByOrFail({ id: workspace.id }),
+      await this.seatsUsed([workspace.id]),
+      membership.role,
+    );
   }
 
   async listMembers(workspace: Workspace, query: PaginationQuery): Promise<Page<MemberResponse>> {
@@ -159,8 +167,8 @@ export class WorkspacesService {
       skip: window.offset,
       take: window.limit,
     });
-    const names = await this.usernames(rows.map((m) => m.userId));
-    return toPage(rows, total, window, (m) => toMemberResponse(m, names.get(m.userId) ?? ''));
+    const users = await this.memberUsers(rows.map((m) => m.userId));
+    return toPage(rows, total, window, (m) => toMemberResponse(m, userOf(users, m.userId)));
   }
 
   async addMember(
@@ -177,6 +185,9 @@ export class WorkspacesService {
     }
     if (await this.memberships.existsBy({ workspaceId: workspace.id, userId: user.id })) {
       throw conflict('This user is already a member of the workspace.', 'user_id');
+    }
+    if (user.type === 'service_account') {
+      assertServiceAccountChange({ kind: 'add_member' });
     }
     const now = new Date();
     const membership = this.memberships.create({
@@ -198,7 +209,7 @@ export class WorkspacesService {
       userAgent: meta.userAgent,
       metadata: { role: dto.role },
     });
-    return toMemberResponse(membership, user.username);
+    return toMemberResponse(membership, user);
   }
 
   async updateMember(
@@ -214,6 +225,7 @@ export class WorkspacesService {
       const target = await this.findMember(m.getRepository(Membership), workspace.id, userId);
       this.assertMayGrant(myMembership, role);
       this.assertMayGrant(myMembership, target.role);
+      await this.assertPeopleRouteAllows(m, userId, { kind: 'member_role', role });
       if (target.role === 'owner' && role !== 'owner') {
         await this.assertNotLastOwner(m.getRepository(Membership), workspace.id);
       }
@@ -233,9 +245,9 @@ export class WorkspacesService {
       );
       return { ...target, role };
     });
-    const names = await this.usernames([userId]);
+    const users = await this.memberUsers([userId]);
     await this.cache.invalidate({ kind: 'membership', workspaceId: workspace.id, userId });
-    return toMemberResponse(result, names.get(userId) ?? '');
+    return toMemberResponse(result, userOf(users, userId));
   }
 
   /** Removes a member and revokes their tokens in this workspace. */
@@ -250,6 +262,7 @@ export class WorkspacesService {
       await this.db.lockForUpdate(m, Workspace, workspace.id);
       const target = await this.findMember(m.getRepository(Membership), workspace.id, userId);
       this.assertMayGrant(myMembership, target.role);
+      await this.assertPeopleRouteAllows(m, userId, { kind: 'remove_member' });
       if (target.role === 'owner') {
         await this.assertNotLastOwner(m.getRepository(Membership), workspace.id);
       }
@@ -280,7 +293,8 @@ export class WorkspacesService {
       skip: window.offset,
       take: window.limit,
     });
-    return toPage(rows, total, window, (w) => describe(w));
+    const seats = await this.seatsUsed(rows.map((w) => w.id));
+    return toPage(rows, total, window, (w) => describe(w, seats));
   }
 
   async adminUpdate(
@@ -321,7 +335,7 @@ export class WorkspacesService {
       },
     });
     await this.cache.invalidate({ kind: 'workspace', workspaceId: id });
-    return describe(await this.workspaces.findOneByOrFail({ id }));
+    return describe(await this.workspaces.findOneByOrFail({ id }), await this.seatsUsed([id]));
   }
 
   private async findMember(
@@ -357,14 +371,46 @@ export class WorkspacesService {
     }
   }
 
-  private async usernames(ids: string[]): Promise<Map<string, string>> {
+  /** Seats taken per workspace: human members (SPEC §11.5: service accounts take none). */
+  private async seatsUsed(workspaceIds: string[]): Promise<Map<string, number>> {
+    if (workspaceIds.length === 0) {
+      return new Map();
+    }
+    const rows = await this.memberships
+      .createQueryBuilder('m')
+      .innerJoin(User, 'u', 'u.id = m.user_id')
+      .select('m.workspace_id', 'workspace_id')
+      .addSelect('COUNT(*)', 'seats')
+      .where('m.workspace_id IN (:...workspaceIds)', { workspaceIds })
+      .andWhere("u.type = 'human'")
+      .groupBy('m.workspace_id')
+      .getRawMany<{ workspace_id: string; seats: number | string }>();
+    return new Map(rows.map((r) => [r.workspace_id, Number(r.seats)]));
+  }
+
+  /** The policy on what a member route may do to a service account (nothing else to check). */
+  private async assertPeopleRouteAllows(
+    m: EntityManager,
+    userId: string,
+    change: ServiceAccountChange,
+  ): Promise<void> {
+    if (await m.existsBy(User, { id: userId, type: 'service_account' })) {
+      assertServiceAccountChange(change);
+    }
+  }
+
+  private async memberUsers(ids: string[]): Promise<Map<string, MemberUser>> {
     if (ids.length === 0) {
       return new Map();
     }
     const users = await this.users.find({
       where: { id: In(ids) },
-      select: { id: true, username: true },
+      select: { id: true, username: true, type: true },
     });
-    return new Map(users.map((u) => [u.id, u.username]));
+    return new Map(users.map((u) => [u.id, u]));
   }
+}
+
+function userOf(users: Map<string, MemberUser>, id: string): MemberUser {
+  return users.get(id) ?? { username: '', type: 'human' };
 }

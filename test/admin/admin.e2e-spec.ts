@@ -25,6 +25,7 @@ const USER_KEYS = [
   'is_admin',
   'status',
   'two_factor_enabled',
+  'type',
   'updated_at',
   'username',
 ];
@@ -409,11 +410,13 @@ describe('Admin API', () => {
         'id',
         'name',
         'plan',
+        'seats_used',
         'token_limit',
         'token_packs',
         'updated_at',
       ]);
       assert.equal(row.plan, 'free');
+      assert.equal(row.seats_used, 1);
       assert.equal(row.billing_status, 'active');
       assert.equal(row.token_limit, 0);
       assert.ok(res.body.total_count >= 2);

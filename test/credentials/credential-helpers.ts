@@ -19,6 +19,7 @@ export interface AuditEventBody {
   action: string;
   workspace_id: string | null;
   actor_id: string | null;
+  actor_type: 'user' | 'service_account' | null;
   impersonator_id: string | null;
   target_type: string | null;
   target_id: string | null;

@@ -150,6 +150,21 @@ describe(
       assertRefusedBody(res, 'token_revoked');
     });
 
+    it('refuses on B a token reported leaked on A (SPEC §11.6)', async (t) => {
+      if (skipped(t)) {
+        return;
+      }
+      const { a: appA, b: appB } = instances();
+      const token = await seedToken(appA);
+      await warmOnB(token);
+      const reported = await callApi(appA.baseUrl, 'POST', '/api/v1/tokens/revoke-leaked', {
+        body: { tokens: [token.bearer.replace(/^Bearer /, '')] },
+      });
+      assert.equal(reported.status, 202, JSON.stringify(reported.body));
+      const res = await nextRequest(() => listProjects(appB, token), 401, 'leaked on B');
+      assertRefusedBody(res, 'token_revoked');
+    });
+
     it('refuses on B, on the very next request, each of 20 tokens revoked one after another on A', async (t) => {
       if (skipped(t)) {
         return;

@@ -16,9 +16,10 @@ import { startTestApp, TestApp } from '../support/test-app';
 // SPEC §11.4: with SMTP_URL set, a token's owner gets an e-mail for token.expiring. A real SMTP
 // server (smtp-server) listens on a local port for the test; never a real one.
 
-/** The message with quoted-printable undone (soft line breaks, =XX bytes). */
+/** The message with quoted-printable and header folding undone. */
 function decoded(raw: string): string {
-  const joined = raw.replace(/=\r\n/g, '');
+  // Soft line breaks of the body, and folded header lines (RFC 5322).
+  const joined = raw.replace(/=\r\n/g, '').replace(/\r\n[ \t]+/g, ' ');
   return Buffer.from(
     joined.replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
     'latin1',
@@ -109,7 +110,10 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
     assert.match(mail.raw, /Subject: Your Tessera token deploy bot expires in 7 days/);
     const text = decoded(mail.raw);
     assert.match(text, /https:\/\/tessera\.example\.test\/account\/tokens/);
-    assert.match(text, /Your API token “deploy bot” \(ts_\w+…\) expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(
+      text,
+      /Your API token “deploy bot” \(ts_\w+…\) expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+    );
     assert.ok(!mail.raw.includes(token.token), 'never the secret');
     await sleep(2500); // more scheduler rounds: nothing is mailed twice
     assert.equal(inbox.filter((m) => m.raw.includes('deploy bot')).length, 1);
@@ -119,6 +123,54 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
     );
     assert.equal(rows.length, 1);
     assert.ok(rows[0].mailed_at);
+  });
+
+  it('mails the owner when a token is reported leaked', async () => {
+    const token = await createToken(t, owner, ws, { name: 'pasted in a gist' });
+    const report = await t
+      .http()
+      .post('/api/v1/tokens/revoke-leaked')
+      .send({ tokens: [token.token] });
+    assert.equal(report.status, 202);
+    await waitFor(() => inbox.some((m) => decoded(m.raw).includes('pasted in a gist')));
+    const mails = inbox.filter((m) => decoded(m.raw).includes('pasted in a gist'));
+    assert.equal(mails.length, 1);
+    assert.match(
+      decoded(mails[0].raw),
+      /Subject: Your Tessera token pasted in a gist was reported leaked and is revoked/,
+    );
+  });
+
+  it('mails a service account’s token notice to the person who created the account', async () => {
+    const created = await t
+      .http()
+      .post(`/api/v1/workspaces/${ws.id}/service-accounts`)
+      .set('Authorization', owner.basic)
+      .send({ name: 'Nightly bot', role: 'member' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const minted = await t
+      .http()
+      .post(`/api/v1/workspaces/${ws.id}/service-accounts/${created.body.id as string}/tokens`)
+      .set('Authorization', owner.basic)
+      .send({ name: 'nightly job', scopes: ['read'], expires_in_days: 30 });
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    const now = Date.now();
+    await t.dataSource
+      .getRepository(ApiToken)
+      .update(
+        { id: minted.body.id as string },
+        { createdAt: new Date(now - 30 * 86_400_000), expiresAt: new Date(now + 6 * 86_400_000) },
+      );
+    await waitFor(() => inbox.some((m) => m.raw.includes('nightly job')));
+    const mails = inbox.filter((m) => m.raw.includes('nightly job'));
+    assert.equal(mails.length, 1);
+    assert.deepEqual(mails[0].to, [`${owner.username}@example.test`]);
+    assert.match(mails[0].raw, /Subject: The Tessera token nightly job expires in 7 days/);
+    assert.match(
+      decoded(mails[0].raw),
+      /The API token “nightly job” \(ts_\w+…\) of the service account “Nightly bot” \(sa-[0-9a-f]{12}\) expires on/,
+    );
+    assert.ok(!inbox.some((m) => m.to.some((to) => to.endsWith('.invalid'))));
   });
 
   it('sends nothing for events that are not mailed (token.created, token.revoked)', async () => {

@@ -111,6 +111,9 @@ type OpenApiOperation = {
   'x-required-scope'?: string;
 };
 
+// Public operations under /api/v1, each a deliberate exception (SPEC §11.6).
+const PUBLIC_API_OPERATIONS = new Set(['POST /api/v1/tokens/revoke-leaked']);
+
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 describe('Routes and API documentation', () => {
@@ -201,7 +204,12 @@ describe('Routes and API documentation', () => {
       const publicApi = appRoutes()
         .filter((r) => r.access?.public && r.route.includes(' /api/v1/'))
         .map((r) => r.route);
-      assert.deepEqual(publicApi, [], 'a public /api/v1 route must be a deliberate exception');
+      assert.deepEqual(
+        publicApi,
+        // The one deliberate exception: anyone may report leaked tokens (SPEC §11.6).
+        ['POST /api/v1/tokens/revoke-leaked (LeakedTokensController.revokeLeaked)'],
+        'a public /api/v1 route must be a deliberate exception',
+      );
     });
 
     it('would catch a route without a declaration', () => {
@@ -267,7 +275,9 @@ describe('Routes and API documentation', () => {
     });
 
     it('gives every /api/v1 operation security, its scope and its 401/403 responses', () => {
-      const api = operations().filter((o) => o.path.startsWith('/api/v1/'));
+      const api = operations().filter(
+        (o) => o.path.startsWith('/api/v1/') && !PUBLIC_API_OPERATIONS.has(o.id),
+      );
       assert.ok(api.length >= 25, `expected the whole API, found ${api.length} operations`);
       const problems: string[] = [];
       for (const { id, op } of api) {
@@ -289,7 +299,11 @@ describe('Routes and API documentation', () => {
 
     it('declares the scope each method needs (read for GET, delete for DELETE)', () => {
       for (const { id, path, op } of operations()) {
-        if (!path.startsWith('/api/v1/') || path.startsWith('/api/v1/admin/')) {
+        if (
+          !path.startsWith('/api/v1/') ||
+          path.startsWith('/api/v1/admin/') ||
+          PUBLIC_API_OPERATIONS.has(id)
+        ) {
           continue;
         }
         const method = id.split(' ')[0];
@@ -299,10 +313,12 @@ describe('Routes and API documentation', () => {
     });
 
     it('documents X-Workspace-Id on workspace-scoped operations', () => {
-      const scoped = operations().filter(({ path }) =>
-        ['/api/v1/projects', '/api/v1/issues', '/api/v1/tokens'].some(
-          (prefix) => path === prefix || path.startsWith(`${prefix}/`),
-        ),
+      const scoped = operations().filter(
+        ({ id, path }) =>
+          !PUBLIC_API_OPERATIONS.has(id) &&
+          ['/api/v1/projects', '/api/v1/issues', '/api/v1/tokens'].some(
+            (prefix) => path === prefix || path.startsWith(`${prefix}/`),
+          ),
       );
       assert.ok(scoped.length >= 16, `expected the scoped routes, found ${scoped.length}`);
       const missing = scoped
@@ -314,6 +330,12 @@ describe('Routes and API documentation', () => {
         )
         .map(({ id }) => id);
       assert.deepEqual(missing, []);
+    });
+
+    it('leaves the leaked-token intake without security and without X-Workspace-Id', () => {
+      const op = openapi.paths['/api/v1/tokens/revoke-leaked']?.post;
+      assert.deepEqual(op?.security, []);
+      assert.ok(!(op?.parameters ?? []).some((p) => p.name.toLowerCase() === 'x-workspace-id'));
     });
 
     it('leaves the health probes without security', () => {

@@ -416,6 +416,35 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(limited?.status, 409);
   });
 
+  it('leaked tokens: the public intake and the admin lookup', async () => {
+    const leaked = await createToken(t, owner, ws, { scopes: ['read'] });
+    const reported = await call('post', '/api/v1/tokens/revoke-leaked', {
+      body: { tokens: [leaked.token, 'not-a-token'] },
+    });
+    assert.equal(reported.status, 202);
+    assert.equal(
+      (await call('post', '/api/v1/tokens/revoke-leaked', { body: { tokens: [] } })).status,
+      400,
+    );
+    const a = { auth: admin.basic };
+    const found = await call('post', '/api/v1/admin/tokens/lookup', {
+      ...a,
+      body: { token: leaked.token },
+    });
+    assert.equal(found.status, 200);
+    assert.equal((found.body as { revoked_reason: string }).revoked_reason, 'leaked');
+    const unknown = await call('post', '/api/v1/admin/tokens/lookup', {
+      ...a,
+      body: { token: 'ts_unknown' },
+    });
+    assert.equal(unknown.status, 404);
+    const forbidden = await call('post', '/api/v1/admin/tokens/lookup', {
+      auth: owner.basic,
+      body: { token: leaked.token },
+    });
+    assert.equal(forbidden.status, 403);
+  });
+
   it('workspace token policy, with 400 and 403 policy_violation', async () => {
     const place = await createWorkspace(t, owner);
     const p = { id: place.id };
@@ -464,6 +493,80 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
       params: { id: strictToken.id },
     });
     assert.equal(revoked.status, 204);
+  });
+
+  it('service accounts (SPEC §11.5)', async () => {
+    const p = { id: ws.id };
+    const listed = await call('get', '/api/v1/workspaces/{id}/service-accounts', {
+      auth: owner.basic,
+      params: p,
+    });
+    assert.equal(listed.status, 200);
+    const created = await call('post', '/api/v1/workspaces/{id}/service-accounts', {
+      auth: owner.basic,
+      params: p,
+      body: { name: 'Contract bot', role: 'member' },
+    });
+    assert.equal(created.status, 201);
+    const saId = (created.body as { id: string }).id;
+    assert.equal(
+      (
+        await call('post', '/api/v1/workspaces/{id}/service-accounts', {
+          auth: owner.basic,
+          params: p,
+          body: { name: 'x', role: 'owner' },
+        })
+      ).status,
+      400,
+    );
+    const ps = { id: ws.id, saId };
+    const minted = await call('post', '/api/v1/workspaces/{id}/service-accounts/{saId}/tokens', {
+      auth: owner.basic,
+      params: ps,
+      body: { name: 'deploy', scopes: ['read'], expires_in_days: 7 },
+    });
+    assert.equal(minted.status, 201);
+    const me = await call('get', '/api/v1/me', {
+      auth: `Bearer ${(minted.body as { token: string }).token}`,
+    });
+    assert.equal((me.body as { type: string }).type, 'service_account');
+    assert.equal(
+      (
+        await call('post', '/api/v1/workspaces/{id}/service-accounts/{saId}/tokens', {
+          auth: owner.basic,
+          params: { id: ws.id, saId: randomUUID() },
+          body: { name: 'deploy', scopes: ['read'], expires_in_days: 7 },
+        })
+      ).status,
+      404,
+    );
+    assert.equal(
+      (
+        await call('delete', '/api/v1/workspaces/{id}/service-accounts/{saId}', {
+          auth: owner.basic,
+          params: ps,
+        })
+      ).status,
+      204,
+    );
+    assert.equal(
+      (
+        await call('delete', '/api/v1/workspaces/{id}/service-accounts/{saId}', {
+          auth: owner.basic,
+          params: ps,
+        })
+      ).status,
+      404,
+    );
+    const events = await call('get', '/api/v1/audit-events', {
+      auth: owner.basic,
+      workspace: ws.id,
+      query: { action: 'service_account.deleted' },
+    });
+    assert.equal(
+      (events.body as { data: Array<{ actor_type: string }> }).data[0]?.actor_type,
+      'user',
+    );
   });
 
   it('webhooks and their deliveries, with 400 webhook_url_not_allowed', async () => {
@@ -786,8 +889,13 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
   });
 
   it('429 with Retry-After and RateLimit-* once the limit is used up', async () => {
-    const limited = await startTestApp({ env: { RATE_LIMIT_REQUESTS: '2' } });
+    const limited = await startTestApp({
+      env: { RATE_LIMIT_REQUESTS: '2', LEAKED_TOKEN_REPORT_LIMIT: '1' },
+    });
     try {
+      const report = { app: limited, body: { tokens: ['x'] } };
+      assert.equal((await call('post', '/api/v1/tokens/revoke-leaked', report)).status, 202);
+      assert.equal((await call('post', '/api/v1/tokens/revoke-leaked', report)).status, 429);
       const first = await call('get', '/api/v1/me', { app: limited, auth: limited.adminBasic });
       assert.equal(first.headers['ratelimit-limit'], '2');
       await call('get', '/api/v1/workspaces', { app: limited, auth: limited.adminBasic });

@@ -490,7 +490,7 @@ describe('Token restrictions (SPEC §11.1)', () => {
 
     it('never raises a rate limit above the caller’s own token limit', async () => {
       const limited = await mintOk(owner.basic, { rate_limit: 100 });
-      const child = await mintOk(limited.bearer, {});
+      const child = await mintOk(limited.bearer, { expires_in_days: 29 });
       assert.equal(
         (await api('get', `/api/v1/tokens/${child.id}`, owner.basic)).body.rate_limit,
         100,
@@ -521,7 +521,7 @@ describe('Token restrictions (SPEC §11.1)', () => {
         allowed_cidrs: ['127.0.0.0/8'],
         project_ids: [p1],
       });
-      const child = await mint(parent.bearer, { scopes: ['read'] });
+      const child = await mint(parent.bearer, { scopes: ['read'], expires_in_days: 29 });
       assert.equal(child.status, 201, JSON.stringify(child.body));
       assert.deepEqual(child.body.allowed_cidrs, ['127.0.0.0/8']);
       assert.deepEqual(child.body.project_ids, [p1]);
@@ -532,9 +532,11 @@ describe('Token restrictions (SPEC §11.1)', () => {
         allowed_cidrs: ['127.0.0.0/16'],
         project_ids: [p1, p2],
       });
+      // Children expire a day before their parent: a child may never outlive it.
       const narrower = await mint(parent.bearer, {
         allowed_cidrs: ['127.0.5.0/24', '127.0.0.1'],
         project_ids: [p2],
+        expires_in_days: 29,
       });
       assert.equal(narrower.status, 201, JSON.stringify(narrower.body));
       for (const body of [
@@ -546,7 +548,9 @@ describe('Token restrictions (SPEC §11.1)', () => {
         { project_ids: [p3] },
         { project_ids: [p1, p3] },
       ]) {
-        assertError(await mint(parent.bearer, body), 403, 'forbidden');
+        const refused = await mint(parent.bearer, { ...body, expires_in_days: 29 });
+        assertError(refused, 403, 'forbidden');
+        assert.match(refused.body.message as string, /allowed_cidrs|project_ids/);
       }
     });
 

@@ -72,6 +72,7 @@ describe('Workspaces', () => {
         'name',
         'plan',
         'role',
+        'seats_used',
         'token_limit',
         'token_packs',
         'updated_at',
@@ -83,6 +84,7 @@ describe('Workspaces', () => {
       assert.equal(res.body.token_packs, 0);
       assert.equal(res.body.token_limit, 0);
       assert.equal(res.body.role, 'owner');
+      assert.equal(res.body.seats_used, 1);
       assert.match(res.body.created_at, ISO_RE);
 
       const got = await call('get', `/api/v1/workspaces/${res.body.id}`, alice.basic);
@@ -389,7 +391,14 @@ describe('Workspaces', () => {
         [member.username]: 'member',
       });
       for (const row of res.body.data) {
-        assert.deepEqual(Object.keys(row).sort(), ['created_at', 'role', 'user_id', 'username']);
+        assert.deepEqual(Object.keys(row).sort(), [
+          'created_at',
+          'role',
+          'type',
+          'user_id',
+          'username',
+        ]);
+        assert.equal(row.type, 'user');
       }
     });
 

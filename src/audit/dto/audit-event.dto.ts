@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
 import { AuditEvent, AuditMetadata } from '../entities/audit-event.entity';
+import { PublicUserType } from '../../users/entities/user.entity';
 
 export class ListAuditEventsQuery extends PaginationQuery {
   @ApiPropertyOptional({ example: 'token.revoked' })
@@ -28,6 +29,13 @@ export class AuditEventResponse {
   @ApiProperty() action!: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) actor_id!: string | null;
+  @ApiProperty({
+    enum: ['user', 'service_account'],
+    nullable: true,
+    type: String,
+    description: 'What the actor is: a person or a service account; null when there is no actor.',
+  })
+  actor_type!: PublicUserType | null;
   @ApiProperty({
     format: 'uuid',
     nullable: true,
@@ -56,6 +64,7 @@ export function toAuditEventResponse(e: AuditEvent): AuditEventResponse {
     action: e.action,
     workspace_id: e.workspaceId,
     actor_id: e.actorId,
+    actor_type: e.actorType,
     impersonator_id: e.impersonatorId,
     target_type: e.targetType,
     target_id: e.targetId,

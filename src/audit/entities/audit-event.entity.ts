@@ -1,5 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
+import { PublicUserType } from '../../users/entities/user.entity';
 
 type AuditValue = string | number | boolean | null | string[];
 // One level of nesting, for before/after pairs of a change.
@@ -17,6 +18,10 @@ export class AuditEvent {
 
   @RefColumn('actor_id', { nullable: true })
   actorId!: string | null;
+
+  /** What the actor was when the event happened: a person or a service account. */
+  @Column({ name: 'actor_type', type: 'varchar', length: 16, nullable: true })
+  actorType!: PublicUserType | null;
 
   @RefColumn('impersonator_id', { nullable: true })
   impersonatorId!: string | null;

@@ -13,7 +13,13 @@ import { AuthMethod, Scope, SCOPES } from '../../auth/auth-types';
 import { PLANS, Role, ROLES } from '../../workspaces/roles-and-plans';
 import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
-import { User, USER_STATUSES, UserStatus } from '../entities/user.entity';
+import {
+  PublicUserType,
+  publicUserType,
+  User,
+  USER_STATUSES,
+  UserStatus,
+} from '../entities/user.entity';
 
 const USERNAME = /^[A-Za-z0-9._-]{2,64}$/;
 
@@ -82,11 +88,26 @@ export class ListUsersQuery extends PaginationQuery {
   @IsOptional()
   @IsIn(USER_STATUSES)
   status?: UserStatus;
+
+  @ApiPropertyOptional({
+    enum: ['user', 'service_account'],
+    description: 'Only people, or only service accounts.',
+  })
+  @IsOptional()
+  @IsIn(['user', 'service_account'])
+  type?: PublicUserType;
 }
 
 export class UserResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() username!: string;
+  @ApiProperty({
+    enum: ['user', 'service_account'],
+    description:
+      'user: a person. service_account: a non-human member of one workspace that acts only ' +
+      'through its API tokens (no password, no sign-in).',
+  })
+  type!: PublicUserType;
   @ApiProperty() email!: string;
   @ApiProperty() is_admin!: boolean;
   @ApiProperty({ enum: USER_STATUSES }) status!: UserStatus;
@@ -144,6 +165,7 @@ export function toUserResponse(user: User): UserResponse {
   return {
     id: user.id,
     username: user.username,
+    type: publicUserType(user.type),
     email: user.email,
     is_admin: user.isAdmin,
     status: user.status,

@@ -4,6 +4,17 @@ import { DateColumn, IdColumn } from '../../database/columns';
 export const USER_STATUSES = ['active', 'locked'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
+/** A person, or a service account (SPEC §11.5): a non-human member of one workspace. */
+export const USER_TYPES = ['human', 'service_account'] as const;
+export type UserType = (typeof USER_TYPES)[number];
+
+/** How the API names a user's type (`/me`, user and audit objects): `user` for a person. */
+export type PublicUserType = 'user' | 'service_account';
+
+export function publicUserType(type: UserType): PublicUserType {
+  return type === 'human' ? 'user' : 'service_account';
+}
+
 @Entity('users')
 export class User {
   @IdColumn()
@@ -19,8 +30,12 @@ export class User {
   @Column({ type: 'varchar', length: 255, unique: true })
   email!: string;
 
-  @Column({ name: 'password_hash', type: 'varchar', length: 255, select: false })
-  passwordHash!: string;
+  /** null: no password at all, so none can match (service accounts). */
+  @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true, select: false })
+  passwordHash!: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'human' })
+  type!: UserType;
 
   @Column({ name: 'is_admin', type: 'boolean', default: false })
   isAdmin!: boolean;

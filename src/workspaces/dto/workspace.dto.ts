@@ -4,6 +4,7 @@ import { BILLING_STATUSES, BillingStatus, Plan, PLANS, Role, ROLES } from '../ro
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { Membership } from '../entities/membership.entity';
 import { Workspace } from '../entities/workspace.entity';
+import { PublicUserType, publicUserType, UserType } from '../../users/entities/user.entity';
 
 // Names are trimmed before saving, so a name of only spaces would become empty.
 const NOT_BLANK = /\S/;
@@ -80,6 +81,11 @@ export class WorkspaceResponse {
     description: 'Active tokens allowed; null = unlimited.',
   })
   token_limit!: number | null;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Human members, the creator included; service accounts take no seat.',
+  })
+  seats_used!: number;
   @ApiPropertyOptional({ enum: ROLES, description: 'Your role (omitted in admin lists).' })
   role?: Role;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
@@ -96,6 +102,11 @@ export class WorkspaceListResponse {
 export class MemberResponse {
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty() username!: string;
+  @ApiProperty({
+    enum: ['user', 'service_account'],
+    description: 'A person, or a service account (managed with …/service-accounts).',
+  })
+  type!: PublicUserType;
   @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
 }
@@ -107,13 +118,23 @@ export class MemberListResponse {
   @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
-export function toMemberResponse(m: Membership, username: string): MemberResponse {
-  return { user_id: m.userId, username, role: m.role, created_at: m.createdAt.toISOString() };
+export function toMemberResponse(
+  m: Membership,
+  user: { username: string; type: UserType },
+): MemberResponse {
+  return {
+    user_id: m.userId,
+    username: user.username,
+    type: publicUserType(user.type),
+    role: m.role,
+    created_at: m.createdAt.toISOString(),
+  };
 }
 
 export function toWorkspaceResponse(
   workspace: Workspace,
   tokenLimit: number | null,
+  seatsUsed: number,
   role?: Role,
 ): WorkspaceResponse {
   return {
@@ -123,6 +144,7 @@ export function toWorkspaceResponse(
     billing_status: workspace.billingStatus,
     token_packs: workspace.tokenPacks,
     token_limit: tokenLimit,
+    seats_used: seatsUsed,
     ...(role ? { role } : {}),
     created_at: workspace.createdAt.toISOString(),
     updated_at: workspace.updatedAt.toISOString(),
