@@ -26,6 +26,7 @@ import { SettingsModule } from './settings/settings.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -54,6 +55,7 @@ export class AppModule {
         DocsModule,
         OAuthModule,
         WebModule,
+        WebhooksModule,
       ],
       providers: [
         // Order matters: who is calling, how often, then what they may do.

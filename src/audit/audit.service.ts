@@ -51,7 +51,11 @@ export type AuditAction =
   | 'user.password_changed'
   | 'user.password_reset_created'
   | 'user.password_reset_used'
-  | 'web.sudo';
+  | 'web.sudo'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.deleted'
+  | 'webhook.redelivered';
 
 export interface AuditEntry {
   action: AuditAction;

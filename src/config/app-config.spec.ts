@@ -84,6 +84,32 @@ describe('loadConfig', () => {
       );
     });
 
+    it('refuses private webhook targets and retries after a minute, eight times, by default', () => {
+      assert.deepEqual(loadConfig({}).webhooks, {
+        allowPrivate: false,
+        pollMs: 1000,
+        retryBaseMs: 60_000,
+        maxAttempts: 8,
+        timeoutMs: 10_000,
+      });
+      const custom = loadConfig({
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_POLL_MS: '50',
+        WEBHOOK_RETRY_BASE_MS: '200',
+        WEBHOOK_MAX_ATTEMPTS: '3',
+      }).webhooks;
+      assert.deepEqual(
+        [custom.allowPrivate, custom.pollMs, custom.retryBaseMs, custom.maxAttempts],
+        [true, 50, 200, 3],
+      );
+      const problems = configError({
+        WEBHOOK_ALLOW_PRIVATE: 'yes',
+        WEBHOOK_MAX_ATTEMPTS: '0',
+      }).problems.join('\n');
+      assert.match(problems, /WEBHOOK_ALLOW_PRIVATE must be true or false/);
+      assert.match(problems, /WEBHOOK_MAX_ATTEMPTS/);
+    });
+
     it('treats empty variables as unset (compose passes ADMIN_PASSWORD= through)', () => {
       const config = loadConfig({ ADMIN_PASSWORD: '', PORT: '', DATABASE_URL: '' });
       assert.equal(config.admin.password, null);

@@ -154,6 +154,28 @@ class EnvironmentVariables {
       'SECRET_KEY must be at least 32 characters (e.g. the output of openssl rand -base64 32)',
   })
   SECRET_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(20)
+  @Max(60_000)
+  WEBHOOK_POLL_MS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  WEBHOOK_MAX_ATTEMPTS?: number;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -183,6 +205,21 @@ export interface AppConfig {
    * generated into DATA_DIR/secret.key on the first start.
    */
   secretKey: string | null;
+  webhooks: WebhookConfig;
+}
+
+/** Webhook deliveries (SPEC §11.4); the intervals are configurable so that tests run in seconds. */
+export interface WebhookConfig {
+  /** Targets on loopback, private, link-local or metadata addresses are allowed (tests, labs). */
+  allowPrivate: boolean;
+  /** How often the delivery worker looks for new events and due deliveries. */
+  pollMs: number;
+  /** The first retry's delay; later ones are 5, 15, 30, 60, 120, 240… times it (with jitter). */
+  retryBaseMs: number;
+  /** Attempts before a delivery is marked failed. */
+  maxAttempts: number;
+  /** How long one attempt may take. */
+  timeoutMs: number;
 }
 
 /** 0 switches a limit off. */
@@ -222,6 +259,9 @@ const NUMERIC_KEYS = [
   'FAILED_LOGIN_ACCOUNT_LIMIT',
   'LEAKED_TOKEN_REPORT_LIMIT',
   'LEAKED_TOKEN_REPORT_WINDOW_SECONDS',
+  'WEBHOOK_POLL_MS',
+  'WEBHOOK_RETRY_BASE_MS',
+  'WEBHOOK_MAX_ATTEMPTS',
 ] as const;
 
 // Secrets may come from files instead (Docker and Kubernetes secrets): DATABASE_URL_FILE=/run/…
@@ -316,6 +356,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy: parseTrustProxy(vars.TRUST_PROXY),
     corsOrigins,
     secretKey: vars.SECRET_KEY ?? null,
+    webhooks: {
+      allowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+      pollMs: vars.WEBHOOK_POLL_MS ?? 1000,
+      retryBaseMs: vars.WEBHOOK_RETRY_BASE_MS ?? 60_000,
+      maxAttempts: vars.WEBHOOK_MAX_ATTEMPTS ?? 8,
+      timeoutMs: 10_000,
+    },
   };
 }
 

@@ -36,6 +36,12 @@ import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-code.entity';
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
+import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
+import { Webhook } from '../webhooks/entities/webhook.entity';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
+
+/** How long a SQLite statement waits for another process's write lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 export const ENTITIES = [
   User,
@@ -57,6 +63,8 @@ export const ENTITIES = [
   LifecycleEvent,
   SchedulerLease,
   ServiceAccount,
+  Webhook,
+  WebhookDelivery,
 ];
 
 const MIGRATIONS = [
@@ -76,6 +84,7 @@ const MIGRATIONS = [
   LifecycleEvents1764900000000,
   Scheduler1764900000001,
   EventMail1764900000002,
+  Webhooks1764900000010,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
@@ -109,7 +118,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     // WAL lets readers proceed while a write commits.
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('journal_mode = WAL');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     },
   };
 }

@@ -117,6 +117,7 @@ function errorCodesFor(
   conflicts: readonly string[],
   forbiddenExtra: readonly string[],
   checksTokenPolicy: boolean,
+  checksWebhookUrl: boolean,
 ): Map<number, string[]> {
   const hasInput = hasJsonBody || hasQuery;
   const codes = new Map<number, string[]>();
@@ -127,6 +128,7 @@ function errorCodesFor(
     ...(workspaceInHeader ? ['workspace_required'] : []),
     ...(hasPathParams ? ['malformed_request'] : []),
     ...(checksTokenPolicy ? ['policy_violation'] : []),
+    ...(checksWebhookUrl ? ['webhook_url_not_allowed'] : []),
   ]);
   codes.set(401, [
     'missing_credentials',
@@ -206,6 +208,9 @@ const NOT_FOUND_WITHOUT_ID = new Set(['lookupToken']);
 
 /** Operations that make or change a token, checked against the workspace's token policy (400). */
 const TOKEN_POLICY_CHECKED = new Set(['createToken', 'rotateToken', 'updateToken']);
+
+/** Operations that set a webhook's URL, refused on private addresses (400, SPEC §11.4). */
+const WEBHOOK_URL_CHECKED = new Set(['createWebhook', 'updateWebhook']);
 
 const SUMMARY: Record<number, string> = {
   400: 'The request is not valid',
@@ -298,6 +303,7 @@ function completeAuthenticated(
     CONFLICTS[id] ?? [],
     FORBIDDEN[id] ?? [],
     TOKEN_POLICY_CHECKED.has(id),
+    WEBHOOK_URL_CHECKED.has(id),
   );
   if (NOT_FOUND_WITHOUT_ID.has(id)) {
     codes.set(404, ['not_found']);

@@ -30,6 +30,7 @@ import {
   TokenPolicyRule,
   tokenPolicyViolation,
   TokenTerms,
+  WEBHOOK_ACTIONS,
   WorkspaceAction,
   workspaceRefusal,
 } from './workspace-policy';
@@ -90,6 +91,9 @@ const ACTIONS: Record<string, WorkspaceAction> = {
   'create a token': TOKEN_ACTIONS.create,
   'rotate a token': TOKEN_ACTIONS.rotate,
   'revoke a token': TOKEN_ACTIONS.revoke,
+  'read webhooks': WEBHOOK_ACTIONS.read,
+  'change a webhook': WEBHOOK_ACTIONS.write,
+  'delete a webhook': WEBHOOK_ACTIONS.delete,
 };
 
 const SCOPE_SETS: Array<readonly Scope[]> = [['read'], ['read', 'write'], ['delete'], ['admin']];

@@ -138,6 +138,16 @@ export function assertServiceAccountChange(change: ServiceAccountChange): void {
   }
 }
 
+/**
+ * Webhooks (SPEC §11.4) belong to managing API access: owners and admins read and change them;
+ * a token needs the scope of what it does. Writes are refused while billing is read-only.
+ */
+export const WEBHOOK_ACTIONS = {
+  read: { scope: 'read', permission: 'api.manage', write: false },
+  write: { scope: 'write', permission: 'api.manage', write: true },
+  delete: { scope: 'delete', permission: 'api.manage', write: true },
+} as const satisfies Record<string, WorkspaceAction>;
+
 /** Why a refusal was made: lets a page say it in a sentence of its own. */
 export type PolicyRule = 'scope' | 'token_policy' | 'plan' | 'api_use' | 'role' | 'billing';
 

@@ -127,6 +127,8 @@ export function fillPath(
 /** Columns written off the request path by design (token usage, every minute at most). */
 const VOLATILE_COLUMNS: Record<string, string[]> = {
   api_tokens: ['last_used_at', 'last_used_ip'],
+  // Set by the webhook worker in the background when it fans an event out (SPEC §11.4).
+  lifecycle_events: ['fanned_out_at'],
 };
 /** Failed password logins are audited on purpose (SPEC §4); they are counted separately. */
 const FAILED_LOGIN = `action = 'auth.failed'`;

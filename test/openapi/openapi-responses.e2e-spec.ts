@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { WebhookDelivery } from '../../src/webhooks/entities/webhook-delivery.entity';
 import {
   createToken,
   createUser,
@@ -565,6 +566,70 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
     assert.equal(
       (events.body as { data: Array<{ actor_type: string }> }).data[0]?.actor_type,
       'user',
+    );
+  });
+
+  it('webhooks and their deliveries, with 400 webhook_url_not_allowed', async () => {
+    const place = await createWorkspace(t, owner);
+    const inPlace = { auth: owner.basic, workspace: place.id };
+    const refused = await call('post', '/api/v1/webhooks', {
+      ...inPlace,
+      body: { url: 'http://127.0.0.1:9/hook', events: ['token.created'] },
+    });
+    assert.equal(refused.status, 400);
+    assert.equal((refused.body as { code: string }).code, 'webhook_url_not_allowed');
+    const created = await call('post', '/api/v1/webhooks', {
+      ...inPlace,
+      body: { url: 'https://1.1.1.1/hook', events: ['token.created'], active: false },
+    });
+    assert.equal(created.status, 201);
+    const id = (created.body as { id: string }).id;
+    const p = { id };
+    assert.equal((await call('get', '/api/v1/webhooks', inPlace)).status, 200);
+    assert.equal(
+      (await call('get', '/api/v1/webhooks/{id}', { ...inPlace, params: p })).status,
+      200,
+    );
+    const patched = await call('patch', '/api/v1/webhooks/{id}', {
+      ...inPlace,
+      params: p,
+      body: { events: ['token.revoked', 'token.leaked'] },
+    });
+    assert.equal(patched.status, 200);
+    // A delivery that gave up, as the (inactive, so idle) worker would have left it.
+    const deliveryId = randomUUID();
+    const when = new Date();
+    await t.dataSource.getRepository(WebhookDelivery).insert({
+      id: deliveryId,
+      webhookId: id,
+      eventId: randomUUID(),
+      eventType: 'token.revoked',
+      state: 'failed',
+      attempts: 8,
+      nextAttemptAt: null,
+      lastStatusCode: 500,
+      lastError: 'the receiver answered 500',
+      lastAttemptAt: when,
+      deliveredAt: null,
+      claimedUntil: null,
+      claimedBy: null,
+      createdAt: when,
+    });
+    const deliveries = await call('get', '/api/v1/webhooks/{id}/deliveries', {
+      ...inPlace,
+      params: p,
+    });
+    assert.equal(deliveries.status, 200);
+    assert.equal((deliveries.body as { total_count: number }).total_count, 1);
+    const redelivered = await call(
+      'post',
+      '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+      { ...inPlace, params: { id, deliveryId } },
+    );
+    assert.equal(redelivered.status, 202);
+    assert.equal(
+      (await call('delete', '/api/v1/webhooks/{id}', { ...inPlace, params: p })).status,
+      204,
     );
   });
 

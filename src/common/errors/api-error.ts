@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'token_limit_reached'
   // A token against its workspace's token policy (SPEC §11.3): 400 at minting, 403 in use.
   | 'policy_violation'
+  // A webhook target on a loopback, private, link-local or metadata address (SPEC §11.4).
+  | 'webhook_url_not_allowed'
   | 'switch_user_invalid'
   | 'payload_too_large'
   | 'unsupported_media_type'

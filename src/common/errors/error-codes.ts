@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'conflict',
   'token_limit_reached',
   'policy_violation',
+  'webhook_url_not_allowed',
   'switch_user_invalid',
   'payload_too_large',
   'unsupported_media_type',

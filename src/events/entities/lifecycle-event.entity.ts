@@ -46,4 +46,11 @@ export class LifecycleEvent {
 
   @Column({ name: 'mail_attempts', type: 'int', default: 0 })
   mailAttempts!: number;
+
+  /**
+   * When the webhook worker made this event's deliveries (migration 1764900000010); null until
+   * then. Never written by whoever records the event.
+   */
+  @DateColumn('fanned_out_at', { nullable: true, select: false, insert: false })
+  fannedOutAt!: Date | null;
 }

@@ -1,0 +1,12 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiError } from '../common/errors/api-error';
+
+/** 400 webhook_url_not_allowed (SPEC §11.4), naming the address that decided it. */
+export const webhookUrlNotAllowed = (reason: string): ApiError => {
+  const message =
+    `Webhook URLs must point to a public address: ${reason}. ` +
+    'Use a publicly reachable host (or set WEBHOOK_ALLOW_PRIVATE=true on a private installation).';
+  return new ApiError(HttpStatus.BAD_REQUEST, 'webhook_url_not_allowed', message, [
+    { field: 'url', message },
+  ]);
+};

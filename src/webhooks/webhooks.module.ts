@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { WebhookDelivery } from './entities/webhook-delivery.entity';
+import { Webhook } from './entities/webhook.entity';
+import { WebhookDeliveryWorker } from './webhook-delivery.worker';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** Webhooks and their delivery worker (SPEC §11.4). */
+@Module({
+  imports: [TypeOrmModule.forFeature([Webhook, WebhookDelivery])],
+  controllers: [WebhooksController],
+  providers: [WebhooksService, WebhookDeliveryWorker, WebhookMetrics],
+  exports: [WebhooksService, WebhookMetrics],
+})
+export class WebhooksModule {}
