@@ -22,6 +22,7 @@ import { SettingsService } from '../settings/settings.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { WorkspaceAccessService } from '../workspaces/workspace-access.service';
+import { tokenStateLabel } from './token-words';
 import { CreateForm, TokenRow, TokenSection, TokensPage } from './account-views';
 import {
   field,
@@ -547,7 +548,6 @@ export function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow
     t.state === 'active' && t.revoked_at && new Date(t.revoked_at).getTime() > now
       ? t.revoked_at
       : null;
-  const labels = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const;
   return {
     id: t.id,
     name: t.name,
@@ -559,7 +559,7 @@ export function tokenRow(t: TokenResponse, names: Map<string, string>): TokenRow
       ? `${formatTime(t.last_used_at)}${t.last_used_ip ? ` from ${t.last_used_ip}` : ''}`
       : 'Never',
     state: t.state,
-    stateLabel: graceUntil ? `Rotated: works until ${formatTime(graceUntil)}` : labels[t.state],
+    stateLabel: tokenStateLabel(t, now),
     restrictions: restrictionsText(t, names),
     canRotate: t.state === 'active' && !graceUntil,
     canRenew: t.state === 'active' && !graceUntil && t.expires_soon,

@@ -1,3 +1,4 @@
+import { tokenStateLabel } from './token-words';
 import { SCOPES } from '../auth/auth-types';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { InstanceSettings } from '../settings/entities/instance-settings.entity';
@@ -97,8 +98,6 @@ export function applicationsPage(
   };
 }
 
-const STATE_LABELS = { active: 'Active', expired: 'Expired', revoked: 'Revoked' } as const;
-
 export function tokensPage(
   result: { rows: AdminTokenRow[]; total: number; state: TokenStateFilter },
   pageNumber: number,
@@ -110,8 +109,14 @@ export function tokensPage(
     flash,
     tokens: result.rows.map(adminTokenView),
     states: (['all', 'active', 'expired', 'revoked'] as const).map((value) => ({
+      // The filter's own words: the state alone, without a token's reason.
       value,
-      label: value === 'all' ? 'All tokens' : `${STATE_LABELS[value]} tokens`,
+      label: {
+        all: 'All tokens',
+        active: 'Active tokens',
+        expired: 'Expired tokens',
+        revoked: 'Revoked tokens',
+      }[value],
       selected: value === result.state,
     })),
     summary: result.total
@@ -136,7 +141,7 @@ export function adminTokenView(row: AdminTokenRow): AdminTokenView {
       ? `${formatTime(t.last_used_at)}${t.last_used_ip ? ` from ${t.last_used_ip}` : ''}`
       : 'Never',
     state: t.state,
-    stateLabel: STATE_LABELS[t.state],
+    stateLabel: tokenStateLabel(t),
     canRevoke: t.state === 'active',
     outsidePolicy: t.state === 'active' && !t.policy_compliant,
   };

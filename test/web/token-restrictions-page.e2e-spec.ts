@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fromAddress } from '../support/net';
 import { createUser, createWorkspace, TestUser, TestWorkspace } from '../support/factories';
 import { OAuthBrowser } from '../support/oauth';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestApp, TestApp } from '../support/test-app';
 import { alertOf, assertSentence, shownSecret, signedIn, submitForm, textOf } from './web-helpers';
 
 // SPEC §11.1 on /account/tokens: restrictions set when creating and changed later, through the
@@ -153,6 +153,26 @@ describe('/account/tokens: restricting a token', () => {
       '127.0.0.1',
       '10.1.0.0/16',
     ]);
+  });
+
+  it('says why a token was revoked, on the account page and in the admin inventory', async () => {
+    const token = await tokenByName('restricted web token');
+    const res = await t
+      .http()
+      .delete(`/api/v1/tokens/${token?.id as string}`)
+      .set('Authorization', alice.basic)
+      .set('X-Workspace-Id', acme.id);
+    assert.equal(res.status, 204);
+    const row = (html: string): string =>
+      textOf(
+        new RegExp(`<tr data-token-id="${token?.id as string}">[\\s\\S]*?</tr>`).exec(html)?.[0] ??
+          '',
+      );
+    assert.match(row((await browser.get('/account/tokens')).text), /Revoked: revoked by hand/);
+    const admin = await signedIn(t, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD });
+    const inventory = await admin.get('/admin/tokens?state=revoked');
+    assert.equal(inventory.status, 200);
+    assert.match(textOf(inventory.text), /Revoked: revoked by hand/);
   });
 
   it('answers 404 for another user’s token', async () => {
