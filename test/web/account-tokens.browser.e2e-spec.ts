@@ -153,7 +153,7 @@ describe('Web pages in a real browser', () => {
         assert.match((await rowOf(page, name).textContent()) ?? '', /UTC from 127\.0\.0\.1/);
 
         await revokeThroughPage(page, name, `revoke-confirm${suffix}`);
-        assert.equal(await stateOf(page, name), 'Revoked');
+        assert.equal(await stateOf(page, name), 'Revoked: revoked by hand');
         await screenshot(page, `token-revoked${suffix}`);
 
         const refused = await api('/api/v1/me', token);
