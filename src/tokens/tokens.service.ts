@@ -508,7 +508,21 @@ export class TokensService {
     if (query.workspace_id) {
       qb.andWhere('t.workspace_id = :ws', { ws: query.workspace_id.toLowerCase() });
     }
-    applyStateFilter(qb, query.state ?? 'all', new Date());
+    const now = new Date();
+    if (query.idle_days !== undefined) {
+      const cutoff = new Date(now.getTime() - query.idle_days * DAY_MS);
+      qb.andWhere(
+        '((t.last_used_at IS NULL AND t.created_at <= :idleCutoff) OR t.last_used_at <= :idleCutoff)',
+        { idleCutoff: cutoff },
+      );
+    }
+    if (query.expiring_within_days !== undefined) {
+      qb.andWhere('t.expires_at > :expNow AND t.expires_at <= :expUntil', {
+        expNow: now,
+        expUntil: new Date(now.getTime() + query.expiring_within_days * DAY_MS),
+      });
+    }
+    applyStateFilter(qb, query.state ?? 'all', now);
     const [rows, total] = await qb.getManyAndCount();
     const policies = await this.policiesOf(rows);
     return toPage(rows, total, window, (token) =>

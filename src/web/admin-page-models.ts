@@ -1,8 +1,8 @@
 import { tokenStateLabel } from './token-words';
+import type { AdminTokenFilters } from './admin-pages.service';
 import { SCOPES } from '../auth/auth-types';
 import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { InstanceSettings } from '../settings/entities/instance-settings.entity';
-import { TokenStateFilter } from '../tokens/dto/token.dto';
 import { SCOPE_EXPLANATIONS } from './account-tokens.service';
 import { ApplicationForm, SettingsForm } from './admin-forms';
 import { ADMIN_TOKENS_PER_PAGE, AdminTokenRow } from './admin-pages.service';
@@ -99,15 +99,24 @@ export function applicationsPage(
 }
 
 export function tokensPage(
-  result: { rows: AdminTokenRow[]; total: number; state: TokenStateFilter },
+  result: { rows: AdminTokenRow[]; total: number; filters: AdminTokenFilters },
   pageNumber: number,
   flash: string | undefined,
 ): AdminTokensPage {
-  const link = (n: number): string => `/admin/tokens?state=${result.state}&page=${n}`;
+  const { filters } = result;
+  const query = new URLSearchParams({
+    state: filters.state,
+    owner: filters.owner,
+    workspace: filters.workspace,
+    idle_days: filters.idleDays,
+    expiring_within_days: filters.expiringWithinDays,
+  });
+  const link = (n: number): string => `/admin/tokens?${query.toString()}&page=${n}`;
   const first = (pageNumber - 1) * ADMIN_TOKENS_PER_PAGE;
   return {
     flash,
     tokens: result.rows.map(adminTokenView),
+    filters,
     states: (['all', 'active', 'expired', 'revoked'] as const).map((value) => ({
       // The filter's own words: the state alone, without a token's reason.
       value,
@@ -117,7 +126,7 @@ export function tokensPage(
         expired: 'Expired tokens',
         revoked: 'Revoked tokens',
       }[value],
-      selected: value === result.state,
+      selected: value === filters.state,
     })),
     summary: result.total
       ? `${first + 1}–${first + result.rows.length} of ${result.total} tokens, newest first.`

@@ -188,13 +188,25 @@ export class AdminPagesController {
   @Page(TOKENS)
   async tokens(
     @SessionUser() me: AuthPrincipal,
-    @Query('state') state: string | undefined,
-    @Query('page') pageParam: string | undefined,
+    @Query() query: Record<string, unknown>,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const pageNumber = Math.min(Math.max(Number.parseInt(pageParam ?? '1', 10) || 1, 1), 100_000);
-    const result = await this.admin.listTokens(state ?? 'all', pageNumber);
+    const text = (name: string): string => (typeof query[name] === 'string' ? query[name] : '');
+    const pageNumber = Math.min(
+      Math.max(Number.parseInt(text('page') || '1', 10) || 1, 1),
+      100_000,
+    );
+    const result = await this.admin.listTokens(
+      {
+        state: text('state') || 'all',
+        owner: text('owner').slice(0, 64),
+        workspace: text('workspace').slice(0, 64),
+        idleDays: text('idle_days'),
+        expiringWithinDays: text('expiring_within_days'),
+      },
+      pageNumber,
+    );
     const ctx = pageContext(me, reply, 'All API tokens', 'admin');
     sendHtml(reply, 200, AdminViews.tokens(ctx, tokensPage(result, pageNumber, takeFlash(req))));
   }

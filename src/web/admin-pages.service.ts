@@ -1,3 +1,4 @@
+import { loginKey } from '../users/login-key';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
@@ -29,6 +30,15 @@ export interface AdminTokenRow {
   token: TokenResponse;
   owner: string;
   workspace: string;
+}
+
+/** The admin inventory's filters as typed in its form (SPEC §11.2). */
+export interface AdminTokenFilters {
+  state: string;
+  owner: string;
+  workspace: string;
+  idleDays: string;
+  expiringWithinDays: string;
 }
 
 /**
@@ -88,19 +98,45 @@ export class AdminPagesService {
     return rows;
   }
 
+  /**
+   * The admin inventory (SPEC §8, §11.2 filters): state, owner (by login), workspace, unused for
+   * N days, expiring within N days; filters that do not parse are left out, an unknown owner
+   * matches nothing.
+   */
   async listTokens(
-    state: string,
+    filters: AdminTokenFilters,
     page: number,
-  ): Promise<{ rows: AdminTokenRow[]; total: number; state: TokenStateFilter }> {
-    const filter = (TOKEN_STATES as readonly string[]).includes(state)
-      ? (state as TokenStateFilter)
+  ): Promise<{ rows: AdminTokenRow[]; total: number; filters: AdminTokenFilters }> {
+    const state = (TOKEN_STATES as readonly string[]).includes(filters.state)
+      ? (filters.state as TokenStateFilter)
       : 'all';
+    const days = (text: string, max: number): number | undefined => {
+      const n = /^\d{1,4}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+      return n >= 1 && n <= max ? n : undefined;
+    };
+    const owner = filters.owner.trim()
+      ? await this.users.findOne({
+          where: { loginKey: loginKey(filters.owner.trim()) },
+          select: { id: true },
+        })
+      : undefined;
+    const workspaceId = UUID_PATTERN.test(filters.workspace.trim())
+      ? filters.workspace.trim().toLowerCase()
+      : undefined;
     await this.tokenUsage.flush(); // last used time and IP as of now
-    const result = await this.tokens.adminList({
-      state: filter,
+    const query = {
+      state,
       offset: (page - 1) * ADMIN_TOKENS_PER_PAGE,
       limit: ADMIN_TOKENS_PER_PAGE,
-    });
+      user_id: owner?.id,
+      workspace_id: workspaceId,
+      idle_days: days(filters.idleDays, 3650),
+      expiring_within_days: days(filters.expiringWithinDays, 365),
+    };
+    const result =
+      filters.owner.trim() && !owner
+        ? { data: [], total_count: 0 }
+        : await this.tokens.adminList(query);
     const names = await this.usernames(result.data.map((t) => t.user_id));
     const workspaceIds = [
       ...new Set(result.data.flatMap((t) => (t.workspace_id ? [t.workspace_id] : []))),
@@ -121,7 +157,14 @@ export class AdminPagesService {
           : 'Instance (no workspace)',
       })),
       total: result.total_count,
-      state: filter,
+      filters: {
+        state,
+        owner: filters.owner.trim(),
+        workspace: workspaceId ?? '',
+        idleDays: query.idle_days === undefined ? '' : String(query.idle_days),
+        expiringWithinDays:
+          query.expiring_within_days === undefined ? '' : String(query.expiring_within_days),
+      },
     };
   }
 

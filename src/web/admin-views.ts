@@ -66,6 +66,7 @@ export interface AdminTokensPage {
   flash?: string;
   tokens: AdminTokenView[];
   states: Array<{ value: string; label: string; selected: boolean }>;
+  filters: { owner: string; workspace: string; idleDays: string; expiringWithinDays: string };
   summary: string;
   previous?: string;
   next?: string;

@@ -228,6 +228,33 @@ export class AdminListTokensQuery extends PaginationQuery {
   @IsOptional()
   @IsUUID()
   workspace_id?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 3650,
+    description:
+      'Unused for at least this many days (a never-used token counts from its creation).',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  idle_days?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 365,
+    description: 'Expiring within this many days from now (not yet expired).',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  expiring_within_days?: number;
 }
 
 export class TokenResponse {
