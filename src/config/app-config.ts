@@ -96,6 +96,12 @@ class EnvironmentVariables {
 
   @IsOptional()
   @IsInt()
+  @Min(1)
+  @Max(3650)
+  OUTBOX_RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @IsInt()
   @Min(0)
   @Max(1_000_000)
   RATE_LIMIT_REQUESTS?: number;
@@ -195,6 +201,8 @@ export interface AppConfig {
   mail: { smtpUrl: string; from: string } | null;
   /** How often each instance offers to run the scheduled jobs (SPEC §11.4); 0: never. */
   schedulerIntervalMs: number;
+  /** Days lifecycle events and finished webhook deliveries are kept. */
+  outboxRetentionDays: number;
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
@@ -252,6 +260,7 @@ const NUMERIC_KEYS = [
   'PORT',
   'TOKEN_USAGE_FLUSH_MS',
   'SCHEDULER_INTERVAL_SECONDS',
+  'OUTBOX_RETENTION_DAYS',
   'RATE_LIMIT_REQUESTS',
   'RATE_LIMIT_WINDOW_SECONDS',
   'FAILED_AUTH_LIMIT',
@@ -341,6 +350,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
     schedulerIntervalMs: (vars.SCHEDULER_INTERVAL_SECONDS ?? 60) * 1000,
+    outboxRetentionDays: vars.OUTBOX_RETENTION_DAYS ?? 30,
     mail: vars.SMTP_URL
       ? { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? 'Tessera <tessera@localhost>' }
       : null,

@@ -1,3 +1,5 @@
+import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
+import { OutboxRetentionJob } from './outbox-retention.job';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
@@ -9,9 +11,9 @@ import { WebhooksService } from './webhooks.service';
 
 /** Webhooks and their delivery worker (SPEC §11.4). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Webhook, WebhookDelivery])],
+  imports: [TypeOrmModule.forFeature([Webhook, WebhookDelivery, LifecycleEvent])],
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookDeliveryWorker, WebhookMetrics],
+  providers: [WebhooksService, WebhookDeliveryWorker, WebhookMetrics, OutboxRetentionJob],
   exports: [WebhooksService, WebhookMetrics],
 })
 export class WebhooksModule {}

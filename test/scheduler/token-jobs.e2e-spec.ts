@@ -276,6 +276,10 @@ describe('Scheduled jobs on two instances (SPEC §11.4)', { timeout: 180_000 }, 
       assert.equal(counted.get(id), 1, `token ${id}: ${counted.get(id)} notices`);
     }
     const leases = await db.query<{ job: string }>('SELECT job FROM scheduler_leases');
-    assert.deepEqual(leases.map((l) => l.job).sort(), ['idle-revocation', 'token-expiry']);
+    assert.deepEqual(leases.map((l) => l.job).sort(), [
+      'idle-revocation',
+      'outbox-retention',
+      'token-expiry',
+    ]);
   });
 });
