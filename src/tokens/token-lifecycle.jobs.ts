@@ -8,7 +8,7 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
 import { ApiToken } from './entities/api-token.entity';
 import { tokenEventData } from './token-events';
 import { TokenUsageRecorder } from './token-usage.recorder';
-import { TokensService } from './tokens.service';
+import { TokensService, whereIdleSince } from './tokens.service';
 
 const DAY_MS = 86_400_000;
 /** Rows handled per query, and queries per step and run: a run stays short at any size. */
@@ -168,15 +168,14 @@ export class IdleRevocationJob implements ScheduledJob {
   private async revokeIdleIn(workspaceId: string, cutoff: Date, now: Date): Promise<number> {
     let handled = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch += 1) {
-      const idle = await this.tokens
-        .createQueryBuilder('t')
-        .where('t.workspace_id = :workspaceId', { workspaceId })
-        .andWhere('t.revoked_at IS NULL')
-        .andWhere('t.expires_at > :now', { now })
-        .andWhere(
-          '((t.last_used_at IS NULL AND t.created_at <= :cutoff) OR t.last_used_at <= :cutoff)',
-          { cutoff },
-        )
+      const idle = await whereIdleSince(
+        this.tokens
+          .createQueryBuilder('t')
+          .where('t.workspace_id = :workspaceId', { workspaceId })
+          .andWhere('t.revoked_at IS NULL')
+          .andWhere('t.expires_at > :now', { now }),
+        cutoff,
+      )
         .take(BATCH)
         .getMany();
       for (const token of idle) {

@@ -7,6 +7,7 @@ import {
   In,
   IsNull,
   MoreThan,
+  ObjectLiteral,
   Repository,
   SelectQueryBuilder,
 } from 'typeorm';
@@ -510,11 +511,7 @@ export class TokensService {
     }
     const now = new Date();
     if (query.idle_days !== undefined) {
-      const cutoff = new Date(now.getTime() - query.idle_days * DAY_MS);
-      qb.andWhere(
-        '((t.last_used_at IS NULL AND t.created_at <= :idleCutoff) OR t.last_used_at <= :idleCutoff)',
-        { idleCutoff: cutoff },
-      );
+      whereIdleSince(qb, new Date(now.getTime() - query.idle_days * DAY_MS));
     }
     if (query.expiring_within_days !== undefined) {
       qb.andWhere('t.expires_at > :expNow AND t.expires_at <= :expUntil', {
@@ -888,6 +885,20 @@ function wholeSeconds(date: Date): Date {
 function orderScopes(scopes: Scope[]): Scope[] {
   const order: Scope[] = ['read', 'write', 'delete', 'admin'];
   return order.filter((scope) => scopes.includes(scope));
+}
+
+/**
+ * Tokens (alias `t`) unused since `cutoff`: last used before it, or never used and created
+ * before it. One definition for the admin inventory's `idle_days` and the idle revocation job.
+ */
+export function whereIdleSince<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  cutoff: Date,
+): SelectQueryBuilder<T> {
+  return qb.andWhere(
+    '((t.last_used_at IS NULL AND t.created_at <= :idleCutoff) OR t.last_used_at <= :idleCutoff)',
+    { idleCutoff: cutoff },
+  );
 }
 
 function applyStateFilter(
