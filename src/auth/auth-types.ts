@@ -1,5 +1,6 @@
 import { UserType } from '../users/entities/user.entity';
 import { AddressList } from './address-list';
+import type { TokenQuota } from '../rate-limit/quota';
 
 // Shared vocabulary of authentication and authorization (SPEC §4-§6).
 
@@ -62,6 +63,8 @@ export interface TokenRestrictions {
   projectIds: readonly string[] | null;
   /** When the token was created: its lifetime is measured from here (SPEC §11.3). */
   createdAt: Date;
+  /** Requests per UTC day or month (SPEC §11.1); null: no quota. */
+  quota: TokenQuota | null;
 }
 
 /** API tokens and OAuth access tokens: subject to the role's "use the API" permission. */

@@ -87,6 +87,12 @@ class EnvironmentVariables {
   @Max(3_600_000)
   TOKEN_USAGE_FLUSH_MS?: number;
 
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  QUOTA_FLUSH_MS?: number;
+
   // 0: this instance runs no scheduled jobs (another instance, with the lease, does).
   @IsOptional()
   @IsInt()
@@ -197,6 +203,8 @@ export interface AppConfig {
   logLevel: string;
   admin: { username: string; email: string; password: string | null };
   tokenUsageFlushMs: number;
+  /** How often each instance writes the quota counts it took (SPEC §11.1). */
+  quotaFlushMs: number;
   /** E-mail for token notices (SPEC §11.4); null: no e-mail. */
   mail: { smtpUrl: string; from: string } | null;
   /** How often each instance offers to run the scheduled jobs (SPEC §11.4); 0: never. */
@@ -259,6 +267,7 @@ export class ConfigError extends Error {
 const NUMERIC_KEYS = [
   'PORT',
   'TOKEN_USAGE_FLUSH_MS',
+  'QUOTA_FLUSH_MS',
   'SCHEDULER_INTERVAL_SECONDS',
   'OUTBOX_RETENTION_DAYS',
   'RATE_LIMIT_REQUESTS',
@@ -349,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       password: vars.ADMIN_PASSWORD ?? null,
     },
     tokenUsageFlushMs: vars.TOKEN_USAGE_FLUSH_MS ?? 60_000,
+    quotaFlushMs: vars.QUOTA_FLUSH_MS ?? 5_000,
     schedulerIntervalMs: (vars.SCHEDULER_INTERVAL_SECONDS ?? 60) * 1000,
     outboxRetentionDays: vars.OUTBOX_RETENTION_DAYS ?? 30,
     mail: vars.SMTP_URL

@@ -171,7 +171,7 @@ function errorCodesFor(
   if (hasJsonBody) {
     codes.set(415, ['unsupported_media_type']);
   }
-  codes.set(429, ['rate_limited']);
+  codes.set(429, ['rate_limited', 'quota_exceeded']);
   // service_unavailable: a password or 2FA code while the failed-auth counters do not answer
   // (it is refused rather than checked uncounted).
   codes.set(503, ['database_unavailable', 'service_unavailable']);

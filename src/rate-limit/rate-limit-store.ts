@@ -2,7 +2,35 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 
-type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/**
+ * What one authenticated request spends (SPEC §11.1): a hit in its rate-limit window and one
+ * request of its token's quota, decided together (one Redis round trip). The quota is checked
+ * first: a request refused for its quota spends nothing, one refused for its rate still counts
+ * against the quota.
+ */
+export interface RequestCharge {
+  rate: { key: string; ttlMs: number; limit: number } | null;
+  /**
+   * `init`: the count to start from when the store has none for this period yet (the
+   * persisted count); without it, such a charge answers `unknown` and counts nothing.
+   */
+  quota: { key: string; limit: number; ttlMs: number; init?: number } | null;
+}
+
+export type QuotaOutcome =
+  | { state: 'counted' | 'exceeded'; used: number }
+  /** The store holds no count for this period: charge again with `init`. */
+  | { state: 'unknown' }
+  /** The store did not answer: the request was not counted there. */
+  | { state: 'unavailable' };
+
+export interface ChargeOutcome {
+  quota: QuotaOutcome | null;
+  /** null when no rate limit applies, or when the quota refused the request. */
+  rate: StorageRecord | null;
+}
 
 /**
  * Where rate-limit counters live: @nestjs/throttler's storage contract (counts in a window and
@@ -37,6 +65,18 @@ export abstract class RateLimitStore implements ThrottlerStorage {
    * not to be a failure). Never lifts a block, never goes below zero.
    */
   abstract release(key: string): Promise<void>;
+
+  /** Counts one request against its rate limit and quota (see RequestCharge). */
+  abstract charge(charge: RequestCharge): Promise<ChargeOutcome>;
+
+  /** The current counts of quota keys; null where the store has none (or does not answer). */
+  abstract quotaCounts(keys: readonly string[]): Promise<Array<number | null>>;
+
+  /**
+   * One request of `key` counted elsewhere while the store did not answer (`unavailable`), to be
+   * added to the store's count once it answers again.
+   */
+  abstract countLater(key: string): void;
 }
 
 interface Window {
@@ -52,6 +92,8 @@ interface Window {
  */
 export class MemoryRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
   private readonly windows = new Map<string, Window>();
+  /** Quota counts of the current periods, until each period ends. */
+  private readonly quotas = new Map<string, { used: number; expiresAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor() {
@@ -66,6 +108,48 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     limit: number,
     blockDurationMs: number,
   ): Promise<StorageRecord> {
+    return Promise.resolve(this.hit(key, ttlMs, limit, blockDurationMs));
+  }
+
+  charge({ rate, quota }: RequestCharge): Promise<ChargeOutcome> {
+    let counted: QuotaOutcome | null = null;
+    if (quota) {
+      const now = Date.now();
+      let entry = this.quotas.get(quota.key);
+      if (!entry || entry.expiresAt <= now) {
+        if (quota.init === undefined) {
+          return Promise.resolve({ quota: { state: 'unknown' }, rate: null });
+        }
+        entry = { used: quota.init, expiresAt: now + quota.ttlMs };
+        this.quotas.set(quota.key, entry);
+      }
+      if (entry.used >= quota.limit) {
+        return Promise.resolve({ quota: { state: 'exceeded', used: entry.used }, rate: null });
+      }
+      entry.used++;
+      counted = { state: 'counted', used: entry.used };
+    }
+    return Promise.resolve({
+      quota: counted,
+      rate: rate ? this.hit(rate.key, rate.ttlMs, rate.limit, 0) : null,
+    });
+  }
+
+  countLater(): void {
+    // An in-memory store always answers.
+  }
+
+  quotaCounts(keys: readonly string[]): Promise<Array<number | null>> {
+    const now = Date.now();
+    return Promise.resolve(
+      keys.map((key) => {
+        const entry = this.quotas.get(key);
+        return entry && entry.expiresAt > now ? entry.used : null;
+      }),
+    );
+  }
+
+  private hit(key: string, ttlMs: number, limit: number, blockDurationMs: number): StorageRecord {
     const now = Date.now();
     let window = this.windows.get(key);
     if (!window || (window.resetAt <= now && window.blockedUntil <= now)) {
@@ -73,17 +157,17 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
       this.windows.set(key, window);
     }
     if (window.blockedUntil > now) {
-      return Promise.resolve(record(window, now, true, window.blockedUntil - now));
+      return record(window, now, true, window.blockedUntil - now);
     }
     window.hits++;
     if (window.hits <= limit) {
-      return Promise.resolve(record(window, now, false, 0));
+      return record(window, now, false, 0);
     }
     if (blockDurationMs > 0) {
       window.blockedUntil = now + blockDurationMs;
-      return Promise.resolve(record(window, now, true, blockDurationMs));
+      return record(window, now, true, blockDurationMs);
     }
-    return Promise.resolve(record(window, now, true, window.resetAt - now));
+    return record(window, now, true, window.resetAt - now);
   }
 
   tryIncrement(
@@ -117,6 +201,11 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     for (const [key, window] of this.windows) {
       if (window.resetAt <= now && window.blockedUntil <= now) {
         this.windows.delete(key);
+      }
+    }
+    for (const [key, entry] of this.quotas) {
+      if (entry.expiresAt <= now) {
+        this.quotas.delete(key);
       }
     }
   }
@@ -167,7 +256,71 @@ end
 return 0
 `;
 
+// One authenticated request (RequestCharge), atomically. KEYS: rate hits, rate block, quota.
+// ARGV: rate window ms, rate limit (-1: none), quota limit (-1: none), quota ms to live, quota
+// count to start from (-1: none). Returns {quota state, quota count, hits, ms left in the window,
+// blocked, ms blocked}; quota state 1 counted, 0 no quota, -1 unknown (no count and no start),
+// -2 exceeded (nothing else counted).
+const CHARGE_SCRIPT = `
+local qstate = 0
+local qused = 0
+if tonumber(ARGV[3]) >= 0 then
+  local v = redis.call('GET', KEYS[3])
+  if not v then
+    if tonumber(ARGV[5]) < 0 then
+      return {-1, 0, 0, 0, 0, 0}
+    end
+    redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[4], 'NX')
+    v = redis.call('GET', KEYS[3])
+  end
+  if tonumber(v) >= tonumber(ARGV[3]) then
+    return {-2, tonumber(v), 0, 0, 0, 0}
+  end
+  qstate = 1
+  qused = redis.call('INCR', KEYS[3])
+end
+if tonumber(ARGV[2]) < 0 then
+  return {qstate, qused, 0, 0, 0, 0}
+end
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+if hits > tonumber(ARGV[2]) then
+  return {qstate, qused, hits, ttl, 1, ttl}
+end
+return {qstate, qused, hits, ttl, 0, 0}
+`;
+
+// Requests counted while Redis did not answer, added back once it does: only to a count that
+// still exists (one that was lost starts again from the persisted count, which has them).
+const QUOTA_RESYNC_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+return 0
+`;
+
+/** At most this many quota counts wait to be added back to Redis; beyond, they are dropped. */
+const MAX_UNSYNCED_QUOTAS = 10_000;
+
 interface RedisWithIncrement extends Redis {
+  rateLimitCharge(
+    hitsKey: string,
+    blockKey: string,
+    quotaKey: string,
+    ttlMs: number,
+    limit: number,
+    quotaLimit: number,
+    quotaTtlMs: number,
+    quotaInit: number,
+  ): Promise<[number, number, number, number, number, number]>;
+  quotaResync(quotaKey: string, count: number): Promise<number>;
   rateLimitRelease(hitsKey: string): Promise<number>;
   rateLimitIncrement(
     hitsKey: string,
@@ -202,6 +355,107 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     this.redis.on('error', (error: Error) => this.warn(error));
     this.redis.defineCommand('rateLimitIncrement', { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
     this.redis.defineCommand('rateLimitRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.redis.defineCommand('rateLimitCharge', { numberOfKeys: 3, lua: CHARGE_SCRIPT });
+    this.redis.defineCommand('quotaResync', { numberOfKeys: 1, lua: QUOTA_RESYNC_SCRIPT });
+  }
+
+  /** Quota requests counted while Redis was away, by key; added back when it answers. */
+  private readonly unsynced = new Map<string, number>();
+  private resyncing = false;
+  /** Quota requests that could not be added back to Redis (more keys waiting than allowed). */
+  unsyncedDropped = 0;
+
+  async charge({ rate, quota }: RequestCharge): Promise<ChargeOutcome> {
+    const noRate = rate ?? { key: 'none', ttlMs: 0, limit: -1 };
+    try {
+      const [qstate, qused, hits, ttl, blocked, blockTtl] = await this.redis.rateLimitCharge(
+        `${this.prefix}${noRate.key}`,
+        `${this.prefix}${noRate.key}:blocked`,
+        `${this.prefix}${quota?.key ?? 'none'}`,
+        noRate.ttlMs,
+        noRate.limit,
+        quota ? quota.limit : -1,
+        quota?.ttlMs ?? 0,
+        quota?.init ?? -1,
+      );
+      if (this.unsynced.size > 0) {
+        void this.resync();
+      }
+      if (qstate === -1) {
+        return { quota: { state: 'unknown' }, rate: null };
+      }
+      if (qstate === -2) {
+        return { quota: { state: 'exceeded', used: qused }, rate: null };
+      }
+      return {
+        quota: qstate === 1 ? { state: 'counted', used: qused } : null,
+        rate: rate
+          ? {
+              totalHits: hits,
+              timeToExpire: Math.ceil(ttl / 1000),
+              isBlocked: blocked === 1,
+              timeToBlockExpire: Math.ceil(blockTtl / 1000),
+            }
+          : null,
+      };
+    } catch (error) {
+      this.warn(error as Error);
+      return {
+        quota: quota ? { state: 'unavailable' } : null,
+        rate: rate
+          ? {
+              totalHits: 0,
+              timeToExpire: Math.ceil(rate.ttlMs / 1000),
+              isBlocked: false,
+              timeToBlockExpire: 0,
+            }
+          : null,
+      };
+    }
+  }
+
+  async quotaCounts(keys: readonly string[]): Promise<Array<number | null>> {
+    if (keys.length === 0) {
+      return [];
+    }
+    try {
+      const values = await this.redis.mget(keys.map((key) => `${this.prefix}${key}`));
+      return values.map((v) => (v === null ? null : Number(v)));
+    } catch (error) {
+      this.warn(error as Error);
+      return keys.map(() => null);
+    }
+  }
+
+  countLater(key: string): void {
+    const waiting = this.unsynced.get(key);
+    if (waiting === undefined && this.unsynced.size >= MAX_UNSYNCED_QUOTAS) {
+      this.unsyncedDropped++;
+      return;
+    }
+    this.unsynced.set(key, (waiting ?? 0) + 1);
+  }
+
+  private async resync(): Promise<void> {
+    if (this.resyncing) {
+      return;
+    }
+    this.resyncing = true;
+    try {
+      for (const [key, count] of [...this.unsynced]) {
+        await this.redis.quotaResync(`${this.prefix}${key}`, count);
+        const left = (this.unsynced.get(key) ?? count) - count;
+        if (left > 0) {
+          this.unsynced.set(key, left);
+        } else {
+          this.unsynced.delete(key);
+        }
+      }
+    } catch (error) {
+      this.warn(error as Error);
+    } finally {
+      this.resyncing = false;
+    }
   }
 
   async increment(
@@ -271,7 +525,9 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     // At most one line every ten seconds while Redis is away.
     if (Date.now() - this.lastWarning > 10_000) {
       this.lastWarning = Date.now();
-      this.logger.warn(`Redis unavailable, rate limits are not applied: ${error.message}`);
+      this.logger.warn(
+        `Redis unavailable, rate limits are not applied and quotas are counted by each instance on its own: ${error.message}`,
+      );
     }
   }
 }

@@ -5,11 +5,15 @@ import {
   ThrottlerGuard,
   ThrottlerLimitDetail,
   ThrottlerModuleOptions,
+  ThrottlerRequest,
 } from '@nestjs/throttler';
+import { FastifyReply } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
 import { contextOf, TesseraRequest } from '../auth/request-context';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
-import { RateLimitStore } from './rate-limit-store';
+import { quotaExceeded, quotaHeaders, secondsUntil } from './quota';
+import { QuotaLedger } from './quota-ledger';
+import { RateLimitStore, StorageRecord } from './rate-limit-store';
 import { rateLimited } from './rate-limit.errors';
 
 /** The bucket a principal's requests count against: its token, else its user. */
@@ -27,7 +31,9 @@ function rateLimitKey(principal: AuthPrincipal): string {
  * Third global guard (after authentication, before access): counts each authenticated request
  * against its token's limit — the token's own `rate_limit` or the instance default — and sends
  * the IETF `RateLimit-*` headers; past the limit, 429 `rate_limited` with `Retry-After`.
- * Public routes and limits of 0 are not counted.
+ * A token with a quota (SPEC §11.1) is charged for it in the same step (one store round trip):
+ * `X-Quota-*` headers, and past the quota 429 `quota_exceeded` until its period ends. Public
+ * routes are not counted, nor limits of 0.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -36,6 +42,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     store: RateLimitStore,
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly quotas: QuotaLedger,
   ) {
     super(options, store, reflector);
     this.headerPrefix = 'RateLimit';
@@ -43,7 +50,54 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     const principal = principalOf(context);
-    return Promise.resolve(!principal || requestLimitFor(principal, this.config) === 0);
+    return Promise.resolve(
+      !principal ||
+        (requestLimitFor(principal, this.config) === 0 && !principal.restrictions?.quota),
+    );
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const principal = principalOf(request.context);
+    const quota = principal?.restrictions?.quota;
+    if (!principal?.tokenId || !quota) {
+      return super.handleRequest(request);
+    }
+    const { context, limit, ttl } = request;
+    const rate = limit > 0 ? { key: `req:${rateLimitKey(principal)}`, ttlMs: ttl, limit } : null;
+    const now = Date.now();
+    const charged = await this.quotas.charge(principal.tokenId, quota, rate, now);
+    const reset = secondsUntil(charged.window, now);
+    if (charged.exceeded) {
+      throw quotaExceeded(quota, reset);
+    }
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    reply.headers(quotaHeaders(quota, charged.used, reset));
+    if (charged.rate) {
+      this.applyRateRecord(reply, limit, ttl, charged.rate);
+    }
+    return true;
+  }
+
+  /** The rate-limit half of a charge: headers, or 429 `rate_limited` past the limit. */
+  private applyRateRecord(
+    reply: FastifyReply,
+    limit: number,
+    ttl: number,
+    record: StorageRecord,
+  ): void {
+    if (record.isBlocked) {
+      throw rateLimited(
+        limit,
+        ttl,
+        record.timeToBlockExpire,
+        'Too many requests with this credential',
+      );
+    }
+    reply.headers({
+      'RateLimit-Limit': String(limit),
+      'RateLimit-Remaining': String(Math.max(0, limit - record.totalHits)),
+      'RateLimit-Reset': String(record.timeToExpire),
+    });
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { FailedAuthLimiter } from './failed-auth.limiter';
 import { MemoryRateLimitStore, RateLimitStore, RedisRateLimitStore } from './rate-limit-store';
+import { QuotaLedger } from './quota-ledger';
 import { principalOf, RateLimitGuard, requestLimitFor } from './rate-limit.guard';
 
 /** Counters in Redis when REDIS_URL is set (shared by every instance), else in memory. */
@@ -45,7 +46,7 @@ class RateLimitStoreModule {}
       }),
     }),
   ],
-  providers: [RateLimitGuard, FailedAuthLimiter],
-  exports: [RateLimitGuard, FailedAuthLimiter, RateLimitStoreModule],
+  providers: [RateLimitGuard, FailedAuthLimiter, QuotaLedger],
+  exports: [RateLimitGuard, FailedAuthLimiter, QuotaLedger, RateLimitStoreModule],
 })
 export class RateLimitModule {}

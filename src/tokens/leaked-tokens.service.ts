@@ -1,3 +1,4 @@
+import { QuotaLedger } from '../rate-limit/quota-ledger';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, In, Repository } from 'typeorm';
@@ -14,7 +15,7 @@ import { User } from '../users/entities/user.entity';
 import { tokenPolicyOf } from '../workspaces/workspace-policy';
 import { Workspace } from '../workspaces/entities/workspace.entity';
 import { LeakReportResponse, TokenLookupResponse } from './dto/leaked-tokens.dto';
-import { toTokenResponse } from './dto/token.dto';
+import { tokenQuota, toTokenResponse } from './dto/token.dto';
 import { ApiToken } from './entities/api-token.entity';
 import { tokenEventData } from './token-events';
 import { sha256Hex, TokenFormat } from './token-format';
@@ -37,6 +38,7 @@ export class LeakedTokensService {
     private readonly audit: AuditService,
     private readonly events: EventsService,
     private readonly cache: AuthCache,
+    private readonly quotas: QuotaLedger,
   ) {}
 
   async revokeLeaked(reported: readonly string[], meta: RequestMeta): Promise<LeakReportResponse> {
@@ -202,8 +204,9 @@ export class LeakedTokensService {
         ? this.tokens.manager.findOneBy(Workspace, { id: token.workspaceId })
         : null,
     ]);
+    const used = await this.quotas.usedBy([{ id: token.id, quota: tokenQuota(token) }]);
     return {
-      ...toTokenResponse(token, workspace ? tokenPolicyOf(workspace) : null),
+      ...toTokenResponse(token, workspace ? tokenPolicyOf(workspace) : null, used),
       owner: { id: owner.id, username: owner.username },
       workspace: workspace ? { id: workspace.id, name: workspace.name } : null,
     };

@@ -10,6 +10,7 @@ import { User, UserStatus, UserType } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
 import { ApiToken, readJsonList } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
+import { storedQuota, TokenQuota } from '../rate-limit/quota';
 
 /** What request authentication needs to know about a token and its owner. */
 export interface CachedToken {
@@ -119,6 +120,8 @@ export class TokenVerifier {
         't.allowed_cidrs AS allowed_cidrs',
         't.project_ids AS project_ids',
         't.created_at AS created_at',
+        't.quota_limit AS quota_limit',
+        't.quota_period AS quota_period',
         'u.username AS username',
         'u.email AS email',
         'u.is_admin AS is_admin',
@@ -143,6 +146,7 @@ export class TokenVerifier {
         readJsonList(row.allowed_cidrs),
         readJsonList(row.project_ids),
         rawDate(row.created_at),
+        storedQuota(row.quota_limit, row.quota_period),
       ),
       user: {
         id: row.user_id,
@@ -168,6 +172,8 @@ interface RawTokenRow {
   allowed_cidrs: string | null;
   project_ids: string | null;
   created_at: Date | string;
+  quota_limit: number | string | null;
+  quota_period: string | null;
   username: string;
   email: string;
   is_admin: boolean | number | string;
@@ -180,11 +186,13 @@ export function restrictionsOf(
   allowedCidrs: readonly string[] | null,
   projectIds: readonly string[] | null,
   createdAt: Date,
+  quota: TokenQuota | null = null,
 ): TokenRestrictions {
   return {
     allowedCidrs,
     addresses: allowedCidrs === null ? null : AddressList.of(allowedCidrs),
     projectIds,
     createdAt,
+    quota,
   };
 }

@@ -44,6 +44,7 @@ import {
   ListTokensQuery,
   RotateTokenRequest,
   TokenResponse,
+  tokenQuota,
   toTokenResponse,
   UpdateTokenRequest,
 } from './dto/token.dto';
@@ -54,6 +55,7 @@ import {
   wideningRefusal,
 } from '../auth/token-restriction-policy';
 import { Project } from '../projects/entities/project.entity';
+import { QuotaLedger } from '../rate-limit/quota-ledger';
 import { ApiToken, RevokedReason } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
@@ -95,6 +97,7 @@ export class TokensService {
     private readonly audit: AuditService,
     private readonly cache: AuthCache,
     private readonly events: EventsService,
+    private readonly quotas: QuotaLedger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -153,6 +156,8 @@ export class TokensService {
         createdAt: wholeSeconds(new Date()),
         allowedCidrs: restrictions.allowedCidrs,
         projectIds: restrictions.projectIds,
+        quotaLimit: dto.quota?.limit ?? null,
+        quotaPeriod: dto.quota?.period ?? null,
       });
       await m.insert(ApiToken, created);
       await this.audit.record(
@@ -170,6 +175,7 @@ export class TokensService {
             token_prefix: created.tokenPrefix,
             allowed_cidrs: created.allowedCidrs,
             project_ids: created.projectIds,
+            ...(created.quotaLimit !== null ? { quota: { ...dto.quota } } : {}),
             ...(owner ? { owner_id: owner.userId } : {}),
           },
         },
@@ -212,11 +218,18 @@ export class TokensService {
     applyStateFilter(qb, query.state ?? 'active', new Date());
     const [rows, total] = await qb.getManyAndCount();
     const policy = policyIn(where);
-    return toPage(rows, total, window, (token) => toTokenResponse(token, policy));
+    const used = await this.quotaCounts(rows);
+    return toPage(rows, total, window, (token) => toTokenResponse(token, policy, used));
   }
 
   async get(me: AuthPrincipal, where: TokenScope, id: string): Promise<TokenResponse> {
-    return toTokenResponse(await this.findVisible(me, where, id), policyIn(where));
+    const token = await this.findVisible(me, where, id);
+    return toTokenResponse(token, policyIn(where), await this.quotaCounts([token]));
+  }
+
+  /** What each token with a quota has spent of it in the current period (`quota_used`). */
+  quotaCounts(tokens: readonly ApiToken[]): Promise<Map<string, number>> {
+    return this.quotas.usedBy(tokens.map((t) => ({ id: t.id, quota: tokenQuota(t) })));
   }
 
   /** The token of this request; `where` is its workspace (the route checked the binding). */
@@ -232,7 +245,7 @@ export class TokensService {
     if (!token) {
       throw notFound('Token');
     }
-    return toTokenResponse(token, policyIn(where));
+    return toTokenResponse(token, policyIn(where), await this.quotaCounts([token]));
   }
 
   /**
@@ -262,6 +275,10 @@ export class TokensService {
       );
       changes.rateLimit = dto.rate_limit;
     }
+    if (dto.quota !== undefined) {
+      changes.quotaLimit = dto.quota?.limit ?? null;
+      changes.quotaPeriod = dto.quota?.period ?? null;
+    }
     if (dto.allowed_cidrs !== undefined || dto.project_ids !== undefined) {
       const restrictions = await this.resolveRestrictions(me, token.workspaceId, dto, {
         allowedCidrs: token.allowedCidrs,
@@ -280,8 +297,13 @@ export class TokensService {
       }
     }
     const changed = changedFields(token, changes);
+    if ('quota_limit' in changed || 'quota_period' in changed) {
+      delete changed.quota_limit;
+      delete changed.quota_period;
+      changed.quota = dto.quota ? { limit: dto.quota.limit, period: dto.quota.period } : null;
+    }
     if (Object.keys(changed).length === 0) {
-      return toTokenResponse(token, policyIn(where));
+      return toTokenResponse(token, policyIn(where), await this.quotaCounts([token]));
     }
     await this.db.transaction(async (m) => {
       await m.update(ApiToken, { id: token.id }, changes);
@@ -300,7 +322,8 @@ export class TokensService {
       );
     });
     await this.cache.invalidate({ kind: 'token', tokenId: token.id });
-    return toTokenResponse({ ...token, ...changes }, policyIn(where));
+    const updated = { ...token, ...changes };
+    return toTokenResponse(updated, policyIn(where), await this.quotaCounts([updated]));
   }
 
   async rotate(
@@ -521,9 +544,13 @@ export class TokensService {
     }
     applyStateFilter(qb, query.state ?? 'all', now);
     const [rows, total] = await qb.getManyAndCount();
-    const policies = await this.policiesOf(rows);
+    const [policies, used] = await Promise.all([this.policiesOf(rows), this.quotaCounts(rows)]);
     return toPage(rows, total, window, (token) =>
-      toTokenResponse(token, token.workspaceId ? (policies.get(token.workspaceId) ?? null) : null),
+      toTokenResponse(
+        token,
+        token.workspaceId ? (policies.get(token.workspaceId) ?? null) : null,
+        used,
+      ),
     );
   }
 
@@ -635,7 +662,8 @@ export class TokensService {
       .take(1000)
       .getMany();
     const policy = tokenPolicyOf(workspace);
-    return rows.map((token) => toTokenResponse(token, policy));
+    const used = await this.quotaCounts(rows);
+    return rows.map((token) => toTokenResponse(token, policy, used));
   }
 
   /** Active tokens of each of these owners in a workspace (counted as countActive counts). */
@@ -957,6 +985,8 @@ function changedFields(token: ApiToken, changes: Partial<ApiToken>): AuditMetada
   const names: Partial<Record<keyof ApiToken, string>> = {
     name: 'name',
     rateLimit: 'rate_limit',
+    quotaLimit: 'quota_limit',
+    quotaPeriod: 'quota_period',
     allowedCidrs: 'allowed_cidrs',
     projectIds: 'project_ids',
   };

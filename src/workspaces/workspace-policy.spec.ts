@@ -307,6 +307,7 @@ function tokenInUse(
       addresses: null,
       projectIds: null,
       createdAt,
+      quota: null,
     },
   };
 }

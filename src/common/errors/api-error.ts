@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'service_unavailable'
   | 'database_unavailable'
   // Refusals of the HTTP layer itself (src/common/http/client-errors.ts).

@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
+  'quota_exceeded',
   'service_unavailable',
   'database_unavailable',
   'request_header_too_large',

@@ -10,6 +10,7 @@ import {
   IsInt,
   IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -17,11 +18,13 @@ import {
   Min,
   ValidateBy,
   ValidateIf,
+  ValidateNested,
   buildMessage,
 } from 'class-validator';
 import { canonicalEntry, MAX_ALLOWED_CIDRS } from '../../auth/address-list';
 import { Scope, SCOPES } from '../../auth/auth-types';
 import { PaginationQuery } from '../../common/http/pagination';
+import { QUOTA_PERIODS, QuotaPeriod, storedQuota, TokenQuota } from '../../rate-limit/quota';
 import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
 import { TokenPolicy, tokenComplies } from '../../workspaces/workspace-policy';
 
@@ -33,6 +36,7 @@ const MAX_TOKEN_RATE_LIMIT = 1_000_000;
 /** A token expiring within this is `expires_soon` (SPEC §11.4). */
 export const EXPIRES_SOON_MS = 7 * 86_400_000;
 const MAX_PROJECT_IDS = 100;
+const MAX_QUOTA_LIMIT = 1_000_000_000;
 
 /** Each entry an IPv4/IPv6 address or CIDR block (ipaddr.js); stored in canonical form. */
 const IsAddressOrBlock = (): PropertyDecorator =>
@@ -51,8 +55,40 @@ const IsAddressOrBlock = (): PropertyDecorator =>
     { each: true },
   );
 
+/** A token's quota in a request body (SPEC §11.1). */
+export class QuotaRequest {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_QUOTA_LIMIT, example: 10000 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUOTA_LIMIT)
+  limit!: number;
+
+  @ApiProperty({ enum: QUOTA_PERIODS, description: 'A UTC calendar day or month.' })
+  @IsIn(QUOTA_PERIODS)
+  period!: QuotaPeriod;
+}
+
+/** A token's quota in a response. */
+export class QuotaResponse {
+  @ApiProperty({ type: 'integer' }) limit!: number;
+  @ApiProperty({ enum: QUOTA_PERIODS }) period!: QuotaPeriod;
+}
+
 /** The restriction fields shared by creation and PATCH (SPEC §11.1); null lifts one. */
 class TokenRestrictionFields {
+  @ApiPropertyOptional({
+    type: QuotaRequest,
+    nullable: true,
+    description:
+      'Requests the token may make per UTC day or month; past it, 429 quota_exceeded until the period ends. ' +
+      'Every authenticated request counts, refused ones included, but not a quota_exceeded one. null: no quota.',
+  })
+  @ValidateIf((_, value: unknown) => value !== null && value !== undefined)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => QuotaRequest)
+  quota?: QuotaRequest | null;
+
   @ApiPropertyOptional({
     type: [String],
     nullable: true,
@@ -280,6 +316,19 @@ export class TokenResponse {
     description: 'Projects the token reaches; null: all of its workspace’s, empty: none.',
   })
   project_ids!: string[] | null;
+  @ApiProperty({
+    type: QuotaResponse,
+    nullable: true,
+    description: 'Requests per UTC day or month; null: no quota.',
+  })
+  quota!: QuotaResponse | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description:
+      'Requests counted against the quota in its current period (across instances); null without a quota.',
+  })
+  quota_used!: number | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id!: string | null;
   @ApiProperty({ format: 'uuid' }) user_id!: string;
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] }) state!: TokenState;
@@ -318,6 +367,13 @@ export class TokenListResponse {
   @ApiProperty({ type: 'integer' }) limit!: number;
 }
 
+const NO_QUOTA_COUNTS: ReadonlyMap<string, number> = new Map();
+
+/** A token's quota, from its two columns. */
+export function tokenQuota(token: Pick<ApiToken, 'quotaLimit' | 'quotaPeriod'>): TokenQuota | null {
+  return storedQuota(token.quotaLimit, token.quotaPeriod);
+}
+
 function tokenState(token: ApiToken, now = Date.now()): TokenState {
   if (token.revokedAt && token.revokedAt.getTime() <= now) {
     return 'revoked';
@@ -326,7 +382,12 @@ function tokenState(token: ApiToken, now = Date.now()): TokenState {
 }
 
 /** `policy`: the token policy of the token's workspace (null for instance tokens). */
-export function toTokenResponse(token: ApiToken, policy: TokenPolicy | null): TokenResponse {
+export function toTokenResponse(
+  token: ApiToken,
+  policy: TokenPolicy | null,
+  quotaUsed: ReadonlyMap<string, number> = NO_QUOTA_COUNTS,
+): TokenResponse {
+  const quota = tokenQuota(token);
   return {
     id: token.id,
     name: token.name,
@@ -335,6 +396,8 @@ export function toTokenResponse(token: ApiToken, policy: TokenPolicy | null): To
     rate_limit: token.rateLimit,
     allowed_cidrs: token.allowedCidrs,
     project_ids: token.projectIds,
+    quota,
+    quota_used: quota ? (quotaUsed.get(token.id) ?? 0) : null,
     workspace_id: token.workspaceId,
     user_id: token.userId,
     state: tokenState(token),

@@ -1,3 +1,4 @@
+import { QuotaPeriod } from '../../rate-limit/quota';
 import { Column, Entity, Index, ValueTransformer } from 'typeorm';
 import { Scope } from '../../auth/auth-types';
 import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
@@ -62,6 +63,13 @@ export class ApiToken {
   /** Projects of its workspace the token reaches (SPEC §11.1); null: all, []: none. */
   @Column({ name: 'project_ids', type: 'text', nullable: true, transformer: jsonList })
   projectIds!: string[] | null;
+
+  /** Requests per UTC `quotaPeriod` (SPEC §11.1); null: no quota. */
+  @Column({ name: 'quota_limit', type: 'int', nullable: true })
+  quotaLimit!: number | null;
+
+  @Column({ name: 'quota_period', type: 'varchar', length: 8, nullable: true })
+  quotaPeriod!: QuotaPeriod | null;
 
   @DateColumn('expires_at')
   expiresAt!: Date;
