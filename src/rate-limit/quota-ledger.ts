@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
@@ -36,7 +42,7 @@ const ROWS_PER_STATEMENT = 300;
  * back.
  */
 @Injectable()
-export class QuotaLedger implements OnModuleInit, OnApplicationShutdown {
+export class QuotaLedger implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Quota');
   private pending = new Map<string, Pending>();
   /** The last count seen per quota key: where counting goes on while the store is away. */
@@ -58,7 +64,8 @@ export class QuotaLedger implements OnModuleInit, OnApplicationShutdown {
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any module closes (the database among them): the last counts are written. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
   }

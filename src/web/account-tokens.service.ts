@@ -539,6 +539,11 @@ function restrictionsText(t: TokenResponse, names: Map<string, string>): string 
         : `Projects ${t.project_ids.map((id) => names.get(id) ?? 'deleted').join(', ')}`,
     );
   }
+  if (t.quota) {
+    parts.push(
+      `Quota ${(t.quota_used ?? 0).toLocaleString('en')} of ${t.quota.limit.toLocaleString('en')} requests this ${t.quota.period} (UTC)`,
+    );
+  }
   return parts.length > 0 ? parts.join(' · ') : 'None';
 }
 

@@ -28,6 +28,8 @@ const TOKEN_FIELDS = [
   'rate_limit',
   'allowed_cidrs',
   'project_ids',
+  'quota',
+  'quota_used',
   'scopes',
   'state',
   'token_prefix',

@@ -11,6 +11,7 @@ import {
   TestWorkspace,
 } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
+import { signedIn, textOf } from '../web/web-helpers';
 
 interface Created {
   id: string;
@@ -113,6 +114,10 @@ describe('token quotas (SPEC §11.1), one instance without Redis', () => {
       .expect(200);
     const row = (list.body.data as Array<Record<string, unknown>>).find((r) => r.id === token.id);
     assert.equal(row?.quota_used, 2);
+    // The owner's token page says it in words.
+    const page = await (await signedIn(t, owner)).get('/account/tokens');
+    assert.equal(page.status, 200);
+    assert.match(textOf(page.text), /Quota 2 of 2 requests this month \(UTC\)/);
   });
 
   it('a request refused for its address is not counted (it never authenticated)', async () => {
