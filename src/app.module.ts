@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { EventsModule } from './events/events.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { MailModule } from './mail/mail.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
@@ -56,6 +57,7 @@ export class AppModule {
         OAuthModule,
         WebModule,
         WebhooksModule,
+        MetricsModule.forRoot(config),
       ],
       providers: [
         // Order matters: who is calling, how often, then what they may do.

@@ -16,6 +16,8 @@ import { parseJsonBody, requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
+import { registerMetricsHook } from './metrics/metrics-hook';
+import { Metrics } from './metrics/metrics.service';
 import { SettingsService } from './settings/settings.service';
 import { setupSwagger } from './swagger';
 import { registerWebSession } from './web/web-session';
@@ -94,6 +96,7 @@ export async function createApp(
   await registerCors(fastify, config.corsOrigins);
   registerResponseHeaders(fastify, config, app.get(SettingsService));
   requireJsonBodies(fastify);
+  registerMetricsHook(fastify, app.get(Metrics));
 
   setupSwagger(app, config);
   await app.init();

@@ -188,6 +188,17 @@ class EnvironmentVariables {
   @Min(1)
   @Max(20)
   WEBHOOK_MAX_ATTEMPTS?: number;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'METRICS_ENABLED must be true or false' })
+  METRICS_ENABLED?: string;
+
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, {
+    message:
+      'METRICS_TOKEN must be 16-256 printable characters without spaces (e.g. openssl rand -hex 32)',
+  })
+  METRICS_TOKEN?: string;
 }
 
 export type DatabaseConfig = { type: 'mysql'; url: string } | { type: 'sqlite'; path: string };
@@ -222,6 +233,8 @@ export interface AppConfig {
    */
   secretKey: string | null;
   webhooks: WebhookConfig;
+  /** GET /metrics (SPEC §11.7); `token`: the Bearer token it requires, null for none. */
+  metrics: { enabled: boolean; token: string | null };
 }
 
 /** Webhook deliveries (SPEC §11.4); the intervals are configurable so that tests run in seconds. */
@@ -289,6 +302,7 @@ const FILE_KEYS = [
   'REDIS_URL',
   'SECRET_KEY',
   'SMTP_URL',
+  'METRICS_TOKEN',
 ] as const;
 
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
@@ -382,6 +396,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       retryBaseMs: vars.WEBHOOK_RETRY_BASE_MS ?? 60_000,
       maxAttempts: vars.WEBHOOK_MAX_ATTEMPTS ?? 8,
       timeoutMs: 10_000,
+    },
+    metrics: {
+      enabled: vars.METRICS_ENABLED === 'true',
+      token: vars.METRICS_TOKEN ?? null,
     },
   };
 }

@@ -7,6 +7,7 @@ import { AUTH_METADATA, RouteAccess } from '../decorators/auth.decorator';
 import { ApiError } from '../../common/errors/api-error';
 import { RequestErrors } from '../auth-errors';
 import { contextOf, TesseraRequest } from '../request-context';
+import { Metrics } from '../../metrics/metrics.service';
 
 export function routeAccess(
   reflector: Reflector,
@@ -29,6 +30,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly authenticator: Authenticator,
     private readonly settings: SettingsService,
     private readonly failedAuth: FailedAuthLimiter,
+    private readonly metrics: Metrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -53,13 +55,17 @@ export class AuthenticationGuard implements CanActivate {
         adminRescue: access.auth.apiSwitch,
       })
       .catch(async (error: unknown) => {
-        const refusal = await this.failedAuth.countFailure(
-          error,
-          FailedAuthLimiter.address(request.ip),
-        );
-        // With the API off, the settings route tells nobody but the admin anything else.
-        throw apiEnabled ? refusal : RequestErrors.apiDisabled();
+        const thrown = await this.failedAuth
+          .countFailure(error, FailedAuthLimiter.address(request.ip))
+          .then(
+            // With the API off, the settings route tells nobody but the admin anything else.
+            (refusal) => (apiEnabled ? refusal : RequestErrors.apiDisabled()),
+            (failure: unknown) => failure,
+          );
+        this.metrics.authFailure(request, thrown);
+        throw thrown;
       });
+    this.metrics.authOutcome(principal.method, 'ok');
     if (
       !apiEnabled &&
       !(

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { noteErrorCode } from '../http/error-code';
 import { ApiError, ApiErrorBody, ErrorCode, reasonPhrase } from '../errors/api-error';
 
 /** The error body; `database_unavailable` is rendered here only (never thrown by a feature). */
@@ -191,6 +192,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const { status, body, headers } = renderError(exception, String(request.id), this.logger);
+    noteErrorCode(request, body.code);
     void reply.status(status).headers(headers).type('application/json').send(body);
   }
 }

@@ -1,0 +1,249 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { notedErrorCode } from '../common/http/error-code';
+import { errorCodeOf, presentedKind } from './auth-outcome';
+import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { TokenMailJob } from '../mail/token-mail.job';
+import { Scheduler } from '../scheduler/scheduler.service';
+import { WebhookMetrics } from '../webhooks/webhook-metrics';
+
+/** What accounting can drop under load (a full buffer, a store that does not answer). */
+export type AccountingDropKind = 'request_log' | 'quota' | 'usage';
+const ACCOUNTING_DROP_KINDS: readonly AccountingDropKind[] = ['request_log', 'quota', 'usage'];
+
+/**
+ * The refusals counted by code in tessera_request_refusals_total; any other error code is not
+ * a refusal of policy (auth failures have their own counter, 4xx/5xx are in the request counter).
+ */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'rate_limited',
+  'quota_exceeded',
+  'ip_not_allowed',
+  'project_not_allowed',
+  'policy_violation',
+  'insufficient_scope',
+  'workspace_forbidden',
+  'api_disabled',
+]);
+
+const METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]);
+
+/** The route label of a request that matched no route (a 404): never its raw path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Seconds; Tessera answers most requests in about a millisecond, so the low end is fine. */
+export const DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+type HttpLabels = { method: string; route: string; status: string };
+type HttpSeries = {
+  counter: HttpLabels;
+  histogram: { method: string; route: string; status_class: string };
+};
+
+/**
+ * Prometheus metrics (SPEC §11.7), on a registry of this application's own (not prom-client's
+ * global one, so that several apps in one process do not share series). Every label has a
+ * bounded set of values: route templates, methods, status codes, auth methods and error codes,
+ * job names and outcomes; never a token, user, address or raw path.
+ *
+ * Other code records through the typed methods below; each is a no-op (one boolean check) when
+ * METRICS_ENABLED is not true.
+ */
+@Injectable()
+export class Metrics {
+  readonly enabled: boolean;
+  private readonly registry: Registry;
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
+  private readonly authOutcomes: Counter<'method' | 'code'>;
+  private readonly refusals: Counter<'code'>;
+  private readonly accountingDrops: Counter<'kind'>;
+  /** route → method → status → the label objects, built once per combination. */
+  private readonly series = new Map<string, Map<string, Map<number, HttpSeries>>>();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    webhooks: WebhookMetrics,
+    scheduler: Scheduler,
+    mail: TokenMailJob,
+  ) {
+    this.enabled = config.metrics.enabled;
+    this.registry = new Registry();
+    const registers = [this.registry];
+    if (this.enabled) {
+      collectDefaultMetrics({ register: this.registry });
+    }
+    this.httpRequests = new Counter({
+      name: 'tessera_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'tessera_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route template and status class.',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.authOutcomes = new Counter({
+      name: 'tessera_auth_outcomes_total',
+      help:
+        'Authentication decisions on API routes: method is the principal’s auth method on ' +
+        'success, the kind of credential presented on failure (none: no credential); code is ' +
+        'ok or the refusal’s error code.',
+      labelNames: ['method', 'code'],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'tessera_request_refusals_total',
+      help: 'Requests refused by policy (rate limits, quotas, address and project restrictions…), by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.accountingDrops = new Counter({
+      name: 'tessera_accounting_dropped_total',
+      help: 'Accounting records dropped (buffer full, store unavailable), by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ACCOUNTING_DROP_KINDS) {
+      this.accountingDrops.inc({ kind }, 0);
+    }
+    for (const code of REFUSAL_CODES) {
+      this.refusals.inc({ code }, 0);
+    }
+
+    // Counters kept by their features (one source of truth), read at each scrape.
+    new Counter({
+      name: 'tessera_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retried, failed: given up; refused_address is also counted in retried or failed).',
+      labelNames: ['outcome'],
+      registers,
+      collect(): void {
+        this.reset();
+        const counts = webhooks.snapshot();
+        for (const outcome of Object.keys(counts) as Array<keyof typeof counts>) {
+          this.inc({ outcome }, counts[outcome]);
+        }
+      },
+    });
+    new Counter({
+      name: 'tessera_scheduler_runs_total',
+      help: 'Scheduled job runs on this instance by job and outcome (ok; skipped: another instance held the lease; failed).',
+      labelNames: ['job', 'outcome'],
+      registers,
+      collect(): void {
+        this.reset();
+        for (const [job, c] of scheduler.counters) {
+          this.inc({ job, outcome: 'ok' }, c.runs);
+          this.inc({ job, outcome: 'skipped' }, c.skipped);
+          this.inc({ job, outcome: 'failed' }, c.failures);
+        }
+      },
+    });
+    new Counter({
+      name: 'tessera_scheduler_items_total',
+      help: 'Items handled by scheduled job runs on this instance, by job.',
+      labelNames: ['job'],
+      registers,
+      collect(): void {
+        this.reset();
+        for (const [job, c] of scheduler.counters) {
+          this.inc({ job }, c.items);
+        }
+      },
+    });
+    new Counter({
+      name: 'tessera_mail_messages_total',
+      help: 'Token notice e-mails by outcome (sent, failed: will be retried).',
+      labelNames: ['outcome'],
+      registers,
+      collect(): void {
+        this.reset();
+        this.inc({ outcome: 'sent' }, mail.counters.sent);
+        this.inc({ outcome: 'failed' }, mail.counters.failed);
+      },
+    });
+  }
+
+  /** An accounting record (request log row, quota increment, usage update) was dropped. */
+  accountingDropped(kind: AccountingDropKind, count = 1): void {
+    if (this.enabled && count > 0) {
+      this.accountingDrops.inc({ kind }, count);
+    }
+  }
+
+  /**
+   * An authentication decision: `method` is an AuthMethod on success or a credential kind (or
+   * `none`) on failure; `code` is `ok` or an ErrorCode. Both come from fixed vocabularies.
+   */
+  authOutcome(method: string, code: string): void {
+    if (this.enabled) {
+      this.authOutcomes.inc({ method, code });
+    }
+  }
+
+  /** A refused authentication: labelled by the kind of credential presented and the code. */
+  authFailure(request: FastifyRequest, error: unknown): void {
+    if (this.enabled) {
+      const code = errorCodeOf(error);
+      this.authOutcomes.inc({ method: presentedKind(request, code), code });
+    }
+  }
+
+  /** The onResponse hook's work: one request answered (only called when enabled). */
+  observeResponse(request: FastifyRequest, reply: FastifyReply): void {
+    const status = reply.statusCode;
+    const series = this.seriesFor(
+      request.routeOptions.url ?? UNMATCHED_ROUTE,
+      METHODS.has(request.method) ? request.method : 'other',
+      status,
+    );
+    this.httpRequests.inc(series.counter);
+    this.httpDuration.observe(series.histogram, reply.elapsedTime / 1000);
+    const code = notedErrorCode(request);
+    if (code !== undefined && REFUSAL_CODES.has(code)) {
+      this.refusals.inc({ code });
+    }
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private seriesFor(route: string, method: string, status: number): HttpSeries {
+    let byMethod = this.series.get(route);
+    if (!byMethod) {
+      this.series.set(route, (byMethod = new Map<string, Map<number, HttpSeries>>()));
+    }
+    let byStatus = byMethod.get(method);
+    if (!byStatus) {
+      byMethod.set(method, (byStatus = new Map<number, HttpSeries>()));
+    }
+    let series = byStatus.get(status);
+    if (!series) {
+      const statusClass = STATUS_CLASSES[Math.floor(status / 100) - 1] ?? 'other';
+      series = {
+        counter: { method, route, status: String(status) },
+        histogram: { method, route, status_class: statusClass },
+      };
+      byStatus.set(status, series);
+    }
+    return series;
+  }
+}
