@@ -71,6 +71,7 @@ export class Metrics {
   private readonly authOutcomes: Counter<'method' | 'code'>;
   private readonly refusals: Counter<'code'>;
   private readonly accountingDrops: Counter<'kind'>;
+  private readonly quotaLocal: Counter;
   /** route → method → status → the label objects, built once per combination. */
   private readonly series = new Map<string, Map<string, Map<number, HttpSeries>>>();
 
@@ -123,6 +124,11 @@ export class Metrics {
     for (const kind of ACCOUNTING_DROP_KINDS) {
       this.accountingDrops.inc({ kind }, 0);
     }
+    this.quotaLocal = new Counter({
+      name: 'tessera_quota_counted_locally_total',
+      help: 'Quota requests this instance counted on its own because the shared store (Redis) did not answer; added to it once it answers.',
+      registers,
+    });
     for (const code of REFUSAL_CODES) {
       this.refusals.inc({ code }, 0);
     }
@@ -184,6 +190,13 @@ export class Metrics {
   accountingDropped(kind: AccountingDropKind, count = 1): void {
     if (this.enabled && count > 0) {
       this.accountingDrops.inc({ kind }, count);
+    }
+  }
+
+  /** A quota request counted by this instance alone (Redis did not answer). */
+  quotaCountedLocally(): void {
+    if (this.enabled) {
+      this.quotaLocal.inc();
     }
   }
 

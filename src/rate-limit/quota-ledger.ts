@@ -8,6 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import { quotaWindow, QuotaWindow, TokenQuota } from './quota';
 import { ChargeOutcome, RateLimitStore, RequestCharge, StorageRecord } from './rate-limit-store';
 
@@ -56,6 +57,7 @@ export class QuotaLedger implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: RateLimitStore,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -106,8 +108,12 @@ export class QuotaLedger implements OnModuleInit, BeforeApplicationShutdown {
     const used = seen.used + 1;
     this.lastSeen.set(key, { used, endsAt: window.endsAt });
     this.add(tokenId, window.key);
-    this.store.countLater(key);
+    if (!this.store.countLater(key)) {
+      // Still in the persisted count, but Redis will not hear of it.
+      this.metrics.accountingDropped('quota');
+    }
     this.counters.countedLocally++;
+    this.metrics.quotaCountedLocally();
     this.warn('the shared counter store did not answer; quotas are counted by this instance');
     return { window, used, exceeded: false, rate: outcome.rate };
   }

@@ -74,9 +74,10 @@ export abstract class RateLimitStore implements ThrottlerStorage {
 
   /**
    * One request of `key` counted elsewhere while the store did not answer (`unavailable`), to be
-   * added to the store's count once it answers again.
+   * added to the store's count once it answers again. False when it cannot be kept (too many
+   * counts waiting already).
    */
-  abstract countLater(key: string): void;
+  abstract countLater(key: string): boolean;
 }
 
 interface Window {
@@ -135,8 +136,8 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     });
   }
 
-  countLater(): void {
-    // An in-memory store always answers.
+  countLater(): boolean {
+    return true; // an in-memory store always answers
   }
 
   quotaCounts(keys: readonly string[]): Promise<Array<number | null>> {
@@ -362,8 +363,6 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
   /** Quota requests counted while Redis was away, by key; added back when it answers. */
   private readonly unsynced = new Map<string, number>();
   private resyncing = false;
-  /** Quota requests that could not be added back to Redis (more keys waiting than allowed). */
-  unsyncedDropped = 0;
 
   async charge({ rate, quota }: RequestCharge): Promise<ChargeOutcome> {
     const noRate = rate ?? { key: 'none', ttlMs: 0, limit: -1 };
@@ -427,13 +426,13 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
     }
   }
 
-  countLater(key: string): void {
+  countLater(key: string): boolean {
     const waiting = this.unsynced.get(key);
     if (waiting === undefined && this.unsynced.size >= MAX_UNSYNCED_QUOTAS) {
-      this.unsyncedDropped++;
-      return;
+      return false;
     }
     this.unsynced.set(key, (waiting ?? 0) + 1);
+    return true;
   }
 
   private async resync(): Promise<void> {

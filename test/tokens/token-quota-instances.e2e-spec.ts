@@ -201,7 +201,7 @@ describe('quotas across restarts and instances (SPEC §11.1)', { timeout: 240_00
         t.skip('redis-server could not be started here');
         return;
       }
-      const app = await start({ REDIS_URL: url });
+      const app = await start({ REDIS_URL: url, METRICS_ENABLED: 'true' });
       const seed = await seedToken(app);
       const token = await quotaToken(app, seed, { limit: 4, period: 'day' });
       assert.equal((await list(app, seed, token.bearer)).status, 200);
@@ -213,6 +213,9 @@ describe('quotas across restarts and instances (SPEC §11.1)', { timeout: 240_00
       }
       assert.deepEqual(codes, [200, 200, 200, 429, 429]);
       assert.match(app.output(), /quotas are counted by this instance/);
+      // ...and in the metrics: three requests counted here alone (the refused ones are not).
+      const scrape = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      assert.match(scrape, /^tessera_quota_counted_locally_total 3$/m);
       await stop(app);
       const persisted = await db.query<{ used: number | string }>(
         'SELECT used FROM token_quota_usage WHERE token_id = ?',
