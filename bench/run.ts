@@ -21,7 +21,8 @@ const FLOOR_PORT = 3901;
 
 const SEED = {
   workspaces: 100,
-  tokensPerWorkspace: 100,
+  // 100,000 tokens: the "every token in use" pass sends a request with each of them.
+  tokensPerWorkspace: 1000,
   projectsPerWorkspace: 10,
   issuesPerProject: 100,
 };
@@ -59,6 +60,17 @@ async function counters(
   return { select: get('Com_select'), insert: get('Com_insert'), update: get('Com_update') };
 }
 
+/** The process's resident set now, in MB. */
+function currentRss(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 function peakRss(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -68,6 +80,9 @@ function peakRss(pid: number): number {
     return NaN;
   }
 }
+
+/** Every seeded token with its workspace, for the pass that uses each of them. */
+const everyToken: Array<{ secret: string; workspaceId: string }> = [];
 
 async function seed(conn: Connection, format: TokenFormat): Promise<Record<string, string>> {
   const now = new Date();
@@ -82,6 +97,7 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
   const issues: unknown[][] = [];
   const first: Record<string, string> = {};
   const firstProjects: string[] = [];
+  everyToken.length = 0;
   for (let w = 0; w < SEED.workspaces; w++) {
     const userId = randomUUID();
     const wsId = randomUUID();
@@ -119,6 +135,7 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
       if (w === 0 && k === 0) {
         first.token = secret;
       }
+      everyToken.push({ secret, workspaceId: wsId });
     }
     for (let p = 0; p < SEED.projectsPerWorkspace; p++) {
       const projectId = randomUUID();
@@ -202,6 +219,29 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
   );
   first.restrictedToken = restricted;
 
+  // Everything on at once (issue 16): a quota (never reached here: the count is the cost), the
+  // same allow-list and projects; request logging and metrics are on for the whole run.
+  const allOn = format.generate();
+  await conn.query(
+    'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, allowed_cidrs, project_ids, quota_limit, quota_period, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      randomUUID(),
+      first.userId,
+      first.workspaceId,
+      'bench everything on',
+      format.displayPrefix(allOn),
+      sha256Hex(allOn),
+      'read,write,delete',
+      new Date(Date.now() + 30 * 86_400_000),
+      JSON.stringify(['10.0.0.0/8', '2001:db8::/32', '127.0.0.0/8']),
+      JSON.stringify(firstProjects.slice(1)),
+      1_000_000_000,
+      'month',
+      now,
+    ],
+  );
+  first.allOnToken = allOn;
+
   // An OAuth application and an access token for the oauth scenario.
   const appId = randomUUID();
   await conn.query(
@@ -277,6 +317,8 @@ async function main(): Promise<void> {
       // measure 429s.
       RATE_LIMIT_REQUESTS: '1000000',
       FAILED_AUTH_LIMIT: '0',
+      // Everything that adds work per request is on (issue 16).
+      METRICS_ENABLED: 'true',
     };
     let tessera = start(process.execPath, ['dist/main.js'], env);
     children.push(tessera);
@@ -313,6 +355,16 @@ async function main(): Promise<void> {
         method: 'GET',
         path: '/api/v1/projects?limit=20',
         headers: bearer,
+        expect: 200,
+        floor: true,
+      },
+      {
+        // The same request with everything on: quota, allow-list, 9 of 10 projects, request
+        // log, metrics (issue 16's target: ≥ 1.2× the floor).
+        name: 'all-on bearer GET /projects (quota + allow-list + 9 projects + log + metrics)',
+        method: 'GET',
+        path: '/api/v1/projects?limit=20',
+        headers: { Authorization: `Bearer ${first.allOnToken}`, 'X-Workspace-Id': ws },
         expect: 200,
         floor: true,
       },
@@ -447,6 +499,51 @@ async function main(): Promise<void> {
       }
     }
 
+    // Every token in use (issue 16: peak RSS under 300 MB with 100,000 active tokens): each
+    // seeded token sends requests, round-robin over all of them, twice, so that every one is
+    // verified, cached, rate-counted and recorded as used.
+    let next = 0;
+    const everyBefore = await counters(conn);
+    const every = await autocannon({
+      url: `http://127.0.0.1:${TESSERA_PORT}`,
+      connections: CONNECTIONS,
+      amount: everyToken.length * 2,
+      requests: [
+        {
+          method: 'GET',
+          path: '/api/v1/projects?limit=20',
+          setupRequest: (req) => {
+            const token = everyToken[next++ % everyToken.length];
+            return {
+              ...req,
+              headers: {
+                Authorization: `Bearer ${token.secret}`,
+                'X-Workspace-Id': token.workspaceId,
+              },
+            };
+          },
+        },
+      ],
+    });
+    const everyAfter = await counters(conn);
+    peak = Math.max(peak, peakRss(tessera.pid ?? 0));
+    const everyRequests = every.requests.total || 1;
+    const everyTokens = {
+      tokens: everyToken.length,
+      requests: every.requests.total,
+      rps: every.requests.average,
+      p99_ms: every.latency.p99,
+      non2xx: every.non2xx,
+      rss_after_mb: currentRss(tessera.pid ?? 0),
+      peak_rss_mb: peak,
+      writes_per_request:
+        (everyAfter.insert - everyBefore.insert + everyAfter.update - everyBefore.update) /
+        everyRequests,
+    };
+    log(
+      `every token in use: ${everyTokens.requests} requests over ${everyTokens.tokens} tokens, ${everyTokens.rps.toFixed(0)} req/s, p99 ${everyTokens.p99_ms} ms, non-2xx ${everyTokens.non2xx}, RSS after ${everyTokens.rss_after_mb.toFixed(0)} MB, peak so far ${peak.toFixed(0)} MB, writes/req ${everyTokens.writes_per_request.toFixed(4)}`,
+    );
+
     const summary = scenarios.flatMap((s) =>
       (['tessera', 'floor'] as const)
         .filter((target) => target === 'tessera' || s.floor)
@@ -501,6 +598,12 @@ async function main(): Promise<void> {
     const pwRow = summary.find((r) => r.scenario.startsWith('Basic password'));
     const legacyRow = summary.find((r) => r.scenario.startsWith('legacy'));
     const restrictedRow = summary.find((r) => r.scenario.startsWith('restricted bearer'));
+    const allOnRow = summary.find(
+      (r) => r.scenario.startsWith('all-on bearer') && r.target === 'tessera',
+    );
+    const allOnFloor = summary.find(
+      (r) => r.scenario.startsWith('all-on bearer') && r.target === 'floor',
+    );
     const out = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
@@ -512,8 +615,13 @@ async function main(): Promise<void> {
         seed: SEED,
       },
       peak_rss_mb: peak,
+      every_token_in_use: everyTokens,
       targets: {
         bearer_vs_floor: bearerRow?.ratio_to_floor ?? null,
+        all_on_vs_floor: allOnRow?.ratio_to_floor ?? null,
+        all_on_p99_vs_floor:
+          allOnRow && allOnFloor ? { tessera: allOnRow.p99_ms, floor: allOnFloor.p99_ms } : null,
+        peak_rss_under_300_mb: peak < 300,
         bad_checksum_vs_health: badRow && health ? badRow.rps_median / health.rps_median : null,
         basic_password_vs_bearer:
           pwRow && bearerRow ? pwRow.rps_median / bearerRow.rps_median : null,

@@ -10,6 +10,31 @@ interface Use {
   ip: string;
 }
 
+/** `last_used_at`/`last_used_ip` of many tokens in one statement (CASE by id). */
+async function writeLastUses(
+  dataSource: DataSource,
+  batch: ReadonlyArray<readonly [string, Use]>,
+): Promise<void> {
+  const metadata = dataSource.getMetadata(ApiToken);
+  const atColumn = metadata.findColumnWithPropertyName('lastUsedAt');
+  if (!atColumn) {
+    throw new Error('api_tokens.last_used_at is not mapped');
+  }
+  // The driver's own form of a date (DATETIME(3) on MySQL, UTC text on SQLite).
+  const stored = (at: Date): unknown => dataSource.driver.preparePersistentValue(at, atColumn);
+  const cases = batch.map(() => 'WHEN ? THEN ?').join(' ');
+  await dataSource.query(
+    `UPDATE api_tokens SET last_used_at = CASE id ${cases} END, last_used_ip = CASE id ${cases} END WHERE id IN (${batch
+      .map(() => '?')
+      .join(', ')})`,
+    [
+      ...batch.flatMap(([id, use]) => [id, stored(use.at)]),
+      ...batch.flatMap(([id, use]) => [id, use.ip]),
+      ...batch.map(([id]) => id),
+    ],
+  );
+}
+
 /**
  * Remembers when each token was last used and writes it in batches, off the request path:
  * at most one write per token per flush interval (a minute by default), plus one at shutdown.
@@ -23,11 +48,9 @@ export class TokenUsageRecorder implements OnModuleInit, OnApplicationShutdown {
       what: 'token usage',
       intervalMs: config.tokenUsageFlushMs,
       merge: (_older, newer) => newer,
-      write: async (id, use) => {
-        await dataSource
-          .getRepository(ApiToken)
-          .update({ id }, { lastUsedAt: use.at, lastUsedIp: use.ip });
-      },
+      // One UPDATE per 500 tokens: a flush after 100,000 tokens were used is 200 statements.
+      writeBatch: (batch) => writeLastUses(dataSource, batch),
+      batchSize: 500,
       isOpen: () => dataSource.isInitialized,
       logger: new Logger(TokenUsageRecorder.name),
     });

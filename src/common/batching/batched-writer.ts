@@ -6,8 +6,14 @@ export interface BatchedWriterOptions<K, V> {
   intervalMs: number;
   /** Folds a newer record into an older one for the same key. */
   merge: (older: V, newer: V) => V;
-  /** Writes one key's record. */
-  write: (key: K, value: V) => Promise<void>;
+  /** Writes one key's record (or give `writeBatch`). */
+  write?: (key: K, value: V) => Promise<void>;
+  /**
+   * Writes up to `batchSize` keys' records in one statement, all or nothing: a flush of many
+   * keys then costs a few statements instead of one per key.
+   */
+  writeBatch?: (batch: ReadonlyArray<readonly [K, V]>) => Promise<void>;
+  batchSize?: number;
   /** Whether the database can still be written (false once it is closed). */
   isOpen: () => boolean;
   logger: Logger;
@@ -66,10 +72,15 @@ export class BatchedWriter<K, V> {
     }
     const batch = [...this.pending];
     this.pending = new Map();
-    for (let i = 0; i < batch.length; i++) {
-      const [key, value] = batch[i];
+    const size = this.options.writeBatch ? Math.max(1, this.options.batchSize ?? 500) : 1;
+    for (let i = 0; i < batch.length; i += size) {
       try {
-        await this.options.write(key, value);
+        if (this.options.writeBatch) {
+          await this.options.writeBatch(batch.slice(i, i + size));
+        } else {
+          const [key, value] = batch[i];
+          await this.options.write?.(key, value);
+        }
       } catch (error) {
         // Keep this record and the rest for the next round, folded with anything newer.
         for (const [laterKey, laterValue] of batch.slice(i)) {
