@@ -16,6 +16,7 @@ import { parseJsonBody, requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
+import { registerRequestLog, RequestLogRecorder } from './tokens/request-log/request-log.recorder';
 import { SettingsService } from './settings/settings.service';
 import { setupSwagger } from './swagger';
 import { registerWebSession } from './web/web-session';
@@ -93,6 +94,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   await registerCors(fastify, config.corsOrigins);
   registerResponseHeaders(fastify, config, app.get(SettingsService));
+  registerRequestLog(fastify, app.get(RequestLogRecorder));
   requireJsonBodies(fastify);
 
   setupSwagger(app, config);
