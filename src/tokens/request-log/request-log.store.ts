@@ -129,9 +129,14 @@ export class RequestLogStore implements RequestLogSink {
     window: { offset: number; limit: number },
   ): Promise<[StoredRequest[], number]> {
     const [rows, count] = await Promise.all([
+      // A deferred join: the page's ids come from the (token_id, at, id) index alone (it covers
+      // them), so a deep offset skips index entries, not table rows; only the page's own rows
+      // are read from the table.
       this.dataSource.query<RequestRow[]>(
-        'SELECT at, method, path, status, ip, user_agent, duration_ms FROM token_requests ' +
-          'WHERE token_id = ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
+        'SELECT r.at, r.method, r.path, r.status, r.ip, r.user_agent, r.duration_ms ' +
+          'FROM token_requests r JOIN (SELECT id FROM token_requests WHERE token_id = ? ' +
+          'ORDER BY at DESC, id DESC LIMIT ? OFFSET ?) p ON p.id = r.id ' +
+          'ORDER BY r.at DESC, r.id DESC',
         [tokenId, window.limit, window.offset],
       ),
       this.dataSource.query<{ n: number | string }[]>(
