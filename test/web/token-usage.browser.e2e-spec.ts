@@ -51,16 +51,16 @@ describe('Token usage page in a real browser', { timeout: 120_000 }, () => {
     alice = await createUser(t);
     acme = await createWorkspace(t, alice, { name: 'Acme', plan: 'enterprise' });
     token = await createToken(t, alice, acme, { scopes: ['read'], name: 'deploy bot' });
-    const call = (method: 'get' | 'post', path: string) =>
-      t
-        .http()
-        [method](path)
+    const ua =
+      'Mozilla/5.0 (X11; Linux x86_64) deploy-bot/2.7.1 (+https://ci.example.test/very/long/path)';
+    const call = (method: 'get' | 'post', path: string) => {
+      const agent = t.http();
+      const req = method === 'get' ? agent.get(path) : agent.post(path);
+      return req
         .set('Authorization', token.bearer)
         .set('X-Workspace-Id', acme.id)
-        .set(
-          'User-Agent',
-          'Mozilla/5.0 (X11; Linux x86_64) deploy-bot/2.7.1 (+https://ci.example.test/very/long/path)',
-        );
+        .set('User-Agent', ua);
+    };
     for (let i = 0; i < 4; i++) {
       assert.equal((await call('get', '/api/v1/projects')).status, 200);
     }
