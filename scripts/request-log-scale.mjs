@@ -222,10 +222,10 @@ await time(
   },
   5,
 );
-// Push 200 hot tokens 50 entries over the cap, then trim each.
+// Push 200 hot tokens 200 entries over the cap (the retention DELETEs above took ~50 of theirs), then trim each.
 for (let k = 0; k < 200; k++) {
   await store.insertRequests(
-    Array.from({ length: 50 }, (_, j) => ({
+    Array.from({ length: 200 }, (_, j) => ({
       tokenId: tokens[k],
       at: end + 3_600_000 + j,
       method: 'GET',
