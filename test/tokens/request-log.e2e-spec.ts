@@ -145,6 +145,25 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
     assert.equal(res.body.data[0].ip, '127.0.0.2');
   });
 
+  it('logs a 429 of the token’s own rate limit', async () => {
+    const token = await createToken(t, owner, ws, { scopes: ['read'] });
+    const patched = await call('patch', `/api/v1/tokens/${token.id}`, owner.basic, {
+      body: { rate_limit: 2 },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await call('get', '/api/v1/projects', token.bearer)).status);
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+    await flush();
+    const res = await log(token);
+    assert.deepEqual(
+      (res.body.data as LogItem[]).map((x) => x.status),
+      [429, 200, 200],
+    );
+  });
+
   it('counts requests and errors per UTC day, zero-filled, oldest first', async () => {
     const token = await createToken(t, owner, ws, { scopes: ['read'] });
     for (let i = 0; i < 3; i++) {
