@@ -37,7 +37,7 @@ import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-co
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
-import { TokenRequestLog1765000000010 } from './migrations/1765000000010-token-request-log';
+import { TokenRequestLog1765000000400 } from './migrations/1765000000400-token-request-log';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -86,7 +86,7 @@ const MIGRATIONS = [
   Scheduler1764900000001,
   EventMail1764900000002,
   Webhooks1764900000010,
-  TokenRequestLog1765000000010,
+  TokenRequestLog1765000000400,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

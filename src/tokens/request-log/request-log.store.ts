@@ -48,7 +48,7 @@ interface RequestRow {
 
 /**
  * The SQL of the request log (tables token_requests, token_usage_daily, token_ips; migration
- * 1765000000010), hand-written because every statement is on a hot or large table: multi-row
+ * 1765000000400), hand-written because every statement is on a hot or large table: multi-row
  * inserts and upserts for the batched writer, index-ordered reads for the API and bounded
  * deletes for retention. Same statements on MySQL/MariaDB and SQLite except the upsert syntax.
  */

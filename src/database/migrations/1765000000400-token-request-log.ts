@@ -8,8 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - token_usage_daily: one row per token and UTC day ('YYYY-MM-DD'), incremented by upserts.
  * - token_ips: one row per token and address, pruned to the 5 newest per token.
  */
-export class TokenRequestLog1765000000010 implements MigrationInterface {
-  name = 'TokenRequestLog1765000000010';
+export class TokenRequestLog1765000000400 implements MigrationInterface {
+  name = 'TokenRequestLog1765000000400';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const mysql = queryRunner.connection.options.type === 'mysql';
