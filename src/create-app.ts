@@ -18,6 +18,7 @@ import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
 import { registerMetricsHook } from './metrics/metrics-hook';
 import { Metrics } from './metrics/metrics.service';
+import { registerRequestLog, RequestLogRecorder } from './tokens/request-log/request-log.recorder';
 import { SettingsService } from './settings/settings.service';
 import { setupSwagger } from './swagger';
 import { registerWebSession } from './web/web-session';
@@ -95,6 +96,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   await registerCors(fastify, config.corsOrigins);
   registerResponseHeaders(fastify, config, app.get(SettingsService));
+  registerRequestLog(fastify, app.get(RequestLogRecorder));
   requireJsonBodies(fastify);
   registerMetricsHook(fastify, app.get(Metrics));
 

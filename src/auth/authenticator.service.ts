@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/errors/api-error';
 import { AuthPrincipal, scopesAllow } from './auth-types';
 import { AuthErrors, insufficientScope, RequestErrors } from './auth-errors';
-import { headerValue } from './request-context';
+import { contextOf, headerValue } from './request-context';
 import { SettingsService } from '../settings/settings.service';
 import { AddressDenials } from '../tokens/address-denials';
 import { addressRefusal } from './token-restriction-policy';
@@ -73,6 +73,10 @@ export class Authenticator {
     const principal = await this.resolve(
       credentials.map((c) => ({ ...c, request: { ...c.request, ...context } })),
     );
+    if (principal.tokenId) {
+      // From here on, whatever the answer (refusals included), it goes into the token's log.
+      contextOf(request).tokenId = principal.tokenId;
+    }
     if (
       principal.method === 'basic_password' &&
       principal.twoFactorEnabled &&

@@ -8,6 +8,11 @@ export interface RequestContext {
   principal?: AuthPrincipal;
   workspace?: Workspace;
   membership?: Membership;
+  /**
+   * The API token the request was made with, set as soon as the token is recognised (before
+   * any refusal of it, e.g. ip_not_allowed), for the per-token request log.
+   */
+  tokenId?: string;
 }
 
 export type TesseraRequest = FastifyRequest & { tessera?: RequestContext };

@@ -106,6 +106,31 @@ class EnvironmentVariables {
   @Max(3650)
   OUTBOX_RETENTION_DAYS?: number;
 
+  // Per-token request log (SPEC §11.2).
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  TOKEN_REQUEST_LOG_DAYS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  TOKEN_REQUEST_LOG_MAX_PER_TOKEN?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  TOKEN_REQUEST_LOG_BUFFER?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  TOKEN_REQUEST_LOG_FLUSH_MS?: number;
+
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -222,6 +247,8 @@ export interface AppConfig {
   schedulerIntervalMs: number;
   /** Days lifecycle events and finished webhook deliveries are kept. */
   outboxRetentionDays: number;
+  /** The per-token request log (SPEC §11.2): retention, memory bound and flush interval. */
+  requestLog: { days: number; maxPerToken: number; buffer: number; flushMs: number };
   rateLimit: RateLimitConfig;
   /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
   trustProxy: boolean | number | string[];
@@ -283,6 +310,10 @@ const NUMERIC_KEYS = [
   'QUOTA_FLUSH_MS',
   'SCHEDULER_INTERVAL_SECONDS',
   'OUTBOX_RETENTION_DAYS',
+  'TOKEN_REQUEST_LOG_DAYS',
+  'TOKEN_REQUEST_LOG_MAX_PER_TOKEN',
+  'TOKEN_REQUEST_LOG_BUFFER',
+  'TOKEN_REQUEST_LOG_FLUSH_MS',
   'RATE_LIMIT_REQUESTS',
   'RATE_LIMIT_WINDOW_SECONDS',
   'FAILED_AUTH_LIMIT',
@@ -375,6 +406,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     quotaFlushMs: vars.QUOTA_FLUSH_MS ?? 5_000,
     schedulerIntervalMs: (vars.SCHEDULER_INTERVAL_SECONDS ?? 60) * 1000,
     outboxRetentionDays: vars.OUTBOX_RETENTION_DAYS ?? 30,
+    requestLog: {
+      days: vars.TOKEN_REQUEST_LOG_DAYS ?? 30,
+      maxPerToken: vars.TOKEN_REQUEST_LOG_MAX_PER_TOKEN ?? 10_000,
+      buffer: vars.TOKEN_REQUEST_LOG_BUFFER ?? 20_000,
+      flushMs: vars.TOKEN_REQUEST_LOG_FLUSH_MS ?? 1000,
+    },
     mail: vars.SMTP_URL
       ? { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? 'Tessera <tessera@localhost>' }
       : null,

@@ -38,6 +38,7 @@ import { OAuthToken } from '../oauth/entities/oauth-token.entity';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
 import { TokenQuotas1765000000300 } from './migrations/1765000000300-token-quotas';
+import { TokenRequestLog1765000000400 } from './migrations/1765000000400-token-request-log';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -87,6 +88,7 @@ const MIGRATIONS = [
   EventMail1764900000002,
   Webhooks1764900000010,
   TokenQuotas1765000000300,
+  TokenRequestLog1765000000400,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

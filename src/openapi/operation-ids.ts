@@ -57,6 +57,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'TokensController.rotate': 'rotateToken',
   'TokensController.update': 'updateToken',
   'TokensController.revoke': 'revokeToken',
+  'TokensController.requests': 'listTokenRequests',
+  'TokensController.usage': 'getTokenUsage',
   'LeakedTokensController.revokeLeaked': 'revokeLeakedTokens',
   'TokenPolicyController.get': 'getTokenPolicy',
   'WebhooksController.list': 'listWebhooks',

@@ -10,6 +10,7 @@ import { TokenLookupRequest, TokenLookupResponse } from './dto/leaked-tokens.dto
 import { AdminListTokensQuery, TokenListResponse, TokenResponse } from './dto/token.dto';
 import { LeakedTokensService } from './leaked-tokens.service';
 import { TokensService } from './tokens.service';
+import { RequestLogService } from './request-log/request-log.service';
 
 @ApiTags('admin')
 @Controller('api/v1/admin/tokens')
@@ -17,14 +18,17 @@ export class AdminTokensController {
   constructor(
     private readonly tokens: TokensService,
     private readonly leaked: LeakedTokensService,
+    private readonly requestLog: RequestLogService,
   ) {}
 
   @Get()
   @Auth({ scope: 'admin', instanceAdmin: true })
   @ApiOperation({ summary: 'Every API token, filtered by user, workspace and state (default all)' })
   @ApiOkResponse({ type: TokenListResponse })
-  list(@Query() query: AdminListTokensQuery): Promise<Page<TokenResponse>> {
-    return this.tokens.adminList(query);
+  async list(@Query() query: AdminListTokensQuery): Promise<Page<TokenResponse>> {
+    const page = await this.tokens.adminList(query);
+    await this.requestLog.withLastUsedIps(page.data);
+    return page;
   }
 
   @Post('lookup')

@@ -27,6 +27,15 @@ import {
   UpdateTokenRequest,
 } from './dto/token.dto';
 import { TokensService } from './tokens.service';
+import { PaginationQuery } from '../common/http/pagination';
+import {
+  TokenRequestListResponse,
+  TokenRequestResponse,
+  TokenUsageQuery,
+  TokenUsageResponse,
+  USAGE_DEFAULT_DAYS,
+} from './request-log/request-log.dto';
+import { RequestLogService } from './request-log/request-log.service';
 import { TOKEN_ACTIONS } from '../workspaces/workspace-policy';
 
 const TOKEN_ROUTE = { workspace: 'header', allowInstanceToken: true } as const;
@@ -38,7 +47,10 @@ const REVOKE = { scope, anyPlan, anyBilling, anyTokenPolicy };
 @ApiTags('tokens')
 @Controller('api/v1/tokens')
 export class TokensController {
-  constructor(private readonly tokens: TokensService) {}
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly requestLog: RequestLogService,
+  ) {}
 
   @Post()
   @Auth({ scope: 'write', ...TOKEN_ROUTE })
@@ -64,38 +76,92 @@ export class TokensController {
   @Auth({ scope: 'read', ...TOKEN_ROUTE })
   @ApiOperation({ summary: 'List your tokens (or every member’s with all=true)' })
   @ApiOkResponse({ type: TokenListResponse })
-  list(
+  async list(
     @Principal() me: AuthPrincipal,
     @OptionalWorkspace() workspace: Workspace | undefined,
     @CurrentMembershipOptional() membership: Membership | undefined,
     @Query() query: ListTokensQuery,
   ): Promise<Page<TokenResponse>> {
-    return this.tokens.list(me, { workspace, membership }, query);
+    const page = await this.tokens.list(me, { workspace, membership }, query);
+    await this.requestLog.withLastUsedIps(page.data);
+    return page;
   }
 
   @Get('self')
   @Auth({ scope: 'read', ...TOKEN_ROUTE })
   @ApiOperation({ summary: 'The token this request is authenticated with' })
   @ApiOkResponse({ type: TokenResponse })
-  self(
+  async self(
     @Principal() me: AuthPrincipal,
     @OptionalWorkspace() workspace: Workspace | undefined,
   ): Promise<TokenResponse> {
-    return this.tokens.self(me, { workspace });
+    const [token] = await this.requestLog.withLastUsedIps([
+      await this.tokens.self(me, { workspace }),
+    ]);
+    return token;
   }
 
   @Get(':id')
   @Auth({ scope: 'read', ...TOKEN_ROUTE })
   @ApiOperation({ summary: 'One token' })
   @ApiOkResponse({ type: TokenResponse })
-  get(
+  async get(
     @Principal() me: AuthPrincipal,
     @OptionalWorkspace() workspace: Workspace | undefined,
     @CurrentMembershipOptional() membership: Membership | undefined,
     @Param('id', new UuidParam('Token')) id: string,
   ): Promise<TokenResponse> {
-    return this.tokens.get(me, { workspace, membership }, id);
+    const [token] = await this.requestLog.withLastUsedIps([
+      await this.tokens.get(me, { workspace, membership }, id),
+    ]);
+    return token;
   }
+
+  // --- request log (SPEC §11.2) ---
+
+  @Get(':id/requests')
+  @Auth({ scope: 'read', ...TOKEN_ROUTE })
+  @ApiOperation({
+    summary: 'The token’s request log, newest first',
+    description:
+      'Every request the token made, refused ones included (method, path without the query string, ' +
+      'status, address, user agent, duration). Written in batches: visible within a few seconds. ' +
+      'Kept TOKEN_REQUEST_LOG_DAYS days and at most the latest TOKEN_REQUEST_LOG_MAX_PER_TOKEN entries. ' +
+      'By the token’s owner or a user who manages API access in its workspace.',
+  })
+  @ApiOkResponse({ type: TokenRequestListResponse })
+  async requests(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+    @Query() query: PaginationQuery,
+  ): Promise<Page<TokenRequestResponse>> {
+    const token = await this.tokens.visible(me, { workspace, membership }, id);
+    return this.requestLog.requests(token.id, query);
+  }
+
+  @Get(':id/usage')
+  @Auth({ scope: 'read', ...TOKEN_ROUTE })
+  @ApiOperation({
+    summary: 'The token’s requests and errors per UTC day',
+    description:
+      'One entry per UTC day for the last `days` days (today included), oldest first, days ' +
+      'without requests as zeros. errors: status 400 or more. Not limited by the log’s retention.',
+  })
+  @ApiOkResponse({ type: TokenUsageResponse })
+  async usage(
+    @Principal() me: AuthPrincipal,
+    @OptionalWorkspace() workspace: Workspace | undefined,
+    @CurrentMembershipOptional() membership: Membership | undefined,
+    @Param('id', new UuidParam('Token')) id: string,
+    @Query() query: TokenUsageQuery,
+  ): Promise<TokenUsageResponse> {
+    const token = await this.tokens.visible(me, { workspace, membership }, id);
+    return { data: await this.requestLog.usage(token.id, query.days ?? USAGE_DEFAULT_DAYS) };
+  }
+
+  // --- end request log ---
 
   @Patch(':id')
   @Auth({ scope: 'write', ...TOKEN_ROUTE })
@@ -106,7 +172,7 @@ export class TokensController {
       'A token acting here cannot lift restrictions it has itself (addresses, projects, rate limit).',
   })
   @ApiOkResponse({ type: TokenResponse })
-  update(
+  async update(
     @Principal() me: AuthPrincipal,
     @OptionalWorkspace() workspace: Workspace | undefined,
     @CurrentMembershipOptional() membership: Membership | undefined,
@@ -114,7 +180,10 @@ export class TokensController {
     @Body() dto: UpdateTokenRequest,
     @ReqMeta() meta: RequestMeta,
   ): Promise<TokenResponse> {
-    return this.tokens.update(me, { workspace, membership }, id, dto, meta);
+    const [token] = await this.requestLog.withLastUsedIps([
+      await this.tokens.update(me, { workspace, membership }, id, dto, meta),
+    ]);
+    return token;
   }
 
   @Post(':id/rotate')

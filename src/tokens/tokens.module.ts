@@ -13,6 +13,10 @@ import { LeakedTokensService } from './leaked-tokens.service';
 import { TokenFormat } from './token-format';
 import { TokenUsageRecorder } from './token-usage.recorder';
 import { TokenVerifier } from './token-verifier.service';
+import { RequestLogRecorder } from './request-log/request-log.recorder';
+import { RequestLogRetentionJob } from './request-log/request-log-retention.job';
+import { RequestLogService } from './request-log/request-log.service';
+import { RequestLogStore } from './request-log/request-log.store';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 import { TOKEN_JOBS } from './token-lifecycle.jobs';
@@ -34,7 +38,20 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
     ...TOKEN_JOBS,
     LeakedTokensService,
     LeakedReportLimit,
+    // Per-token request log (SPEC §11.2).
+    RequestLogStore,
+    RequestLogRecorder,
+    RequestLogService,
+    RequestLogRetentionJob,
   ],
-  exports: [AddressDenials, TokenFormat, TokenVerifier, TokenUsageRecorder, TokensService],
+  exports: [
+    AddressDenials,
+    TokenFormat,
+    TokenVerifier,
+    TokenUsageRecorder,
+    TokensService,
+    RequestLogRecorder,
+    RequestLogService,
+  ],
 })
 export class TokensModule {}

@@ -232,6 +232,11 @@ export class TokensService {
     return this.quotas.usedBy(tokens.map((t) => ({ id: t.id, quota: tokenQuota(t) })));
   }
 
+  /** The token if `me` may see it here (as GET /tokens/:id decides), else 404. */
+  visible(me: AuthPrincipal, where: TokenScope, id: string): Promise<ApiToken> {
+    return this.findVisible(me, where, id);
+  }
+
   /** The token of this request; `where` is its workspace (the route checked the binding). */
   async self(me: AuthPrincipal, where: TokenScope): Promise<TokenResponse> {
     if (!me.tokenId) {

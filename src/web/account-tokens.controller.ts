@@ -21,6 +21,8 @@ import { SessionUser } from './session-user.decorator';
 import { sendHtml } from './web-context';
 import { field, formatTime, formBody, outcomeOf, setFlash, takeFlash } from './web-forms';
 import { pageContext } from './web-pages';
+import { RequestLogService } from '../tokens/request-log/request-log.service';
+import { requestRows, usageChart, UsageViews } from './token-usage-view';
 
 const HOME = '/account/tokens';
 const TOKENS = { home: { path: HOME, label: 'Back to your API tokens' } };
@@ -43,6 +45,7 @@ export class AccountTokensController {
   constructor(
     private readonly account: AccountTokensService,
     private readonly serviceAccounts: AccountServiceAccountsService,
+    private readonly requestLog: RequestLogService,
   ) {}
 
   @Get()
@@ -133,6 +136,35 @@ export class AccountTokensController {
       `The token “${own.token.name}” (${own.token.tokenPrefix}…) is revoked: it no longer works.`,
     );
     void reply.redirect(HOME, 303);
+  }
+
+  /** SPEC §11.2: the token's requests and errors per day as a chart, and its latest requests. */
+  @Get('account/tokens/:id/usage')
+  @Page(TOKENS)
+  async usage(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const own = await this.account.own(me, id);
+    const [days, recent] = await Promise.all([
+      this.requestLog.usage(own.token.id, 30),
+      this.requestLog.requests(own.token.id, { limit: 25 }),
+    ]);
+    const chart = usageChart(own.token.name, days);
+    sendHtml(
+      reply,
+      200,
+      UsageViews.usage(pageContext(me, reply, 'Token usage', 'tokens'), {
+        heading: `Usage of “${own.token.name}”`,
+        facts: facts(own),
+        chart,
+        totals: chart.description,
+        requests: requestRows(recent.data),
+        totalLogged: recent.total_count,
+        back: HOME,
+      }),
+    );
   }
 
   @Get('account/tokens/:id/restrict')

@@ -358,6 +358,35 @@ describe('Responses match the OpenAPI document (SPEC §3)', () => {
       400,
     );
     assert.equal((await call('get', '/api/v1/tokens/{id}', owned({ params: { id } }))).status, 200);
+    assert.equal(
+      (await call('get', '/api/v1/tokens/{id}/requests', owned({ params: { id } }))).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call(
+          'get',
+          '/api/v1/tokens/{id}/usage',
+          owned({ params: { id }, query: { days: '7' } }),
+        )
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call(
+          'get',
+          '/api/v1/tokens/{id}/usage',
+          owned({ params: { id }, query: { days: '0' } }),
+        )
+      ).status,
+      400,
+    );
+    assert.equal(
+      (await call('get', '/api/v1/tokens/{id}/requests', owned({ params: { id: randomUUID() } })))
+        .status,
+      404,
+    );
     const patched = await call(
       'patch',
       '/api/v1/tokens/{id}',

@@ -279,6 +279,7 @@ describe('Scheduled jobs on two instances (SPEC §11.4)', { timeout: 180_000 }, 
     assert.deepEqual(leases.map((l) => l.job).sort(), [
       'idle-revocation',
       'outbox-retention',
+      'request-log-retention',
       'token-expiry',
     ]);
   });

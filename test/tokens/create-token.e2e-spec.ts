@@ -21,6 +21,7 @@ const TOKEN_FIELDS = [
   'id',
   'last_used_at',
   'last_used_ip',
+  'last_used_ips',
   'name',
   'policy_compliant',
   'revoked_at',

@@ -27,6 +27,7 @@ import { PaginationQuery } from '../../common/http/pagination';
 import { QUOTA_PERIODS, QuotaPeriod, storedQuota, TokenQuota } from '../../rate-limit/quota';
 import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
 import { TokenPolicy, tokenComplies } from '../../workspaces/workspace-policy';
+import { LastUsedIpResponse } from '../request-log/request-log.dto';
 
 export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
@@ -336,6 +337,15 @@ export class TokenResponse {
   @ApiProperty({ description: 'Active and expiring within 7 days.' }) expires_soon!: boolean;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_used_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) last_used_ip!: string | null;
+  // --- request log (SPEC §11.2) ---
+  @ApiProperty({
+    type: [LastUsedIpResponse],
+    description:
+      'The last 5 distinct addresses the token was used from, newest first (written in batches: ' +
+      'visible within a few seconds).',
+  })
+  last_used_ips!: LastUsedIpResponse[];
+  // --- end request log ---
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revoked_at!: string | null;
   @ApiProperty({
@@ -406,6 +416,8 @@ export function toTokenResponse(
       tokenState(token) === 'active' && token.expiresAt.getTime() - Date.now() <= EXPIRES_SOON_MS,
     last_used_at: token.lastUsedAt?.toISOString() ?? null,
     last_used_ip: token.lastUsedIp,
+    // Filled in by RequestLogService.withLastUsedIps where a route shows stored tokens.
+    last_used_ips: [],
     created_at: token.createdAt.toISOString(),
     revoked_at: token.revokedAt?.toISOString() ?? null,
     revoked_reason: token.revokedReason ?? null,
