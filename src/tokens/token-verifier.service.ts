@@ -38,6 +38,7 @@ export interface CachedToken {
 export class TokenVerifier {
   // By token hash; null remembers a well-formed hash nobody issued (guessing, stale scripts).
   private readonly cache: InvalidatingCache<string, CachedToken>;
+  private readonly shared = new SharedValues();
 
   constructor(
     private readonly format: TokenFormat,
@@ -135,9 +136,9 @@ export class TokenVerifier {
     }
     return {
       id: row.id,
-      userId: row.user_id,
-      workspaceId: row.workspace_id,
-      scopes: String(row.scopes).split(',').filter(Boolean) as Scope[],
+      userId: this.shared.string(row.user_id),
+      workspaceId: row.workspace_id === null ? null : this.shared.string(row.workspace_id),
+      scopes: this.shared.scopes(String(row.scopes)),
       expiresAt: rawDate(row.expires_at),
       revokedAt: row.revoked_at === null ? null : rawDate(row.revoked_at),
       revokedReason: row.revoked_reason,
@@ -148,16 +149,76 @@ export class TokenVerifier {
         rawDate(row.created_at),
         storedQuota(row.quota_limit, row.quota_period),
       ),
-      user: {
+      user: this.shared.user({
         id: row.user_id,
         username: row.username,
         email: row.email,
         isAdmin: row.is_admin === true || Number(row.is_admin) === 1,
         status: row.status,
         type: row.user_type,
-      },
+      }),
     };
   }
+}
+
+type CachedUser = CachedToken['user'];
+
+/** At most this many values are kept per kind; past it, the table starts over. */
+const MAX_SHARED = 100_000;
+
+/**
+ * One copy of what many cached tokens hold alike: the owner (a user with many tokens: a CI
+ * account, a service account), workspace and user ids, scope sets. Each load would otherwise
+ * keep its own strings and objects, read afresh from the database row: with 100,000 tokens in
+ * the cache, that was a third of its memory. A user whose details changed replaces the old copy
+ * (tokens loaded before keep theirs until the user event drops them).
+ */
+class SharedValues {
+  private readonly users = new Map<string, CachedUser>();
+  private readonly strings = new Map<string, string>();
+  private readonly scopeSets = new Map<string, Scope[]>();
+
+  user(user: CachedUser): CachedUser {
+    const known = this.users.get(user.id);
+    if (
+      known &&
+      known.username === user.username &&
+      known.email === user.email &&
+      known.isAdmin === user.isAdmin &&
+      known.status === user.status &&
+      known.type === user.type
+    ) {
+      return known;
+    }
+    const kept = Object.freeze({ ...user, id: this.string(user.id) });
+    bounded(this.users).set(kept.id, kept);
+    return kept;
+  }
+
+  string(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) {
+      return known;
+    }
+    bounded(this.strings).set(value, value);
+    return value;
+  }
+
+  scopes(raw: string): Scope[] {
+    let scopes = this.scopeSets.get(raw);
+    if (!scopes) {
+      scopes = Object.freeze(raw.split(',').filter(Boolean)) as Scope[];
+      bounded(this.scopeSets).set(raw, scopes);
+    }
+    return scopes;
+  }
+}
+
+function bounded<K, V>(map: Map<K, V>): Map<K, V> {
+  if (map.size >= MAX_SHARED) {
+    map.clear();
+  }
+  return map;
 }
 
 interface RawTokenRow {
