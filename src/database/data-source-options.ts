@@ -37,6 +37,7 @@ import { OAuthAuthorizationCode } from '../oauth/entities/oauth-authorization-co
 import { OAuthToken } from '../oauth/entities/oauth-token.entity';
 import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
+import { IssueCounts1764950000000 } from './migrations/1764950000000-issue-counts';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -85,6 +86,7 @@ const MIGRATIONS = [
   Scheduler1764900000001,
   EventMail1764900000002,
   Webhooks1764900000010,
+  IssueCounts1764950000000,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

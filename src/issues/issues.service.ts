@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
 import { ProjectArea, reaches } from '../projects/project-area';
 import { AuthPrincipal } from '../auth/auth-types';
-import { notFound, validationFailed } from '../common/errors/api-error';
+import { conflict, notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
+import { DatabaseService } from '../database/database.service';
 import { findPage } from '../database/lean-page';
 import { ProjectsService } from '../projects/projects.service';
 import { Membership } from '../workspaces/entities/membership.entity';
@@ -17,6 +18,10 @@ import {
   UpdateIssueRequest,
 } from './dto/issue.dto';
 import { Issue } from './entities/issue.entity';
+import { countedTotal, countIssue, moveIssue } from './issue-counts';
+
+/** Attempts at a status change or delete that another writer keeps overtaking (then 409). */
+const ATTEMPTS = 5;
 
 @Injectable()
 export class IssuesService {
@@ -24,26 +29,24 @@ export class IssuesService {
     @InjectRepository(Issue) private readonly issues: Repository<Issue>,
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     private readonly projects: ProjectsService,
+    private readonly db: DatabaseService,
   ) {}
 
   async list(area: ProjectArea, query: ListIssuesQuery): Promise<Page<IssueResponse>> {
     const window = pageWindow(query);
-    const projectId = query.project_id?.toLowerCase() || undefined;
+    const wanted = query.project_id?.toLowerCase() || undefined;
+    const workspaceId = area.workspace.id;
+    // A project outside the area filters to nothing (an empty list), like an unknown one.
+    const projectId =
+      wanted === undefined ? (area.projectIds ?? undefined) : reaches(area, wanted) ? wanted : [];
+    const status = query.status || undefined;
+    const assigneeId = query.assignee_id?.toLowerCase() || undefined;
     const [rows, total] = await findPage(
       this.issues,
-      {
-        workspaceId: area.workspace.id,
-        // A project outside the area filters to nothing (an empty list), like an unknown one.
-        projectId:
-          projectId === undefined
-            ? (area.projectIds ?? undefined)
-            : reaches(area, projectId)
-              ? projectId
-              : [],
-        status: query.status || undefined,
-        assigneeId: query.assignee_id?.toLowerCase() || undefined,
-      },
+      { workspaceId, projectId, status, assigneeId },
       window,
+      // The exact total from the projects' counters where they keep it, else a COUNT.
+      countedTotal({ workspaceId, projectIds: projectId, status, assigneeId }),
     );
     return toPage(rows, total, window, toIssueResponse);
   }
@@ -71,7 +74,14 @@ export class IssuesService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.issues.insert(issue);
+    await this.db.transaction(async (m) => {
+      // The counter first: it takes the project's row lock (see issue-counts.ts), and finds a
+      // project deleted since it was read.
+      if (!(await countIssue(m, workspace.id, project.id, issue.status, 1))) {
+        throw notFound('Project');
+      }
+      await m.insert(Issue, issue);
+    });
     return toIssueResponse(issue);
   }
 
@@ -81,7 +91,7 @@ export class IssuesService {
 
   async update(area: ProjectArea, id: string, dto: UpdateIssueRequest): Promise<IssueResponse> {
     const { workspace } = area;
-    const issue = await this.findInArea(area, id);
+    let issue = await this.findInArea(area, id);
     const changes: Partial<Issue> = { updatedAt: new Date() };
     if (dto.subject !== undefined) {
       changes.subject = dto.subject.trim();
@@ -98,13 +108,68 @@ export class IssuesService {
     if (dto.assignee_id !== undefined) {
       changes.assigneeId = (await this.checkAssignee(workspace.id, dto.assignee_id)) ?? null;
     }
-    await this.issues.update({ id: issue.id, workspaceId: workspace.id }, changes);
-    return toIssueResponse({ ...issue, ...changes });
+    if (changes.status === undefined || changes.status === issue.status) {
+      await this.issues.update({ id: issue.id, workspaceId: workspace.id }, changes);
+      return toIssueResponse({ ...issue, ...changes });
+    }
+    // A status change moves the issue between its project's counters: the counters first (the
+    // project's row lock), then the issue, only if it still has the status the move assumed;
+    // if another writer changed or deleted it meanwhile, undo and read it again.
+    const to = changes.status;
+    for (let attempt = 1; ; attempt++) {
+      const from = issue.status;
+      const done = await this.db
+        .transaction(async (m) => {
+          await moveIssue(m, issue.projectId, from, to);
+          const updated = await m.update(
+            Issue,
+            { id: issue.id, workspaceId: workspace.id, status: from },
+            changes,
+          );
+          if (updated.affected === 1) {
+            return true;
+          }
+          throw RETRY;
+        })
+        .catch(retryOnly);
+      if (done) {
+        return toIssueResponse({ ...issue, ...changes });
+      }
+      if (attempt >= ATTEMPTS) {
+        throw conflict('The issue is being changed by another request; try again.');
+      }
+      issue = await this.findInArea(area, id);
+    }
   }
 
   async remove(area: ProjectArea, id: string): Promise<void> {
-    const issue = await this.findInArea(area, id);
-    await this.issues.delete({ id: issue.id, workspaceId: area.workspace.id });
+    let issue = await this.findInArea(area, id);
+    // As a status change: the counter first, then the issue if it still has that status.
+    for (let attempt = 1; ; attempt++) {
+      const { status, projectId } = issue;
+      const done = await this.db
+        .transaction(async (m) => {
+          await countIssue(m, area.workspace.id, projectId, status, -1);
+          const deleted = await m.delete(Issue, {
+            id: issue.id,
+            workspaceId: area.workspace.id,
+            status,
+          });
+          if (deleted.affected === 1) {
+            return true;
+          }
+          throw RETRY;
+        })
+        .catch(retryOnly);
+      if (done) {
+        return;
+      }
+      if (attempt >= ATTEMPTS) {
+        throw conflict('The issue is being changed by another request; try again.');
+      }
+      // Gone meanwhile: 404, as if it had been gone before.
+      issue = await this.findInArea(area, id);
+    }
   }
 
   /** An issue of a project the request reaches; anything else is "not found". */
@@ -140,4 +205,14 @@ export class IssuesService {
     }
     return userId;
   }
+}
+
+/** Thrown inside a transaction to roll it back and try again. */
+const RETRY = new Error('retry');
+
+function retryOnly(error: unknown): false {
+  if (error === RETRY) {
+    return false;
+  }
+  throw error;
 }
