@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { ProjectArea, reaches } from '../projects/project-area';
 import { AuthPrincipal } from '../auth/auth-types';
-import { conflict, notFound, validationFailed } from '../common/errors/api-error';
+import { notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { DatabaseService } from '../database/database.service';
 import { findPage } from '../database/lean-page';
+import { Project } from '../projects/entities/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import {
@@ -19,9 +20,6 @@ import {
 } from './dto/issue.dto';
 import { Issue } from './entities/issue.entity';
 import { countedTotal, countIssue, moveIssue } from './issue-counts';
-
-/** Attempts at a status change or delete that another writer keeps overtaking (then 409). */
-const ATTEMPTS = 5;
 
 @Injectable()
 export class IssuesService {
@@ -91,7 +89,7 @@ export class IssuesService {
 
   async update(area: ProjectArea, id: string, dto: UpdateIssueRequest): Promise<IssueResponse> {
     const { workspace } = area;
-    let issue = await this.findInArea(area, id);
+    const issue = await this.findInArea(area, id);
     const changes: Partial<Issue> = { updatedAt: new Date() };
     if (dto.subject !== undefined) {
       changes.subject = dto.subject.trim();
@@ -108,68 +106,45 @@ export class IssuesService {
     if (dto.assignee_id !== undefined) {
       changes.assigneeId = (await this.checkAssignee(workspace.id, dto.assignee_id)) ?? null;
     }
-    if (changes.status === undefined || changes.status === issue.status) {
+    const to = changes.status;
+    if (to === undefined) {
       await this.issues.update({ id: issue.id, workspaceId: workspace.id }, changes);
       return toIssueResponse({ ...issue, ...changes });
     }
-    // A status change moves the issue between its project's counters: the counters first (the
-    // project's row lock), then the issue, only if it still has the status the move assumed;
-    // if another writer changed or deleted it meanwhile, undo and read it again.
-    const to = changes.status;
-    for (let attempt = 1; ; attempt++) {
-      const from = issue.status;
-      const done = await this.db
-        .transaction(async (m) => {
-          await moveIssue(m, issue.projectId, from, to);
-          const updated = await m.update(
-            Issue,
-            { id: issue.id, workspaceId: workspace.id, status: from },
-            changes,
-          );
-          if (updated.affected === 1) {
-            return true;
-          }
-          throw RETRY;
-        })
-        .catch(retryOnly);
-      if (done) {
-        return toIssueResponse({ ...issue, ...changes });
+    // A PATCH with a status moves the issue between its project's counters, from the status it
+    // has under the project's lock (taken first, as by every issue write: issue-counts.ts).
+    return this.db.transaction(async (m) => {
+      const current = await this.lockInProject(m, area, issue);
+      if (current.status !== to) {
+        await moveIssue(m, current.projectId, current.status, to);
       }
-      if (attempt >= ATTEMPTS) {
-        throw conflict('The issue is being changed by another request; try again.');
-      }
-      issue = await this.findInArea(area, id);
-    }
+      await m.update(Issue, { id: current.id, workspaceId: workspace.id }, changes);
+      return toIssueResponse({ ...current, ...changes });
+    });
   }
 
   async remove(area: ProjectArea, id: string): Promise<void> {
-    let issue = await this.findInArea(area, id);
-    // As a status change: the counter first, then the issue if it still has that status.
-    for (let attempt = 1; ; attempt++) {
-      const { status, projectId } = issue;
-      const done = await this.db
-        .transaction(async (m) => {
-          await countIssue(m, area.workspace.id, projectId, status, -1);
-          const deleted = await m.delete(Issue, {
-            id: issue.id,
-            workspaceId: area.workspace.id,
-            status,
-          });
-          if (deleted.affected === 1) {
-            return true;
-          }
-          throw RETRY;
-        })
-        .catch(retryOnly);
-      if (done) {
-        return;
-      }
-      if (attempt >= ATTEMPTS) {
-        throw conflict('The issue is being changed by another request; try again.');
-      }
-      // Gone meanwhile: 404, as if it had been gone before.
-      issue = await this.findInArea(area, id);
+    const issue = await this.findInArea(area, id);
+    await this.db.transaction(async (m) => {
+      const current = await this.lockInProject(m, area, issue);
+      await countIssue(m, area.workspace.id, current.projectId, current.status, -1);
+      await m.delete(Issue, { id: current.id, workspaceId: area.workspace.id });
+    });
+  }
+
+  /**
+   * In a transaction: locks the issue's project, then the issue, and returns the issue as it is
+   * now (another request may have changed its status, or deleted it: then 404, as if it had
+   * been gone before). Every writer of a project's issues takes the project's row first, so
+   * what this reads stays true until the transaction ends.
+   */
+  private async lockInProject(m: EntityManager, area: ProjectArea, issue: Issue): Promise<Issue> {
+    await this.db.lockForUpdate(m, Project, issue.projectId);
+    const current = await this.db.lockForUpdate(m, Issue, issue.id);
+    if (!current || current.workspaceId !== area.workspace.id) {
+      throw notFound('Issue');
     }
+    return current;
   }
 
   /** An issue of a project the request reaches; anything else is "not found". */
@@ -205,14 +180,4 @@ export class IssuesService {
     }
     return userId;
   }
-}
-
-/** Thrown inside a transaction to roll it back and try again. */
-const RETRY = new Error('retry');
-
-function retryOnly(error: unknown): false {
-  if (error === RETRY) {
-    return false;
-  }
-  throw error;
 }
