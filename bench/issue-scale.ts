@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from 'mysql2/promise';
 import { ISSUE_STATUSES } from '../src/issues/entities/issue.entity';
+import { ISSUE_COUNT_SLOTS } from '../src/issues/issue-counts';
 
 export const ISSUE_SCALE_SIZES = [1_000, 200_000] as const;
 
@@ -67,22 +68,32 @@ export async function seedIssueScale(
 }
 
 /**
- * Issues inserted behind the application's back (the bench seeds) leave the per-project issue
- * counters behind: recount them, as the migration that introduced them does. A no-op on a
- * schema without them.
+ * Projects and issues inserted behind the application's back (the bench seeds) have no issue
+ * counters: make them as the migration that introduced them does (every slot, slot 0 holding
+ * the count). A no-op on a schema without them.
  */
 export async function recountIssues(conn: Connection): Promise<void> {
-  const [columns] = await conn.query<Array<import('mysql2').RowDataPacket>>(
-    "SHOW COLUMNS FROM projects LIKE 'issues_open'",
+  const [tables] = await conn.query<Array<import('mysql2').RowDataPacket>>(
+    "SHOW TABLES LIKE 'issue_counts'",
   );
-  if (columns.length === 0) {
+  if (tables.length === 0) {
     return;
   }
-  const sets = ISSUE_STATUSES.map(
-    (status) =>
-      `issues_${status} = (SELECT COUNT(*) FROM issues i WHERE i.project_id = projects.id AND i.status = '${status}')`,
-  ).join(', ');
-  await conn.query(`UPDATE projects SET ${sets}`);
+  const statuses = ISSUE_STATUSES.map((s) => `SELECT '${s}' AS status`).join(' UNION ALL ');
+  const slots = Array.from({ length: ISSUE_COUNT_SLOTS }, (_, i) => `SELECT ${i} AS slot`).join(
+    ' UNION ALL ',
+  );
+  await conn.query('DELETE FROM issue_counts');
+  await conn.query(
+    `INSERT INTO issue_counts (project_id, status, slot, workspace_id, n)
+     SELECT p.id, s.status, k.slot, p.workspace_id, 0
+     FROM projects p CROSS JOIN (${statuses}) s CROSS JOIN (${slots}) k`,
+  );
+  await conn.query(
+    `UPDATE issue_counts c JOIN (SELECT project_id, status, COUNT(*) AS n FROM issues GROUP BY project_id, status) i
+       ON i.project_id = c.project_id AND i.status = c.status
+     SET c.n = i.n WHERE c.slot = 0`,
+  );
 }
 
 /** Two pairs: the default page, and the page filtered by status. */

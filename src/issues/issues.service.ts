@@ -8,7 +8,6 @@ import { notFound, validationFailed } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { DatabaseService } from '../database/database.service';
 import { findPage } from '../database/lean-page';
-import { Project } from '../projects/entities/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { Membership } from '../workspaces/entities/membership.entity';
 import {
@@ -73,12 +72,10 @@ export class IssuesService {
       updatedAt: now,
     });
     await this.db.transaction(async (m) => {
-      // The counter first: it takes the project's row lock (see issue-counts.ts), and finds a
-      // project deleted since it was read.
-      if (!(await countIssue(m, workspace.id, project.id, issue.status, 1))) {
-        throw notFound('Project');
-      }
+      // The project may have been deleted since it was read: then 404, as if it had been.
+      await this.lockProject(m, workspace.id, project.id);
       await m.insert(Issue, issue);
+      await countIssue(m, project.id, issue.status, 1);
     });
     return toIssueResponse(issue);
   }
@@ -112,7 +109,7 @@ export class IssuesService {
       return toIssueResponse({ ...issue, ...changes });
     }
     // A PATCH with a status moves the issue between its project's counters, from the status it
-    // has under the project's lock (taken first, as by every issue write: issue-counts.ts).
+    // has under its row lock (lock order: issue-counts.ts).
     return this.db.transaction(async (m) => {
       const current = await this.lockInProject(m, area, issue);
       if (current.status !== to) {
@@ -127,24 +124,42 @@ export class IssuesService {
     const issue = await this.findInArea(area, id);
     await this.db.transaction(async (m) => {
       const current = await this.lockInProject(m, area, issue);
-      await countIssue(m, area.workspace.id, current.projectId, current.status, -1);
+      await countIssue(m, current.projectId, current.status, -1);
       await m.delete(Issue, { id: current.id, workspaceId: area.workspace.id });
     });
   }
 
   /**
-   * In a transaction: locks the issue's project, then the issue, and returns the issue as it is
-   * now (another request may have changed its status, or deleted it: then 404, as if it had
-   * been gone before). Every writer of a project's issues takes the project's row first, so
-   * what this reads stays true until the transaction ends.
+   * In a transaction: locks the issue's project (shared), then the issue, and returns the issue
+   * as it is now (another request may have changed its status, or deleted it: then 404, as if
+   * it had been gone before). What it reads stays true until the transaction ends.
    */
   private async lockInProject(m: EntityManager, area: ProjectArea, issue: Issue): Promise<Issue> {
-    await this.db.lockForUpdate(m, Project, issue.projectId);
+    await this.lockProject(m, area.workspace.id, issue.projectId, 'Issue');
     const current = await this.db.lockForUpdate(m, Issue, issue.id);
     if (!current || current.workspaceId !== area.workspace.id) {
       throw notFound('Issue');
     }
     return current;
+  }
+
+  /**
+   * A shared lock of the project's row (MariaDB; SQLite has one writer): the project cannot be
+   * deleted until the transaction ends, and its issues' writers do not wait for each other.
+   */
+  private async lockProject(
+    m: EntityManager,
+    workspaceId: string,
+    projectId: string,
+    missing: 'Project' | 'Issue' = 'Project',
+  ): Promise<void> {
+    const rows = await m.query<unknown[]>(
+      `SELECT id FROM projects WHERE id = ? AND workspace_id = ?${this.db.isMysql ? ' LOCK IN SHARE MODE' : ''}`,
+      [projectId, workspaceId],
+    );
+    if (rows.length === 0) {
+      throw notFound(missing);
+    }
   }
 
   /** An issue of a project the request reaches; anything else is "not found". */

@@ -6,6 +6,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ISSUE_STATUSES } from '../../src/issues/entities/issue.entity';
+import { ISSUE_COUNT_SLOTS } from '../../src/issues/issue-counts';
 import { freshDatabase, TestDatabase } from '../support/databases';
 import {
   addMember,
@@ -20,13 +21,6 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 type Json = Record<string, unknown>;
 type Method = 'get' | 'post' | 'patch' | 'delete';
-
-interface Counters {
-  issues_open: number | string;
-  issues_in_progress: number | string;
-  issues_done: number | string;
-  issues_closed: number | string;
-}
 
 // Issue 16 point 6: the issue list's total_count comes from per-project counters kept in the
 // same transaction as every issue write. These tests hold it to a real COUNT in every filter
@@ -73,19 +67,33 @@ describe('Issue counters and the issue list total (issue 16 point 6)', () => {
 
   const num = (v: number | string | undefined): number => Number(v ?? 0);
 
-  /** Every project's counters equal a COUNT of its issues per status. */
+  /** Every project's counters add up to a COUNT of its issues per status. */
   async function assertCountersExact(): Promise<void> {
-    const projects = await t.dataSource.query<Array<Counters & { id: string }>>(
-      'SELECT id, issues_open, issues_in_progress, issues_done, issues_closed FROM projects',
+    const projects = await t.dataSource.query<Array<{ id: string }>>('SELECT id FROM projects');
+    const kept = await t.dataSource.query<
+      Array<{ project_id: string; status: string; n: number | string; slots: number | string }>
+    >(
+      'SELECT project_id, status, SUM(n) AS n, COUNT(*) AS slots FROM issue_counts GROUP BY project_id, status',
     );
     const counted = await t.dataSource.query<
       Array<{ project_id: string; status: string; n: number | string }>
     >('SELECT project_id, status, COUNT(*) AS n FROM issues GROUP BY project_id, status');
+    for (const row of kept) {
+      assert.ok(
+        projects.some((p) => p.id === row.project_id),
+        `counters of a deleted project ${row.project_id}`,
+      );
+    }
     for (const p of projects) {
       for (const status of ISSUE_STATUSES) {
         const real = num(counted.find((c) => c.project_id === p.id && c.status === status)?.n);
-        const kept = num(p[`issues_${status}` as keyof Counters]);
-        assert.equal(kept, real, `project ${p.id}, ${status}: counter ${kept}, COUNT ${real}`);
+        const row = kept.find((k) => k.project_id === p.id && k.status === status);
+        assert.equal(num(row?.slots), ISSUE_COUNT_SLOTS, `slots of ${p.id}, ${status}`);
+        assert.equal(
+          num(row?.n),
+          real,
+          `project ${p.id}, ${status}: counters ${num(row?.n)}, COUNT ${real}`,
+        );
       }
     }
   }
@@ -386,31 +394,24 @@ describe('The issue counters migration (1764950000000) counts the issues that ex
     await full.initialize();
     try {
       await full.runMigrations();
-      const counted = await full.query<Array<Counters & { id: string }>>(
-        'SELECT id, issues_open, issues_in_progress, issues_done, issues_closed FROM projects',
-      );
-      const of = (id: string): number[] => {
-        const row = counted.find((r) => r.id === id);
-        assert.ok(row);
-        return [row.issues_open, row.issues_in_progress, row.issues_done, row.issues_closed].map(
-          Number,
+      const of = async (id: string): Promise<number[]> => {
+        const rows = await full.query<Array<{ status: string; n: number | string }>>(
+          'SELECT status, SUM(n) AS n FROM issue_counts WHERE project_id = ? GROUP BY status',
+          [id],
         );
+        return ISSUE_STATUSES.map((status) => Number(rows.find((r) => r.status === status)?.n));
       };
-      assert.deepEqual(of(projects[0]), [2, 1, 1, 1]);
-      assert.deepEqual(of(projects[1]), [0, 0, 0, 2]);
-      assert.deepEqual(of(projects[2]), [0, 0, 0, 0]);
-      // And back down.
+      assert.deepEqual(await of(projects[0]), [2, 1, 1, 1]);
+      assert.deepEqual(await of(projects[1]), [0, 0, 0, 2]);
+      assert.deepEqual(await of(projects[2]), [0, 0, 0, 0]);
+      const [slots] = await full.query<Array<{ n: number | string }>>(
+        'SELECT COUNT(*) AS n FROM issue_counts',
+      );
+      assert.equal(Number(slots.n), 3 * ISSUE_STATUSES.length * ISSUE_COUNT_SLOTS);
+      // And back down, and up again.
       await full.undoLastMigration();
       await full.runMigrations();
-      assert.deepEqual(
-        (
-          await full.query<Counters[]>(
-            'SELECT issues_open, issues_in_progress, issues_done, issues_closed FROM projects WHERE id = ?',
-            [projects[0]],
-          )
-        ).map((r) => Object.values(r).map(Number)),
-        [[2, 1, 1, 1]],
-      );
+      assert.deepEqual(await of(projects[0]), [2, 1, 1, 1]);
     } finally {
       await full.destroy();
     }

@@ -1,12 +1,9 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
-/** One counter column per issue status (the order of ISSUE_STATUSES). */
-const COUNTERS: Array<[string, string]> = [
-  ['issues_open', 'open'],
-  ['issues_in_progress', 'in_progress'],
-  ['issues_done', 'done'],
-  ['issues_closed', 'closed'],
-];
+const STATUSES = ['open', 'in_progress', 'done', 'closed'];
+
+/** Counter rows per project and status (src/issues/issue-counts.ts: ISSUE_COUNT_SLOTS). */
+const SLOTS = 8;
 
 /** Indexes that give every list shape its page in ORDER BY order (created_at, id). */
 const NEW_INDEXES: Array<[string, string]> = [
@@ -36,13 +33,15 @@ function on(queryRunner: QueryRunner): string {
 
 /**
  * Issue 16 point 6: `GET /api/v1/issues` keeps an exact `total_count` without counting every
- * matching row. Each project keeps how many of its issues are in each status, changed in the
- * same transaction as every issue create, status change and delete (its issues and their
- * counters go together when the project is deleted); the list reads the sum of the counters of
- * the projects it covers. Backfilled here from the issues that exist.
+ * matching row. `issue_counts` holds, per project and status, SLOTS rows whose `n` add up to
+ * how many of the project's issues have that status; every issue create, status change and
+ * delete changes one of them (a random slot, so that concurrent writers to one project rarely
+ * wait for each other) in the same transaction (src/issues/issue-counts.ts). The rows go with
+ * their project (ON DELETE CASCADE). Backfilled here: every slot for every project, slot 0
+ * holding the count of the issues that exist.
  *
  * The page itself: every filter shape (workspace; + project; + project and status; + status;
- * + assignee) has an index that yields its rows in the list's order, so offset 0 reads `limit`
+ * + assignee) gets an index that yields its rows in the list's order, so offset 0 reads `limit`
  * rows instead of sorting every match (`id` is the tie-breaker, which InnoDB appends anyway and
  * SQLite, whose indexes end in the rowid, needs).
  */
@@ -50,18 +49,40 @@ export class IssueCounts1764950000000 implements MigrationInterface {
   name = 'IssueCounts1764950000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    // Plain ALTER TABLE on both databases (TypeORM's addColumn rebuilds a SQLite table, and
-    // dropping `projects` in that rebuild would cascade to its issues).
-    for (const [column] of COUNTERS) {
-      await queryRunner.query(
-        `ALTER TABLE projects ADD COLUMN ${column} integer NOT NULL DEFAULT 0`,
-      );
-    }
+    await queryRunner.createTable(
+      new Table({
+        name: 'issue_counts',
+        columns: [
+          { name: 'project_id', type: 'varchar', length: '36', isPrimary: true },
+          { name: 'status', type: 'varchar', length: '16', isPrimary: true },
+          { name: 'slot', type: 'int', isPrimary: true },
+          { name: 'workspace_id', type: 'varchar', length: '36' },
+          { name: 'n', type: 'int', default: 0 },
+        ],
+        indices: [{ name: 'idx_issue_counts_workspace', columnNames: ['workspace_id', 'status'] }],
+        foreignKeys: [
+          {
+            columnNames: ['project_id'],
+            referencedTableName: 'projects',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
+      }),
+    );
+    const statuses = STATUSES.map((s) => `SELECT '${s}' AS status`).join(' UNION ALL ');
+    const slots = Array.from({ length: SLOTS }, (_, i) => `SELECT ${i} AS slot`).join(
+      ' UNION ALL ',
+    );
     await queryRunner.query(
-      `UPDATE projects SET ${COUNTERS.map(
-        ([column, status]) =>
-          `${column} = (SELECT COUNT(*) FROM issues WHERE issues.project_id = projects.id AND issues.status = '${status}')`,
-      ).join(', ')}`,
+      `INSERT INTO issue_counts (project_id, status, slot, workspace_id, n)
+       SELECT p.id, s.status, k.slot, p.workspace_id, 0
+       FROM projects p CROSS JOIN (${statuses}) s CROSS JOIN (${slots}) k`,
+    );
+    await queryRunner.query(
+      `UPDATE issue_counts SET n = (SELECT COUNT(*) FROM issues
+         WHERE issues.project_id = issue_counts.project_id AND issues.status = issue_counts.status)
+       WHERE slot = 0`,
     );
     for (const [name, columns] of NEW_INDEXES) {
       await queryRunner.query(`CREATE INDEX ${name} ON issues (${columns})`);
@@ -80,8 +101,6 @@ export class IssueCounts1764950000000 implements MigrationInterface {
     for (const [name] of NEW_INDEXES) {
       await queryRunner.query(`DROP INDEX ${name}${on(queryRunner)}`);
     }
-    for (const [column] of COUNTERS) {
-      await queryRunner.query(`ALTER TABLE projects DROP COLUMN ${column}`);
-    }
+    await queryRunner.dropTable('issue_counts');
   }
 }
