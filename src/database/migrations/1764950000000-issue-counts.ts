@@ -8,7 +8,6 @@ const SLOTS = 8;
 /** Indexes that give every list shape its page in ORDER BY order (created_at, id). */
 const NEW_INDEXES: Array<[string, string]> = [
   ['idx_issues_project_status', 'workspace_id, project_id, status, created_at, id'],
-  ['idx_issues_workspace_created', 'workspace_id, created_at, id'],
 ];
 
 /** [name, columns before, columns after]. */
@@ -40,9 +39,11 @@ function on(queryRunner: QueryRunner): string {
  * their project (ON DELETE CASCADE). Backfilled here: every slot for every project, slot 0
  * holding the count of the issues that exist.
  *
- * The page itself: every filter shape (workspace; + project; + project and status; + status;
- * + assignee) gets an index that yields its rows in the list's order, so offset 0 reads `limit`
- * rows instead of sorting every match (`id` is the tie-breaker, which InnoDB appends anyway and
+ * The page itself: the filter shapes project, project and status, status, and assignee each
+ * get an index that yields their rows in the list's order, so offset 0 reads `limit` rows
+ * instead of sorting every match. No `(workspace_id, created_at)` index: MariaDB takes it for a
+ * project's list (it satisfies the ORDER BY) and then walks the whole workspace to find the
+ * project's rows (`id` is the tie-breaker, which InnoDB appends anyway and
  * SQLite, whose indexes end in the rowid, needs).
  */
 export class IssueCounts1764950000000 implements MigrationInterface {

@@ -10,7 +10,6 @@ export type IssuePriority = (typeof ISSUE_PRIORITIES)[number];
 @Entity('issues')
 @Index('idx_issues_workspace_project', ['workspaceId', 'projectId', 'createdAt', 'id'])
 @Index('idx_issues_project_status', ['workspaceId', 'projectId', 'status', 'createdAt', 'id'])
-@Index('idx_issues_workspace_created', ['workspaceId', 'createdAt', 'id'])
 @Index('idx_issues_workspace_status', ['workspaceId', 'status', 'createdAt', 'id'])
 @Index('idx_issues_workspace_assignee', ['workspaceId', 'assigneeId', 'createdAt', 'id'])
 export class Issue {
