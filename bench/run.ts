@@ -11,6 +11,7 @@ import { Connection, createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { loginKey } from '../src/users/login-key';
 import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, ROOT, start, waitFor } from './lib';
+import { issueScaleRatios, issueScaleScenarios, seedIssueScale } from './issue-scale';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP_S = 1;
@@ -329,6 +330,7 @@ async function main(): Promise<void> {
     const conn = await createConnection({ uri: dbUrl(dbName) });
     const seedStart = Date.now();
     const first = await seed(conn, new TokenFormat('ts_'));
+    const scale = await seedIssueScale(conn, first.workspaceId, first.userId);
     log(
       `seeded ${SEED.workspaces} workspaces, ${SEED.workspaces * SEED.tokensPerWorkspace} tokens, ${SEED.workspaces * SEED.projectsPerWorkspace} projects, ${SEED.workspaces * SEED.projectsPerWorkspace * SEED.issuesPerProject} issues in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
     );
@@ -349,7 +351,7 @@ async function main(): Promise<void> {
       `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     const badChecksum = first.token.slice(0, -1) + (first.token.endsWith('a') ? 'b' : 'a');
     const unknown = new TokenFormat('ts_').generate();
-    const scenarios: Scenario[] = [
+    const allScenarios: Scenario[] = [
       {
         name: 'bearer GET /projects (20 rows)',
         method: 'GET',
@@ -438,7 +440,11 @@ async function main(): Promise<void> {
         expect: 401,
       },
       { name: 'GET /health/live', method: 'GET', path: '/health/live', headers: {}, expect: 200 },
+      ...issueScaleScenarios(scale, bearer),
     ];
+    // BENCH_ONLY=<substring>: only the scenarios whose name contains it (while developing).
+    const only = process.env.BENCH_ONLY;
+    const scenarios = only ? allScenarios.filter((s) => s.name.includes(only)) : allScenarios;
 
     // Sanity: every scenario answers what it should before we measure it.
     for (const s of scenarios) {
@@ -629,12 +635,19 @@ async function main(): Promise<void> {
           restrictedRow && bearerRow ? restrictedRow.rps_median / bearerRow.rps_median : null,
         legacy_vs_bearer:
           legacyRow && bearerRow ? legacyRow.rps_median / bearerRow.rps_median : null,
+        ...issueScaleRatios(summary),
       },
       summary,
       runs: results,
       duration_s: (Date.now() - started) / 1000,
     };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+    const scaleRatios = issueScaleRatios(summary);
+    for (const [name, ratio] of Object.entries(scaleRatios)) {
+      if (ratio !== null) {
+        log(`${name.replace(/_/g, ' ').replace('200k vs 1k', '200k vs 1k:')} ${ratio.toFixed(2)}x`);
+      }
+    }
     log(`peak RSS of Tessera: ${peak.toFixed(0)} MB; targets: ${JSON.stringify(out.targets)}`);
     log(`wrote bench/results.json in ${out.duration_s.toFixed(0)} s`);
     await conn.end();

@@ -39,6 +39,7 @@ import { InstanceSecret } from '../settings/entities/instance-secret.entity';
 import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
 import { TokenQuotas1765000000300 } from './migrations/1765000000300-token-quotas';
 import { TokenRequestLog1765000000400 } from './migrations/1765000000400-token-request-log';
+import { IssueCounts1765000000500 } from './migrations/1765000000500-issue-counts';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -89,6 +90,7 @@ const MIGRATIONS = [
   Webhooks1764900000010,
   TokenQuotas1765000000300,
   TokenRequestLog1765000000400,
+  IssueCounts1765000000500,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

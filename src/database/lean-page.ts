@@ -13,6 +13,16 @@ interface PageSql {
 /** Column alias of the total count in the page query (no entity column is called this). */
 const TOTAL = '__total_count';
 
+/**
+ * A scalar query (and its parameters) that yields the total instead of counting the matching
+ * rows, for a caller that keeps the total itself (maintained counters): it must equal the
+ * COUNT exactly, and it rides along in the same statement, so it is read in the same snapshot.
+ */
+export interface KnownTotal {
+  sql: string;
+  params: readonly unknown[];
+}
+
 const statements = new WeakMap<Repository<ObjectLiteral>, Map<string, PageSql>>();
 
 /**
@@ -23,12 +33,15 @@ const statements = new WeakMap<Repository<ObjectLiteral>, Map<string, PageSql>>(
  * scalar subquery (evaluated once, on the same index a separate COUNT would use); only a page
  * past the end, which has no row to carry it, costs a second query. The statements are made once
  * per filter shape from the entity's metadata, and rows are hydrated by the driver exactly as
- * TypeORM would (dates, arrays). Lists are the hot read path of the API.
+ * TypeORM would (dates, arrays). Lists are the hot read path of the API. With `total`, the
+ * total is that query's answer instead of a COUNT over every matching row (whose cost grows
+ * with the rows counted).
  */
 export async function findPage<E extends ObjectLiteral>(
   repository: Repository<E>,
   filters: Filters<E>,
   window: { offset: number; limit: number },
+  total?: KnownTotal,
 ): Promise<[E[], number]> {
   const value = (key: string): string | readonly string[] | undefined =>
     filters[key as keyof E & string];
@@ -39,23 +52,24 @@ export async function findPage<E extends ObjectLiteral>(
       const v = value(key);
       return Array.isArray(v) ? `${key}[${v.length}]` : key;
     });
-  const sql = statementsFor(repository, keys);
+  const sql = statementsFor(repository, keys, total?.sql);
   const params = sql.keys.flatMap((key) => value(key.replace(/\[\d+\]$/, '')) as string | string[]);
+  const countParams = total ? total.params : params;
   const manager = repository.manager;
   const rows = await manager.query<ObjectLiteral[]>(sql.select, [
-    ...params,
+    ...countParams,
     ...params,
     window.limit,
     window.offset,
   ]);
-  let total: number;
+  let count: number;
   if (rows.length > 0) {
-    total = Number(rows[0][TOTAL]);
+    count = Number(rows[0][TOTAL]);
   } else if (window.offset === 0) {
-    total = 0;
+    count = 0;
   } else {
-    const counted = await manager.query<Array<{ n: number | string }>>(sql.count, params);
-    total = Number(counted[0]?.n ?? 0);
+    const counted = await manager.query<Array<{ n: number | string }>>(sql.count, [...countParams]);
+    count = Number(counted[0]?.n ?? 0);
   }
   const { driver } = manager.connection;
   const columns = repository.metadata.columns;
@@ -69,12 +83,13 @@ export async function findPage<E extends ObjectLiteral>(
     }
     return entity as E;
   });
-  return [entities, total];
+  return [entities, count];
 }
 
 function statementsFor<E extends ObjectLiteral>(
   repository: Repository<E>,
   keys: string[],
+  totalSql: string | undefined,
 ): PageSql {
   const own = repository as unknown as Repository<ObjectLiteral>;
   let byShape = statements.get(own);
@@ -82,7 +97,8 @@ function statementsFor<E extends ObjectLiteral>(
     byShape = new Map();
     statements.set(own, byShape);
   }
-  const shape = [...keys].sort().join(',');
+  // A given total query is part of the shape (callers make a bounded set of them).
+  const shape = `${[...keys].sort().join(',')}|${totalSql ?? ''}`;
   let sql = byShape.get(shape);
   if (!sql) {
     const { metadata } = repository;
@@ -109,12 +125,12 @@ function statementsFor<E extends ObjectLiteral>(
     const table = q(metadata.tableName);
     const condition = where ? ` WHERE ${where}` : '';
     const columns = metadata.columns.map((c) => q(c.databaseName)).join(', ');
-    const count = `SELECT COUNT(*) FROM ${table}${condition}`;
+    const count = totalSql ?? `SELECT COUNT(*) FROM ${table}${condition}`;
     sql = {
       select:
         `SELECT ${columns}, (${count}) AS ${q(TOTAL)} FROM ${table}${condition} ` +
         `ORDER BY ${q('created_at')} ASC, ${q('id')} ASC LIMIT ? OFFSET ?`,
-      count: `SELECT COUNT(*) AS n FROM ${table}${condition}`,
+      count: `SELECT (${count}) AS n`,
       keys: sorted,
     };
     byShape.set(shape, sql);

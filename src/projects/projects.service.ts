@@ -18,6 +18,7 @@ import {
   UpdateProjectRequest,
 } from './dto/project.dto';
 import { Project } from './entities/project.entity';
+import { createCounters } from '../issues/issue-counts';
 
 @Injectable()
 export class ProjectsService {
@@ -54,7 +55,11 @@ export class ProjectsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.projects.insert(project);
+    await this.db.transaction(async (m) => {
+      await m.insert(Project, project);
+      // Its issue counters (issue 16 point 6): rows that every issue write then only updates.
+      await createCounters(m, workspace.id, project.id);
+    });
     return toProjectResponse(project);
   }
 

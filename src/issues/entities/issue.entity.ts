@@ -8,9 +8,10 @@ export const ISSUE_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type IssuePriority = (typeof ISSUE_PRIORITIES)[number];
 
 @Entity('issues')
-@Index('idx_issues_workspace_project', ['workspaceId', 'projectId', 'createdAt'])
-@Index('idx_issues_workspace_status', ['workspaceId', 'status'])
-@Index('idx_issues_workspace_assignee', ['workspaceId', 'assigneeId'])
+@Index('idx_issues_workspace_project', ['workspaceId', 'projectId', 'createdAt', 'id'])
+@Index('idx_issues_project_status', ['workspaceId', 'projectId', 'status', 'createdAt', 'id'])
+@Index('idx_issues_workspace_status', ['workspaceId', 'status', 'createdAt', 'id'])
+@Index('idx_issues_workspace_assignee', ['workspaceId', 'assigneeId', 'createdAt', 'id'])
 export class Issue {
   @IdColumn()
   id!: string;
