@@ -221,6 +221,19 @@ function record(window: Window, now: number, blocked: boolean, waitMs: number): 
   };
 }
 
+// One hit in KEYS[1]'s fixed window of ARGV[1] ms (both scripts below): sets `hits` and `ttl`
+// (ms left in the window), starting the window with the first hit.
+const WINDOW_HIT = `
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end`;
+
 // Fixed window counter plus an optional block key, atomically: returns hits, ms left in the
 // window, blocked (0/1) and ms until requests are let in again. With no block duration, a key
 // past its limit is refused until its window ends.
@@ -230,15 +243,7 @@ if blocked > 0 then
   local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
   return {hits, redis.call('PTTL', KEYS[1]), 1, blocked}
 end
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
+${WINDOW_HIT}
 if hits > tonumber(ARGV[2]) then
   if tonumber(ARGV[3]) > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
@@ -283,15 +288,7 @@ end
 if tonumber(ARGV[2]) < 0 then
   return {qstate, qused, 0, 0, 0, 0}
 end
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
+${WINDOW_HIT}
 if hits > tonumber(ARGV[2]) then
   return {qstate, qused, hits, ttl, 1, ttl}
 end
