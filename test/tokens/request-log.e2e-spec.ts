@@ -244,6 +244,18 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
       (again.body.last_used_ips as Array<{ ip: string }>).map((a) => a.ip),
       ['127.0.0.2', '127.0.0.7', '127.0.0.6', '127.0.0.5', '127.0.0.4'],
     );
+    // The flush only upserts; the retention job trims each token's rows to the newest five.
+    const stored = async (id: string): Promise<string[]> =>
+      (
+        await t.dataSource.query<Array<{ ip: string }>>(
+          'SELECT ip FROM token_ips WHERE token_id = ? ORDER BY ip',
+          [id],
+        )
+      ).map((r) => r.ip);
+    assert.equal((await stored(manyBatches.id)).length, 6);
+    await t.app.get(RequestLogRetentionJob).run(new Date());
+    assert.deepEqual(await stored(manyBatches.id), ips.slice(1));
+    assert.deepEqual(await stored(oneBatch.id), ['127.0.0.2', ...ips.slice(2)]);
   });
 
   it('shows a token’s log and usage only to those who may see the token (else 404)', async () => {

@@ -8,6 +8,8 @@ const BATCH = 5000;
 const MAX_BATCHES = 20;
 /** Tokens checked against the per-token cap per run (the next run goes on after the last). */
 const TOKENS_PER_RUN = 200;
+/** Tokens whose addresses are trimmed to the newest five per statement. */
+const ADDRESS_TOKENS = 500;
 /** Daily counts are kept this long (the usage chart asks for at most 365 days). */
 export const USAGE_RETENTION_DAYS = 400;
 
@@ -15,7 +17,8 @@ export const USAGE_RETENTION_DAYS = 400;
  * Keeps the request log within TOKEN_REQUEST_LOG_DAYS and TOKEN_REQUEST_LOG_MAX_PER_TOKEN
  * entries per token, and the daily counts within 400 days, in bounded batches per run (at
  * most 100,000 rows of each kind). Tokens that may be over the cap are found from the daily
- * counts (more requests in the retention window than the cap), not by counting the log.
+ * counts (more requests in the retention window than the cap), not by counting the log. It
+ * also trims each token's addresses to the newest five.
  * Deletes are idempotent, so the scheduler's lease is all the coordination it needs.
  */
 @Injectable()
@@ -56,6 +59,16 @@ export class RequestLogRetentionJob implements ScheduledJob {
       }
       if (budget <= 0) {
         this.cursor = ''; // start over next run; the tokens not reached are still over the cap
+        break;
+      }
+    }
+
+    // Each token's newest five addresses are kept (SPEC §11.2 last_used_ips), up to
+    // MAX_BATCHES × ADDRESS_TOKENS tokens per run.
+    for (let i = 0; i < MAX_BATCHES; i += 1) {
+      const n = await this.store.pruneAddresses(ADDRESS_TOKENS);
+      deleted += n;
+      if (n === 0) {
         break;
       }
     }

@@ -95,7 +95,12 @@ export class RequestLogStore implements RequestLogSink {
     );
   }
 
-  /** Upserts the addresses (the later time wins), then keeps the newest five of each token. */
+  /**
+   * Upserts the addresses (the later time wins). Only that: keeping the newest five of each
+   * token is the retention job's (`pruneAddresses`), since ranking the addresses of every token
+   * of a flush made the flush too slow to keep up with many tokens (readers take the newest
+   * five anyway).
+   */
   async touchAddresses(rows: SeenAddress[]): Promise<void> {
     if (rows.length === 0) {
       return;
@@ -109,17 +114,30 @@ export class RequestLogStore implements RequestLogSink {
           : ' ON CONFLICT (token_id, ip) DO UPDATE SET last_used_at = MAX(last_used_at, excluded.last_used_at)'),
       params,
     );
-    const tokens = [...new Set(rows.map((r) => r.tokenId))];
+  }
+
+  /**
+   * Keeps the newest five addresses of up to `tokens` tokens that have more; returns how many
+   * rows it removed (0: none left over five).
+   */
+  async pruneAddresses(tokens: number): Promise<number> {
+    const over = await this.dataSource.query<Array<{ token_id: string }>>(
+      `SELECT token_id FROM token_ips GROUP BY token_id HAVING COUNT(*) > ${LAST_IPS} LIMIT ?`,
+      [tokens],
+    );
+    if (over.length === 0) {
+      return 0;
+    }
     // The ranking is materialized (a window function is never merged into the DELETE), so
     // MySQL accepts the table in its own subquery.
-    await this.dataSource.query(
+    return this.deleted(
       `DELETE FROM token_ips WHERE (token_id, ip) IN (
          SELECT token_id, ip FROM (
            SELECT token_id, ip,
                   ROW_NUMBER() OVER (PARTITION BY token_id ORDER BY last_used_at DESC, ip DESC) AS rn
-           FROM token_ips WHERE token_id IN (${tokens.map(() => '?').join(', ')})
+           FROM token_ips WHERE token_id IN (${over.map(() => '?').join(', ')})
          ) ranked WHERE rn > ${LAST_IPS})`,
-      tokens,
+      over.map((r) => r.token_id),
     );
   }
 
