@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, TestContext } from 'node:test';
-import Redis from 'ioredis';
 import {
   ApiResponse,
   AppProcess,
@@ -10,29 +9,10 @@ import {
   startAppProcess,
 } from '../support/app-process';
 import { freshDatabase, TestDatabase } from '../support/databases';
+import { redisUnavailableReason, TEST_REDIS_URL } from '../support/redis';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Why Redis cannot be used here, or null when it answers. */
-async function redisUnavailableReason(): Promise<string | null> {
-  const client = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `no Redis at ${REDIS_URL} (${(error as Error).message})`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 /**
  * The very next request after the change on A: A answers only once Redis has handed the

@@ -12,27 +12,9 @@ import {
   startAppProcess,
 } from '../support/app-process';
 import { freshDatabase, TestDatabase } from '../support/databases';
+import { redisUnavailableReason, TEST_REDIS_URL } from '../support/redis';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAnswers(url = REDIS_URL): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const REDIS_URL = TEST_REDIS_URL;
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -132,7 +114,7 @@ describe('quotas across restarts and instances (SPEC §11.1)', { timeout: 240_00
   });
 
   it('with Redis: exact across two instances under parallel requests, and across restarts', async (t: TestContext) => {
-    if (!(await redisAnswers())) {
+    if ((await redisUnavailableReason()) !== null) {
       t.skip(`no Redis at ${REDIS_URL}`);
       return;
     }
@@ -196,7 +178,7 @@ describe('quotas across restarts and instances (SPEC §11.1)', { timeout: 240_00
     server.once('error', () => undefined);
     try {
       const url = `redis://127.0.0.1:${port}`;
-      const ready = await waitFor(() => redisAnswers(url), 10_000);
+      const ready = await waitFor(async () => (await redisUnavailableReason(url)) === null, 10_000);
       if (!ready) {
         t.skip('redis-server could not be started here');
         return;
