@@ -1,3 +1,4 @@
+import { inBatches } from '../scheduler/in-batches';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, LessThan, Not, Repository } from 'typeorm';
@@ -31,40 +32,36 @@ export class OutboxRetentionJob implements ScheduledJob {
   async run(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.outboxRetentionDays * DAY_MS);
     let deleted = 0;
-    deleted += await this.inBatches(async () => {
-      const old = await this.deliveries.find({
-        select: { id: true },
-        where: { createdAt: LessThan(cutoff), state: In(['delivered', 'failed']) },
-        take: BATCH,
-      });
-      if (old.length > 0) {
-        await this.deliveries.delete({ id: In(old.map((d) => d.id)) });
-      }
-      return old.length;
-    });
-    deleted += await this.inBatches(async () => {
-      const old = await this.events.find({
-        select: { id: true },
-        where: { createdAt: LessThan(cutoff), fannedOutAt: Not(IsNull()) },
-        take: BATCH,
-      });
-      if (old.length > 0) {
-        await this.events.delete({ id: In(old.map((e) => e.id)) });
-      }
-      return old.length;
-    });
+    deleted += await inBatches(
+      async () => {
+        const old = await this.deliveries.find({
+          select: { id: true },
+          where: { createdAt: LessThan(cutoff), state: In(['delivered', 'failed']) },
+          take: BATCH,
+        });
+        if (old.length > 0) {
+          await this.deliveries.delete({ id: In(old.map((d) => d.id)) });
+        }
+        return old.length;
+      },
+      BATCH,
+      MAX_BATCHES,
+    );
+    deleted += await inBatches(
+      async () => {
+        const old = await this.events.find({
+          select: { id: true },
+          where: { createdAt: LessThan(cutoff), fannedOutAt: Not(IsNull()) },
+          take: BATCH,
+        });
+        if (old.length > 0) {
+          await this.events.delete({ id: In(old.map((e) => e.id)) });
+        }
+        return old.length;
+      },
+      BATCH,
+      MAX_BATCHES,
+    );
     return deleted;
-  }
-
-  private async inBatches(batch: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < MAX_BATCHES; i += 1) {
-      const n = await batch();
-      total += n;
-      if (n < BATCH) {
-        break;
-      }
-    }
-    return total;
   }
 }

@@ -1,3 +1,4 @@
+import { inBatches } from '../../scheduler/in-batches';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig, APP_CONFIG } from '../../config/app-config';
 import { Scheduler, ScheduledJob } from '../../scheduler/scheduler.service';
@@ -37,7 +38,11 @@ export class RequestLogRetentionJob implements ScheduledJob {
   async run(now: Date): Promise<number> {
     const { days, maxPerToken } = this.config.requestLog;
     const cutoff = new Date(now.getTime() - days * DAY_MS);
-    let deleted = await this.inBatches(() => this.store.deleteOlderThan(cutoff, BATCH));
+    let deleted = await inBatches(
+      () => this.store.deleteOlderThan(cutoff, BATCH),
+      BATCH,
+      MAX_BATCHES,
+    );
 
     const firstDay = cutoff.toISOString().slice(0, 10);
     const tokens = await this.store.tokensOverCap(
@@ -74,21 +79,11 @@ export class RequestLogRetentionJob implements ScheduledJob {
     }
 
     const usageCutoff = new Date(now.getTime() - USAGE_RETENTION_DAYS * DAY_MS);
-    deleted += await this.inBatches(() =>
-      this.store.deleteUsageBefore(usageCutoff.toISOString().slice(0, 10), BATCH),
+    deleted += await inBatches(
+      () => this.store.deleteUsageBefore(usageCutoff.toISOString().slice(0, 10), BATCH),
+      BATCH,
+      MAX_BATCHES,
     );
     return deleted;
-  }
-
-  private async inBatches(batch: () => Promise<number>): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < MAX_BATCHES; i += 1) {
-      const n = await batch();
-      total += n;
-      if (n < BATCH) {
-        break;
-      }
-    }
-    return total;
   }
 }
