@@ -21,6 +21,7 @@ import {
   tail,
   waitFor,
 } from './lib';
+import { NODE_FLAGS } from '../src/node-flags';
 import { Check, runChecks } from './load-checks';
 import { isActive, LoadDb, openMysql, openSqlite } from './load-db';
 import { Api, LoadState, newLoadState, Space, Stats } from './load-model';
@@ -180,7 +181,7 @@ async function runOn(kind: 'mysql' | 'sqlite'): Promise<boolean> {
     const port = await freePort();
     env.PORT = String(port);
     const base = `http://127.0.0.1:${port}`;
-    const child = startLogged(process.execPath, ['dist/main.js'], env, logFile);
+    const child = startLogged(process.execPath, [...NODE_FLAGS, 'dist/main.js'], env, logFile);
     started.add(child);
     cleanups.push(() => stop(child));
     const exited = new Promise<never>((_, reject) =>

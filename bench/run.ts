@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { loginKey } from '../src/users/login-key';
+import { NODE_FLAGS } from '../src/node-flags';
 import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, ROOT, start, waitFor } from './lib';
 import { issueScaleRatios, issueScaleScenarios, seedIssueScale } from './issue-scale';
 
@@ -321,7 +322,7 @@ async function main(): Promise<void> {
       // Everything that adds work per request is on (issue 16).
       METRICS_ENABLED: 'true',
     };
-    let tessera = start(process.execPath, ['dist/main.js'], env);
+    let tessera = start(process.execPath, [...NODE_FLAGS, 'dist/main.js'], env);
     children.push(tessera);
     await waitFor(`http://127.0.0.1:${TESSERA_PORT}/health/ready`, 60_000);
     tessera.kill('SIGTERM');
@@ -335,7 +336,7 @@ async function main(): Promise<void> {
       `seeded ${SEED.workspaces} workspaces, ${SEED.workspaces * SEED.tokensPerWorkspace} tokens, ${SEED.workspaces * SEED.projectsPerWorkspace} projects, ${SEED.workspaces * SEED.projectsPerWorkspace * SEED.issuesPerProject} issues in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
     );
 
-    tessera = start(process.execPath, ['dist/main.js'], env);
+    tessera = start(process.execPath, [...NODE_FLAGS, 'dist/main.js'], env);
     children.push(tessera);
     const floor = start(process.execPath, [join(__dirname, 'floor-server.js')], {
       FLOOR_DATABASE_URL: dbUrl(dbName),

@@ -6,7 +6,8 @@ import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { ApiToken } from './entities/api-token.entity';
 
 interface Use {
-  at: Date;
+  /** Epoch milliseconds: one of these waits per token used until the flush (a Date is 6× the size). */
+  at: number;
   ip: string;
 }
 
@@ -21,7 +22,8 @@ async function writeLastUses(
     throw new Error('api_tokens.last_used_at is not mapped');
   }
   // The driver's own form of a date (DATETIME(3) on MySQL, UTC text on SQLite).
-  const stored = (at: Date): unknown => dataSource.driver.preparePersistentValue(at, atColumn);
+  const stored = (at: number): unknown =>
+    dataSource.driver.preparePersistentValue(new Date(at), atColumn);
   const cases = batch.map(() => 'WHEN ? THEN ?').join(' ');
   await dataSource.query(
     `UPDATE api_tokens SET last_used_at = CASE id ${cases} END, last_used_ip = CASE id ${cases} END WHERE id IN (${batch
@@ -65,7 +67,7 @@ export class TokenUsageRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   record(tokenId: string, ip: string): void {
-    this.writer.add(tokenId, { at: new Date(), ip });
+    this.writer.add(tokenId, { at: Date.now(), ip });
   }
 
   get pendingCount(): number {
