@@ -21,6 +21,8 @@ import {
   presentedCredentials,
 } from './credentials';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
+import { TokenVerifier } from '../tokens/token-verifier.service';
+import { isOAuthAccessToken } from '../oauth/oauth-constants';
 
 export interface AuthenticateOptions {
   /** 2FA management routes accept a 2FA user's password (they check a TOTP code themselves). */
@@ -48,6 +50,7 @@ export class Authenticator {
     private readonly legacyUsage: LegacyUsageRecorder,
     private readonly audit: AuditService,
     private readonly settings: SettingsService,
+    private readonly tokens: TokenVerifier,
   ) {}
 
   async authenticate(
@@ -57,6 +60,9 @@ export class Authenticator {
     const credentials = presentedCredentials(request);
     if (credentials.length === 0) {
       throw AuthErrors.missing();
+    }
+    if (credentials.length === 1 && this.isMalformedToken(credentials[0])) {
+      throw AuthErrors.malformedToken();
     }
     if (credentials.some((c) => c.kind === 'query_key')) {
       // ?key= is a credential, not a route parameter: consume it, so that query DTOs (which
@@ -98,6 +104,26 @@ export class Authenticator {
       this.legacyUsage.record(principal.user.id, request.ip, headerValue(request, 'user-agent'));
     }
     return this.switchUser(request, principal);
+  }
+
+  /**
+   * A lone bearer or X-API-Key credential that is neither an OAuth access token nor shaped like
+   * an API token with a matching checksum (a typo, a truncated paste, a guess) gets its
+   * strategy's answer here, before Passport runs: the token verifier's first check, without the
+   * strategy machinery around it (issue 16: a refusal should cost no more than a trivial route).
+   * Several credentials still all go through their strategies (ambiguity, audits).
+   */
+  private isMalformedToken(credential: PresentedCredential): boolean {
+    let secret: string;
+    if (credential.kind === 'bearer') {
+      const authorization = credential.request.headers.authorization;
+      secret = authorization.slice(authorization.indexOf(' ') + 1);
+    } else if (credential.kind === 'api_key') {
+      secret = credential.request.headers['x-api-key'];
+    } else {
+      return false;
+    }
+    return !isOAuthAccessToken(secret) && !this.tokens.isWellFormed(secret);
   }
 
   /** Basic passwords on this route: the admin setting, and the settings route's rescue. */

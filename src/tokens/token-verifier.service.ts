@@ -74,10 +74,15 @@ export class TokenVerifier {
     return this.format.looksLikeToken(value);
   }
 
+  /** Shaped like one of our API tokens, with a matching checksum (what verify checks first). */
+  isWellFormed(value: string): boolean {
+    return this.format.isWellFormed(value);
+  }
+
   /** Checks a token; usage (last_used_*) is recorded by the caller once the request is let in. */
   async verify(raw: string, method: AuthMethod): Promise<AuthPrincipal> {
     // Shape and checksum first: a typo or a guess never reaches the database.
-    if (!this.format.isWellFormed(raw)) {
+    if (!this.isWellFormed(raw)) {
       throw AuthErrors.malformedToken();
     }
     const hash = sha256Hex(raw);
