@@ -21,7 +21,7 @@ import {
   presentedCredentials,
 } from './credentials';
 import { LegacyUsageRecorder } from './legacy-usage.recorder';
-import { TokenVerifier } from '../tokens/token-verifier.service';
+import { refusedTokenId, TokenVerifier } from '../tokens/token-verifier.service';
 import { isOAuthAccessToken } from '../oauth/oauth-constants';
 
 export interface AuthenticateOptions {
@@ -78,7 +78,14 @@ export class Authenticator {
     };
     const principal = await this.resolve(
       credentials.map((c) => ({ ...c, request: { ...c.request, ...context } })),
-    );
+    ).catch((error: unknown) => {
+      // A recognised token refused as revoked, expired or of a locked owner: logged as its own.
+      const tokenId = refusedTokenId(error);
+      if (tokenId !== undefined) {
+        contextOf(request).tokenId = tokenId;
+      }
+      throw error;
+    });
     if (principal.tokenId) {
       // From here on, whatever the answer (refusals included), it goes into the token's log.
       contextOf(request).tokenId = principal.tokenId;

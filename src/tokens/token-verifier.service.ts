@@ -6,6 +6,7 @@ import { InvalidatingCache } from '../cache/invalidating-cache';
 import { AddressList } from '../auth/address-list';
 import { AuthMethod, AuthPrincipal, Scope, TokenRestrictions } from '../auth/auth-types';
 import { AuthErrors } from '../auth/auth-errors';
+import { ApiError } from '../common/errors/api-error';
 import { User, UserStatus, UserType } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
 import { ApiToken, readJsonList } from './entities/api-token.entity';
@@ -95,14 +96,14 @@ export class TokenVerifier {
     // Expiry and revocation are checked against the clock on every request, cached or not.
     const now = Date.now();
     if (token.revokedAt !== null && token.revokedAt <= now) {
-      throw AuthErrors.revoked(token.revokedReason);
+      throw refusalOf(token, AuthErrors.revoked(token.revokedReason));
     }
     if (token.expiresAt <= now) {
-      throw AuthErrors.expired();
+      throw refusalOf(token, AuthErrors.expired());
     }
     const { user } = token;
     if (user.status !== 'active') {
-      throw AuthErrors.lockedTokenOwner();
+      throw refusalOf(token, AuthErrors.lockedTokenOwner());
     }
     return {
       user: {
@@ -181,6 +182,23 @@ export class TokenVerifier {
       }),
     };
   }
+}
+
+/** The token each refusal of a recognised token (revoked, expired, locked owner) was for. */
+const refusedTokens = new WeakMap<object, string>();
+
+function refusalOf(token: CachedToken, error: ApiError): ApiError {
+  refusedTokens.set(error, token.id);
+  return error;
+}
+
+/**
+ * The id of the token `error` refused, when verify recognised the token and refused it (revoked,
+ * expired, owner locked): such requests go into the token's request log too (SPEC §11.2).
+ * undefined for every other error, unknown and malformed tokens included.
+ */
+export function refusedTokenId(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? refusedTokens.get(error) : undefined;
 }
 
 type CachedUser = CachedToken['user'];

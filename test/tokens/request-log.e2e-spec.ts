@@ -7,6 +7,7 @@ import {
   createToken,
   createUser,
   createWorkspace,
+  expireToken,
   TestToken,
   TestUser,
   TestWorkspace,
@@ -143,6 +144,63 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
     assert.equal(res.body.total_count, 1);
     assert.equal(res.body.data[0].status, 403);
     assert.equal(res.body.data[0].ip, '127.0.0.2');
+  });
+
+  it('logs the 401s of a recognised token: revoked, expired, owner locked; not of unknown ones', async () => {
+    const revoked = await createToken(t, owner, ws, { scopes: ['read'] });
+    const gone = await t
+      .http()
+      .delete(`/api/v1/tokens/${revoked.id}`)
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id);
+    assert.equal(gone.status, 204, JSON.stringify(gone.body));
+    assertError(await call('get', '/api/v1/projects', revoked.bearer), 401, 'token_revoked');
+
+    const expired = await createToken(t, owner, ws, { scopes: ['read'] });
+    await expireToken(t, expired.id);
+    assertError(
+      await call('get', '/api/v1/projects', expired.bearer, { agent: 'old-script/2' }),
+      401,
+      'token_expired',
+    );
+
+    const lockedOwner = await createUser(t);
+    const lockedWs = await createWorkspace(t, lockedOwner, { plan: 'enterprise' });
+    const lockedToken = await createToken(t, lockedOwner, lockedWs, { scopes: ['read'] });
+    const lock = await t
+      .http()
+      .patch(`/api/v1/admin/users/${lockedOwner.id}`)
+      .set('Authorization', t.adminBasic)
+      .send({ status: 'locked' });
+    assert.equal(lock.status, 200, JSON.stringify(lock.body));
+    const refused = await t
+      .http()
+      .get('/api/v1/projects')
+      .set('Authorization', lockedToken.bearer)
+      .set('X-Workspace-Id', lockedWs.id);
+    assert.equal(refused.status, 401, JSON.stringify(refused.body));
+
+    // A token nobody issued is refused as well, but it is nobody's: nothing to log it under.
+    const unknown = `${revoked.token.slice(0, -8)}AAAAAAAA`;
+    assert.equal((await call('get', '/api/v1/projects', `Bearer ${unknown}`)).status, 401);
+
+    await flush();
+    const revokedLog = await log(revoked);
+    assert.equal(revokedLog.status, 200, JSON.stringify(revokedLog.body));
+    assert.deepEqual(
+      (revokedLog.body.data as LogItem[]).map((x) => [x.method, x.path, x.status]),
+      [['GET', '/api/v1/projects', 401]],
+    );
+    const expiredLog = await log(expired);
+    assert.equal(expiredLog.body.total_count, 1, JSON.stringify(expiredLog.body));
+    assert.equal(expiredLog.body.data[0].status, 401);
+    assert.equal(expiredLog.body.data[0].user_agent, 'old-script/2');
+    // Nobody but the locked owner may read that log over the API: read the store.
+    const [lockedRows, lockedCount] = await t.app
+      .get(RequestLogStore)
+      .page(lockedToken.id, { offset: 0, limit: 10 });
+    assert.equal(lockedCount, 1);
+    assert.equal(lockedRows[0].status, 401);
   });
 
   it('logs a 429 of the token’s own rate limit', async () => {
