@@ -2,13 +2,16 @@ import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/comm
 import { ApiExcludeController } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
+import { ApiToken } from '../tokens/entities/api-token.entity';
 import { ReqMeta, RequestMeta } from '../common/http/request-meta.decorator';
 import {
   AccountServiceAccountsService,
+  ManagedServiceAccount,
   parseServiceAccountForm,
   parseServiceAccountTokenForm,
 } from './account-service-accounts.service';
 import { AccountTokensService } from './account-tokens.service';
+import { tokenFacts, TokenUsagePage } from './token-usage.page';
 import { AccountViews, NewSecret } from './account-views';
 import { Page } from './page.decorator';
 import { PageExceptionFilter } from './page-exception.filter';
@@ -33,6 +36,7 @@ export class AccountServiceAccountsController {
   constructor(
     private readonly serviceAccounts: AccountServiceAccountsService,
     private readonly tokens: AccountTokensService,
+    private readonly usagePage: TokenUsagePage,
   ) {}
 
   @Post()
@@ -83,6 +87,26 @@ export class AccountServiceAccountsController {
     });
   }
 
+  /** SPEC §11.2: a service account token's usage, for those who manage the account. */
+  @Get(':id/tokens/:tokenId/usage')
+  @Page(TOKENS)
+  async usage(
+    @SessionUser() me: AuthPrincipal,
+    @Param('id') id: string,
+    @Param('tokenId') tokenId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { managed, token } = await this.managedToken(me, id, tokenId);
+    await this.usagePage.send(me, reply, {
+      token,
+      heading: `Usage of “${token.name}” of the service account “${managed.account.name}”`,
+      facts: tokenFacts(token, managed.place.workspace.name, [
+        { label: 'Service account', value: managed.account.username },
+      ]),
+      back: `${HOME}#sa-${managed.account.id}`,
+    });
+  }
+
   @Get(':id/tokens/:tokenId/revoke')
   @Page(TOKENS)
   async confirmRevoke(
@@ -91,8 +115,7 @@ export class AccountServiceAccountsController {
     @Param('tokenId') tokenId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const managed = await this.serviceAccounts.find(me, id);
-    const token = await this.serviceAccounts.token(managed, tokenId);
+    const { managed, token } = await this.managedToken(me, id, tokenId);
     sendHtml(
       reply,
       200,
@@ -124,8 +147,7 @@ export class AccountServiceAccountsController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const managed = await this.serviceAccounts.find(me, id);
-    const token = await this.serviceAccounts.token(managed, tokenId);
+    const { managed, token } = await this.managedToken(me, id, tokenId);
     await this.serviceAccounts.revokeToken(me, managed, token, meta);
     setFlash(
       req,
@@ -184,6 +206,16 @@ export class AccountServiceAccountsController {
   }
 
   /** /account/tokens, with a refusal above it or a new secret. */
+  /** One token of a service account the user manages (else a 404 page). */
+  private async managedToken(
+    me: AuthPrincipal,
+    id: string,
+    tokenId: string,
+  ): Promise<{ managed: ManagedServiceAccount; token: ApiToken }> {
+    const managed = await this.serviceAccounts.find(me, id);
+    return { managed, token: await this.serviceAccounts.token(managed, tokenId) };
+  }
+
   private async render(
     me: AuthPrincipal,
     reply: FastifyReply,

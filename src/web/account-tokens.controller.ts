@@ -14,15 +14,14 @@ import {
   TokenForm,
 } from './account-tokens.service';
 import { AccountServiceAccountsService } from './account-service-accounts.service';
-import { AccountViews, NewSecret } from './account-views';
+import { AccountViews, Fact, NewSecret } from './account-views';
 import { Page } from './page.decorator';
 import { PageExceptionFilter } from './page-exception.filter';
 import { SessionUser } from './session-user.decorator';
 import { sendHtml } from './web-context';
 import { field, formatTime, formBody, outcomeOf, setFlash, takeFlash } from './web-forms';
 import { pageContext } from './web-pages';
-import { RequestLogService } from '../tokens/request-log/request-log.service';
-import { requestRows, usageChart, UsageViews } from './token-usage-view';
+import { tokenFacts, TokenUsagePage } from './token-usage.page';
 
 const HOME = '/account/tokens';
 const TOKENS = { home: { path: HOME, label: 'Back to your API tokens' } };
@@ -45,7 +44,7 @@ export class AccountTokensController {
   constructor(
     private readonly account: AccountTokensService,
     private readonly serviceAccounts: AccountServiceAccountsService,
-    private readonly requestLog: RequestLogService,
+    private readonly usagePage: TokenUsagePage,
   ) {}
 
   @Get()
@@ -147,24 +146,12 @@ export class AccountTokensController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const own = await this.account.own(me, id);
-    const [days, recent] = await Promise.all([
-      this.requestLog.usage(own.token.id, 30),
-      this.requestLog.requests(own.token.id, { limit: 25 }),
-    ]);
-    const chart = usageChart(own.token.name, days);
-    sendHtml(
-      reply,
-      200,
-      UsageViews.usage(pageContext(me, reply, 'Token usage', 'tokens'), {
-        heading: `Usage of “${own.token.name}”`,
-        facts: facts(own),
-        chart,
-        totals: chart.description,
-        requests: requestRows(recent.data),
-        totalLogged: recent.total_count,
-        back: HOME,
-      }),
-    );
+    await this.usagePage.send(me, reply, {
+      token: own.token,
+      heading: `Usage of “${own.token.name}”`,
+      facts: facts(own),
+      back: HOME,
+    });
   }
 
   @Get('account/tokens/:id/restrict')
@@ -339,20 +326,8 @@ export class AccountTokensController {
   }
 }
 
-function facts(own: OwnToken): Array<{ label: string; value: string }> {
-  const t = own.token;
-  return [
-    { label: 'Token', value: `${t.tokenPrefix}…` },
-    { label: 'Workspace', value: own.workspaceName },
-    { label: 'Scopes', value: t.scopes.join(', ') },
-    { label: 'Expires', value: formatTime(t.expiresAt) },
-    {
-      label: 'Last used',
-      value: t.lastUsedAt
-        ? `${formatTime(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp}` : ''}`
-        : 'Never',
-    },
-  ];
+function facts(own: OwnToken): Fact[] {
+  return tokenFacts(own.token, own.workspaceName);
 }
 
 function usageHint(created: CreatedTokenResponse): string {

@@ -18,6 +18,7 @@ import { AccountSecurityController } from './account-security.controller';
 import { AccountServiceAccountsController } from './account-service-accounts.controller';
 import { AccountServiceAccountsService } from './account-service-accounts.service';
 import { AccountTokensController } from './account-tokens.controller';
+import { TokenUsagePage } from './token-usage.page';
 import { AccountTokensService } from './account-tokens.service';
 import { AdminPagesController } from './admin-pages.controller';
 import { AdminPagesService } from './admin-pages.service';
@@ -64,6 +65,7 @@ import { SudoService } from './sudo.service';
     SessionUserService,
     AccountTokensService,
     AccountServiceAccountsService,
+    TokenUsagePage,
     AdminPagesService,
     SignInService,
     SudoService,

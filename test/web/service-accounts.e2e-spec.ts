@@ -9,6 +9,7 @@ import {
   TestWorkspace,
 } from '../support/factories';
 import { hiddenFields, OAuthBrowser } from '../support/oauth';
+import { RequestLogRecorder } from '../../src/tokens/request-log/request-log.recorder';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestApp, TestApp } from '../support/test-app';
 import {
   alertOf,
@@ -181,6 +182,52 @@ describe('Service accounts on /account/tokens (SPEC §11.5)', () => {
     const refused = await mintFor(sa, { scopes: [] });
     assert.equal(refused.status, 400);
     assertSentence(alertOf(refused.text), /Choose at least one scope\./);
+  });
+
+  it('shows managers a service account token’s usage; members get a 404 page', async () => {
+    const sa = (await accounts(acme)).find((a) => a.name === 'Page bot') as ServiceAccountBody;
+    const minted = await mintFor(sa, { name: 'watched', scopes: ['read'] });
+    assert.equal(minted.status, 201, alertOf(minted.text));
+    const secret = shownSecret(minted.text) as string;
+    const projects = await t
+      .http()
+      .get('/api/v1/projects?limit=3')
+      .set('Authorization', `Bearer ${secret}`)
+      .set('X-Workspace-Id', acme.id)
+      .set('User-Agent', 'sa-usage-check/1');
+    assert.equal(projects.status, 200, JSON.stringify(projects.body));
+    await t.app.get(RequestLogRecorder).flush();
+
+    const block = blockOf((await browser.get('/account/tokens')).text, sa);
+    const tokenId =
+      /<tr data-token-id="([0-9a-f-]{36})">\s*<td data-label="Token name">watched</.exec(
+        block,
+      )?.[1];
+    assert.ok(tokenId, 'the token has a row');
+    const path = `/account/service-accounts/${sa.id}/tokens/${tokenId}/usage`;
+    assert.ok(block.includes(`action="${path}"`), 'the token row has a Usage button');
+
+    const page = await browser.get(path);
+    assert.equal(page.status, 200, alertOf(page.text));
+    const text = textOf(page.text);
+    assert.match(text, /Usage of “watched” of the service account “Page bot”/);
+    assert.match(text, new RegExp(sa.username));
+    assert.match(page.text, /<svg[^>]*role="img"/);
+    assert.match(text, /\/api\/v1\/projects/);
+    assert.match(text, /sa-usage-check\/1/);
+    assert.ok(!page.text.includes(secret), 'the secret is never on the page');
+
+    const theirs = await signedIn(t, member);
+    const refused = await theirs.get(path);
+    assert.equal(refused.status, 404);
+    const elsewhere = await browser.get(
+      `/account/service-accounts/${sa.id}/tokens/6f1c7a2e-0000-4000-8000-000000000000/usage`,
+    );
+    assert.equal(elsewhere.status, 404);
+
+    // Revoked again, so that the later tests count the same working tokens as before.
+    const revoke = `/account/service-accounts/${sa.id}/tokens/${tokenId}/revoke`;
+    assert.equal((await submitForm(browser, revoke, revoke, {})).status, 303);
   });
 
   it('revokes one of its tokens after a confirmation', async () => {
