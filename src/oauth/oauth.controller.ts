@@ -4,16 +4,41 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators/auth.decorator';
 import { OAuthDocs } from '../openapi/oauth-docs';
 import { OAuthReply, OAuthService } from './oauth.service';
+import { Metrics } from '../metrics/metrics.service';
 
 function send(reply: FastifyReply, result: OAuthReply): void {
   void reply.status(result.status).headers(result.headers).send(result.body);
+}
+
+/** The token endpoint's answers (RFC 6749 §5.2, and our 429), a fixed set of metric labels. */
+const TOKEN_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'rate_limited',
+  'server_error',
+]);
+
+/** `ok`, the OAuth error of a refusal, or `error` for anything outside the fixed set. */
+export function tokenOutcome(result: OAuthReply): string {
+  if (result.status === 200) {
+    return 'ok';
+  }
+  const error = (result.body as { error?: unknown } | null)?.error;
+  return typeof error === 'string' && TOKEN_ERRORS.has(error) ? error : 'error';
 }
 
 /** The OAuth2 protocol endpoints. They authenticate clients and tokens themselves (RFC 6749). */
 @ApiTags('oauth')
 @Controller()
 export class OAuthController {
-  constructor(private readonly oauth: OAuthService) {}
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly metrics: Metrics,
+  ) {}
 
   @Get('.well-known/oauth-authorization-server')
   @Public()
@@ -35,7 +60,10 @@ export class OAuthController {
   })
   @OAuthDocs.token()
   async token(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    send(reply, await this.oauth.token(req));
+    const result = await this.oauth.token(req);
+    // Client authentication and grants, counted as method `oauth_token` (SPEC §11.7).
+    this.metrics.authOutcome('oauth_token', tokenOutcome(result));
+    send(reply, result);
   }
 
   @Get('oauth/token/info')

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { PasswordAuthenticator } from '../auth/password-authenticator.service';
-import { ApiError } from '../common/errors/api-error';
+import { ApiError, ErrorCode } from '../common/errors/api-error';
+import { errorCodeOf } from '../metrics/auth-outcome';
+import { Metrics } from '../metrics/metrics.service';
 import { RequestMeta } from '../common/http/request-meta.decorator';
 import { FailedAuthLimiter } from '../rate-limit/failed-auth.limiter';
 import { TwoFactorService } from '../users/two-factor.service';
@@ -17,6 +19,8 @@ export interface SignInAttempt {
 export interface SignInRefusal {
   kind: 'refused';
   status: number;
+  /** The refusal's error code, for the auth-outcome metric. */
+  code: ErrorCode;
   /** A sentence for the sign-in form. */
   message: string;
   /** Show the two-factor code field. */
@@ -38,19 +42,36 @@ export class SignInService {
     private readonly twoFactor: TwoFactorService,
     private readonly audit: AuditService,
     private readonly failedAuth: FailedAuthLimiter,
+    private readonly metrics: Metrics,
   ) {}
 
+  /** The decision, counted in tessera_auth_outcomes_total as method `web_login`. */
   async signIn(attempt: SignInAttempt, meta: RequestMeta): Promise<SignInResult> {
-    const refused = (status: number, message: string, needCode = false): SignInRefusal => ({
+    const result = await this.decide(attempt, meta).catch((error: unknown) => {
+      this.metrics.authOutcome('web_login', errorCodeOf(error));
+      throw error;
+    });
+    this.metrics.authOutcome('web_login', result.kind === 'signed_in' ? 'ok' : result.code);
+    return result;
+  }
+
+  private async decide(attempt: SignInAttempt, meta: RequestMeta): Promise<SignInResult> {
+    const refused = (
+      status: number,
+      code: ErrorCode,
+      message: string,
+      needCode = false,
+    ): SignInRefusal => ({
       kind: 'refused',
       status,
+      code,
       message,
       needCode,
       headers: {},
     });
     // The limiter's 429 (or 503) keeps its headers; the code field stays if the user was sending one.
     const tooMany = (error: ApiError): SignInRefusal => ({
-      ...refused(error.status, error.message, attempt.code !== ''),
+      ...refused(error.status, error.code, error.message, attempt.code !== ''),
       headers: error.headers,
     });
 
@@ -71,12 +92,17 @@ export class SignInService {
         throw error;
       }
       // The same sentence for a wrong password, an unknown user and a locked account.
-      return refused(401, 'The username or password is wrong.');
+      return refused(401, 'invalid_credentials', 'The username or password is wrong.');
     }
 
     if (principal.twoFactorEnabled) {
       if (!attempt.code) {
-        return refused(401, 'Enter the 6-digit code from your authenticator app.', true);
+        return refused(
+          401,
+          'two_factor_required',
+          'Enter the 6-digit code from your authenticator app.',
+          true,
+        );
       }
       let right: boolean;
       try {
@@ -91,7 +117,12 @@ export class SignInService {
         throw error;
       }
       if (!right) {
-        return refused(401, 'The two-factor code is wrong or expired.', true);
+        return refused(
+          401,
+          'invalid_credentials',
+          'The two-factor code is wrong or expired.',
+          true,
+        );
       }
     }
     await this.audit.record({

@@ -13,6 +13,7 @@ import {
   TestUser,
 } from '../support/factories';
 import { fromAddress } from '../support/net';
+import { OAuthBrowser } from '../support/oauth';
 import { startTestApp, TestApp } from '../support/test-app';
 import { parseExposition, Sample, value } from './exposition';
 
@@ -136,6 +137,24 @@ describe('Prometheus metrics (SPEC §11.7)', () => {
         'invalid_token',
       );
 
+      // The sign-in form (one wrong password, one right) and the OAuth token endpoint.
+      const wrong = await new OAuthBrowser(t).submitLogin({
+        username: user.username,
+        password: 'not-the-password-1',
+      });
+      assert.equal(wrong.status, 401, wrong.text);
+      const right = await new OAuthBrowser(t).submitLogin(user);
+      assert.equal(right.status, 303, right.text);
+      const granted = await t.http().post('/oauth/token').type('form').send({
+        grant_type: 'authorization_code',
+        client_id: 'tsc_nobody00000000000000000',
+        client_secret: 'nothing',
+        code: 'nothing',
+        redirect_uri: 'http://localhost/cb',
+      });
+      assert.equal(granted.status, 401, JSON.stringify(granted.body));
+      assert.equal(granted.body.error, 'invalid_client');
+
       // Counters kept by other features, read at scrape time.
       t.app.get(WebhookMetrics).count('delivered');
       t.app.get(WebhookMetrics).count('delivered');
@@ -243,6 +262,10 @@ describe('Prometheus metrics (SPEC §11.7)', () => {
       assert.equal(auth('bearer', 'invalid_token'), 2);
       assert.equal(auth('none', 'missing_credentials'), 1);
       assert.equal(auth('bearer', 'ip_not_allowed'), 1);
+      // The sign-in form and the OAuth token endpoint, under their own methods.
+      assert.equal(auth('web_login', 'invalid_credentials'), 1);
+      assert.equal(auth('web_login', 'ok'), 1);
+      assert.equal(auth('oauth_token', 'invalid_client'), 1);
     });
 
     it('counts refusals by code, from a fixed list', () => {
@@ -355,7 +378,7 @@ describe('Prometheus metrics (SPEC §11.7)', () => {
       for (const method of methods) {
         assert.match(
           method,
-          /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|other|bearer|api_key|query_key|basic_token|basic_password|legacy_api_password|oauth|session|none|basic|legacy|multiple)$/,
+          /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|other|bearer|api_key|query_key|basic_token|basic_password|legacy_api_password|oauth|session|none|basic|legacy|multiple|web_login|oauth_token)$/,
         );
       }
     });
