@@ -54,6 +54,11 @@ function unreadableInput(
 
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Only what the client sent: a custom decorator's value (the principal, the workspace the
+    // guards resolved) is ours, and walking its object graph on every request was pure cost.
+    if (metadata.type === 'custom') {
+      return super.transform(value, metadata) as Promise<unknown>;
+    }
     const problem = unreadableInput(value, MAX_JSON_DEPTH);
     if (problem) {
       throw validationFailed([problem]);
