@@ -11,7 +11,16 @@ import { createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { loginKey } from '../src/users/login-key';
 import { NODE_FLAGS } from '../src/node-flags';
-import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, start, waitFor } from './lib';
+import {
+  BASE_URL,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  insertAllOnToken,
+  log,
+  start,
+  waitFor,
+} from './lib';
 
 const ticks = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -68,8 +77,7 @@ async function main(): Promise<void> {
     );
   }
   const format = new TokenFormat('ts_');
-  const plain = format.generate(),
-    allOn = format.generate();
+  const plain = format.generate();
   await conn.query(
     'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, created_at) VALUES (?,?,?,?,?,?,?,?,?)',
     [
@@ -84,24 +92,11 @@ async function main(): Promise<void> {
       now,
     ],
   );
-  await conn.query(
-    'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, allowed_cidrs, project_ids, quota_limit, quota_period, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
-    [
-      randomUUID(),
-      userId,
-      wsId,
-      'allon',
-      format.displayPrefix(allOn),
-      sha256Hex(allOn),
-      'read,write,delete',
-      new Date(Date.now() + 86400e3 * 30),
-      JSON.stringify(['10.0.0.0/8', '2001:db8::/32', '127.0.0.0/8']),
-      JSON.stringify(projects.slice(1)),
-      1e9,
-      'month',
-      now,
-    ],
-  );
+  const allOn = await insertAllOnToken(conn, format, {
+    userId,
+    workspaceId: wsId,
+    projectIds: projects,
+  });
   t = start(process.execPath, [...flags, 'dist/main.js'], env);
   const floor = start(process.execPath, [join(__dirname, 'floor-server.js')], {
     FLOOR_DATABASE_URL: dbUrl(db),

@@ -3,7 +3,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Connection } from 'mysql2/promise';
+import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { freePort } from '../test/support/net';
 export { freePort };
 
@@ -98,4 +100,36 @@ export async function createDatabase(admin: Connection, prefix: string): Promise
 
 export async function dropDatabase(admin: Connection, name: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+}
+
+/**
+ * Issue 16's "everything on" token, for the bench and bench:cpu alike: a quota (never reached:
+ * the count is the cost), an allow-list of three blocks (the client's last), 9 of the 10
+ * projects. Returns the secret.
+ */
+export async function insertAllOnToken(
+  conn: Connection,
+  format: TokenFormat,
+  owner: { userId: string; workspaceId: string; projectIds: string[] },
+): Promise<string> {
+  const secret = format.generate();
+  await conn.query(
+    'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, allowed_cidrs, project_ids, quota_limit, quota_period, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      randomUUID(),
+      owner.userId,
+      owner.workspaceId,
+      'bench everything on',
+      format.displayPrefix(secret),
+      sha256Hex(secret),
+      'read,write,delete',
+      new Date(Date.now() + 30 * 86_400_000),
+      JSON.stringify(['10.0.0.0/8', '2001:db8::/32', '127.0.0.0/8']),
+      JSON.stringify(owner.projectIds.slice(1)),
+      1_000_000_000,
+      'month',
+      new Date(),
+    ],
+  );
+  return secret;
 }

@@ -11,7 +11,17 @@ import { Connection, createConnection } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { loginKey } from '../src/users/login-key';
 import { NODE_FLAGS } from '../src/node-flags';
-import { BASE_URL, createDatabase, dbUrl, dropDatabase, log, ROOT, start, waitFor } from './lib';
+import {
+  BASE_URL,
+  createDatabase,
+  dbUrl,
+  dropDatabase,
+  insertAllOnToken,
+  log,
+  ROOT,
+  start,
+  waitFor,
+} from './lib';
 import { issueScaleRatios, issueScaleScenarios, seedIssueScale } from './issue-scale';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -221,28 +231,12 @@ async function seed(conn: Connection, format: TokenFormat): Promise<Record<strin
   );
   first.restrictedToken = restricted;
 
-  // Everything on at once (issue 16): a quota (never reached here: the count is the cost), the
-  // same allow-list and projects; request logging and metrics are on for the whole run.
-  const allOn = format.generate();
-  await conn.query(
-    'INSERT INTO api_tokens (id, user_id, workspace_id, name, token_prefix, token_hash, scopes, expires_at, allowed_cidrs, project_ids, quota_limit, quota_period, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [
-      randomUUID(),
-      first.userId,
-      first.workspaceId,
-      'bench everything on',
-      format.displayPrefix(allOn),
-      sha256Hex(allOn),
-      'read,write,delete',
-      new Date(Date.now() + 30 * 86_400_000),
-      JSON.stringify(['10.0.0.0/8', '2001:db8::/32', '127.0.0.0/8']),
-      JSON.stringify(firstProjects.slice(1)),
-      1_000_000_000,
-      'month',
-      now,
-    ],
-  );
-  first.allOnToken = allOn;
+  // Everything on at once (issue 16); request logging and metrics are on for the whole run.
+  first.allOnToken = await insertAllOnToken(conn, format, {
+    userId: first.userId,
+    workspaceId: first.workspaceId,
+    projectIds: firstProjects,
+  });
 
   // An OAuth application and an access token for the oauth scenario.
   const appId = randomUUID();

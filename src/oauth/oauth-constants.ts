@@ -55,3 +55,15 @@ export function redirectUriMatches(registered: readonly string[], requested: str
     return known !== null && known[1] === asked[1] && (known[2] || '/') === (asked[2] || '/');
   });
 }
+
+/** The error codes of the OAuth endpoints' answers (RFC 6749 §5.2, RFC 7662, RFC 7009). */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_token',
+  'server_error',
+] as const;

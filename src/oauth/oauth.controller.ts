@@ -5,22 +5,14 @@ import { Public } from '../auth/decorators/auth.decorator';
 import { OAuthDocs } from '../openapi/oauth-docs';
 import { OAuthReply, OAuthService } from './oauth.service';
 import { Metrics } from '../metrics/metrics.service';
+import { OAUTH_ERROR_CODES } from './oauth-constants';
 
 function send(reply: FastifyReply, result: OAuthReply): void {
   void reply.status(result.status).headers(result.headers).send(result.body);
 }
 
 /** The token endpoint's answers (RFC 6749 §5.2, and our 429), a fixed set of metric labels. */
-const TOKEN_ERRORS: ReadonlySet<string> = new Set([
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'rate_limited',
-  'server_error',
-]);
+const TOKEN_ERRORS: ReadonlySet<string> = new Set([...OAUTH_ERROR_CODES, 'rate_limited']);
 
 /** `ok`, the OAuth error of a refusal, or `error` for anything outside the fixed set. */
 export function tokenOutcome(result: OAuthReply): string {

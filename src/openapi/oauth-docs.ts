@@ -8,6 +8,7 @@ import {
   SchemaObject,
 } from '@nestjs/swagger';
 import { SCOPES } from '../auth/auth-types';
+import { OAUTH_ERROR_CODES } from '../oauth/oauth-constants';
 
 // The OAuth2 protocol endpoints speak RFC 6749 (not the API's JSON error body): form bodies in,
 // RFC 6749 §5.1 token responses and §5.2 error responses out.
@@ -67,16 +68,7 @@ export const OAUTH_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       error: {
         type: 'string',
-        enum: [
-          'invalid_request',
-          'invalid_client',
-          'invalid_grant',
-          'unauthorized_client',
-          'unsupported_grant_type',
-          'invalid_scope',
-          'invalid_token',
-          'server_error',
-        ],
+        enum: [...OAUTH_ERROR_CODES],
       },
       error_description: { type: 'string' },
     },
