@@ -27,6 +27,14 @@ const ticks = (pid: number): number => {
   return Number(f[11]) + Number(f[12]);
 };
 
+/** Peak and current RSS of a process, the current split into heap-and-malloc and mapped files. */
+function memory(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string): string =>
+    (Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024).toFixed(0);
+  return `peak RSS ${mb('VmHWM')} MB, now ${mb('VmRSS')} MB (anonymous ${mb('RssAnon')}, files ${mb('RssFile')})`;
+}
+
 async function main(): Promise<void> {
   const admin = await createConnection({ uri: BASE_URL });
   const db = await createDatabase(admin, 'tessera_cpu');
@@ -152,6 +160,7 @@ async function main(): Promise<void> {
   }
   const many = Number(process.env.TOKENS ?? 0);
   if (many > 0) {
+    log(`tessera before the pass: ${memory(t.pid ?? 0)}`);
     const secrets: string[] = [];
     const rows: unknown[][] = [];
     for (let i = 0; i < many; i++) {
@@ -216,9 +225,7 @@ async function main(): Promise<void> {
       .map((l) => l.replace(/ (\d+)$/, (_m, n) => ` ${(Number(n) / 2 ** 20).toFixed(1)} MB`))
       .join('\n'),
   );
-  const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1];
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1];
-  log(`tessera peak RSS ${Number(hwm) / 1024} MB, now ${Number(rss) / 1024} MB`);
+  log(`tessera ${memory(t.pid ?? 0)}`);
   t.kill('SIGTERM');
   floor.kill('SIGTERM');
   await conn.end();

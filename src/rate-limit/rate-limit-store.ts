@@ -5,13 +5,27 @@ import Redis from 'ioredis';
 export type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
+ * Whose requests a rate-limit window counts: a token's, an OAuth access token's (its family's
+ * token id) or, for passwords and sessions, the user's.
+ */
+export interface RateBucket {
+  kind: 'token' | 'oauth' | 'user';
+  id: string;
+}
+
+/** The key of a bucket's window in a shared store. */
+export function rateKey(bucket: RateBucket): string {
+  return `req:${bucket.kind}:${bucket.id}`;
+}
+
+/**
  * What one authenticated request spends (SPEC §11.1): a hit in its rate-limit window and one
  * request of its token's quota, decided together (one Redis round trip). The quota is checked
  * first: a request refused for its quota spends nothing, one refused for its rate still counts
  * against the quota.
  */
 export interface RequestCharge {
-  rate: { key: string; ttlMs: number; limit: number } | null;
+  rate: { bucket: RateBucket; ttlMs: number; limit: number } | null;
   /**
    * `init`: the count to start from when the store has none for this period yet (the
    * persisted count); without it, such a charge answers `unknown` and counts nothing.
@@ -92,7 +106,17 @@ interface Window {
  * Finished windows are swept once a minute.
  */
 export class MemoryRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
+  /** Windows by key: failed-authentication counts and whatever else uses the key contract. */
   private readonly windows = new Map<string, Window>();
+  /**
+   * Request windows per bucket kind, by the bucket's id: the principal's own id string, so that
+   * 100,000 tokens in use keep no key string of their own here (issue 16: peak RSS).
+   */
+  private readonly buckets: Record<RateBucket['kind'], Map<string, Window>> = {
+    token: new Map(),
+    oauth: new Map(),
+    user: new Map(),
+  };
   /** Quota counts of the current periods, until each period ends. */
   private readonly quotas = new Map<string, { used: number; expiresAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
@@ -109,7 +133,7 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     limit: number,
     blockDurationMs: number,
   ): Promise<StorageRecord> {
-    return Promise.resolve(this.hit(key, ttlMs, limit, blockDurationMs));
+    return Promise.resolve(hit(this.windows, key, ttlMs, limit, blockDurationMs));
   }
 
   charge({ rate, quota }: RequestCharge): Promise<ChargeOutcome> {
@@ -132,7 +156,9 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
     }
     return Promise.resolve({
       quota: counted,
-      rate: rate ? this.hit(rate.key, rate.ttlMs, rate.limit, 0) : null,
+      rate: rate
+        ? hit(this.buckets[rate.bucket.kind], rate.bucket.id, rate.ttlMs, rate.limit, 0)
+        : null,
     });
   }
 
@@ -148,27 +174,6 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
         return entry && entry.expiresAt > now ? entry.used : null;
       }),
     );
-  }
-
-  private hit(key: string, ttlMs: number, limit: number, blockDurationMs: number): StorageRecord {
-    const now = Date.now();
-    let window = this.windows.get(key);
-    if (!window || (window.resetAt <= now && window.blockedUntil <= now)) {
-      window = { hits: 0, resetAt: now + ttlMs, blockedUntil: 0 };
-      this.windows.set(key, window);
-    }
-    if (window.blockedUntil > now) {
-      return record(window, now, true, window.blockedUntil - now);
-    }
-    window.hits++;
-    if (window.hits <= limit) {
-      return record(window, now, false, 0);
-    }
-    if (blockDurationMs > 0) {
-      window.blockedUntil = now + blockDurationMs;
-      return record(window, now, true, blockDurationMs);
-    }
-    return record(window, now, true, window.resetAt - now);
   }
 
   tryIncrement(
@@ -199,9 +204,11 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
 
   private sweep(): void {
     const now = Date.now();
-    for (const [key, window] of this.windows) {
-      if (window.resetAt <= now && window.blockedUntil <= now) {
-        this.windows.delete(key);
+    for (const windows of [this.windows, ...Object.values(this.buckets)]) {
+      for (const [key, window] of windows) {
+        if (window.resetAt <= now && window.blockedUntil <= now) {
+          windows.delete(key);
+        }
       }
     }
     for (const [key, entry] of this.quotas) {
@@ -210,6 +217,34 @@ export class MemoryRateLimitStore extends RateLimitStore implements OnApplicatio
       }
     }
   }
+}
+
+/** One hit in `key`'s fixed window in `windows` (see MemoryRateLimitStore). */
+function hit(
+  windows: Map<string, Window>,
+  key: string,
+  ttlMs: number,
+  limit: number,
+  blockDurationMs: number,
+): StorageRecord {
+  const now = Date.now();
+  let window = windows.get(key);
+  if (!window || (window.resetAt <= now && window.blockedUntil <= now)) {
+    window = { hits: 0, resetAt: now + ttlMs, blockedUntil: 0 };
+    windows.set(key, window);
+  }
+  if (window.blockedUntil > now) {
+    return record(window, now, true, window.blockedUntil - now);
+  }
+  window.hits++;
+  if (window.hits <= limit) {
+    return record(window, now, false, 0);
+  }
+  if (blockDurationMs > 0) {
+    window.blockedUntil = now + blockDurationMs;
+    return record(window, now, true, blockDurationMs);
+  }
+  return record(window, now, true, window.resetAt - now);
 }
 
 function record(window: Window, now: number, blocked: boolean, waitMs: number): StorageRecord {
@@ -362,11 +397,12 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
   private resyncing = false;
 
   async charge({ rate, quota }: RequestCharge): Promise<ChargeOutcome> {
-    const noRate = rate ?? { key: 'none', ttlMs: 0, limit: -1 };
+    const noRate = rate ?? { ttlMs: 0, limit: -1 };
+    const windowKey = rate ? rateKey(rate.bucket) : 'none';
     try {
       const [qstate, qused, hits, ttl, blocked, blockTtl] = await this.redis.rateLimitCharge(
-        `${this.prefix}${noRate.key}`,
-        `${this.prefix}${noRate.key}:blocked`,
+        `${this.prefix}${windowKey}`,
+        `${this.prefix}${windowKey}:blocked`,
         `${this.prefix}${quota?.key ?? 'none'}`,
         noRate.ttlMs,
         noRate.limit,

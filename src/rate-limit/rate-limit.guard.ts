@@ -3,7 +3,6 @@ import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   ThrottlerGuard,
-  ThrottlerLimitDetail,
   ThrottlerModuleOptions,
   ThrottlerRequest,
 } from '@nestjs/throttler';
@@ -13,18 +12,18 @@ import { contextOf, TesseraRequest } from '../auth/request-context';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { quotaExceeded, quotaHeaders, secondsUntil } from './quota';
 import { QuotaLedger } from './quota-ledger';
-import { RateLimitStore, StorageRecord } from './rate-limit-store';
+import { RateBucket, RateLimitStore, StorageRecord } from './rate-limit-store';
 import { rateLimited } from './rate-limit.errors';
 
 /** The bucket a principal's requests count against: its token, else its user. */
-function rateLimitKey(principal: AuthPrincipal): string {
+function rateBucketOf(principal: AuthPrincipal): RateBucket {
   if (principal.tokenId) {
-    return `token:${principal.tokenId}`;
+    return { kind: 'token', id: principal.tokenId };
   }
   if (principal.oauthTokenId) {
-    return `oauth:${principal.oauthTokenId}`;
+    return { kind: 'oauth', id: principal.oauthTokenId };
   }
-  return `user:${principal.user.id}`;
+  return { kind: 'user', id: principal.user.id };
 }
 
 /**
@@ -39,7 +38,7 @@ function rateLimitKey(principal: AuthPrincipal): string {
 export class RateLimitGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    store: RateLimitStore,
+    private readonly store: RateLimitStore,
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quotas: QuotaLedger,
@@ -56,14 +55,30 @@ export class RateLimitGuard extends ThrottlerGuard {
     );
   }
 
+  /**
+   * The library resolves the limit and window per route; the charge is ours: one store call
+   * for the rate limit and, for a token with a quota, its quota.
+   */
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const principal = principalOf(request.context);
-    const quota = principal?.restrictions?.quota;
-    if (!principal?.tokenId || !quota) {
-      return super.handleRequest(request);
-    }
     const { context, limit, ttl } = request;
-    const rate = limit > 0 ? { key: `req:${rateLimitKey(principal)}`, ttlMs: ttl, limit } : null;
+    const principal = principalOf(context);
+    if (!principal) {
+      return true; // shouldSkip let no request without a principal get here
+    }
+    const rate = limit > 0 ? { bucket: rateBucketOf(principal), ttlMs: ttl, limit } : null;
+    const quota = principal.restrictions?.quota;
+    if (!principal.tokenId || !quota) {
+      const charged = await this.store.charge({ rate, quota: null });
+      if (charged.rate) {
+        this.applyRateRecord(
+          context.switchToHttp().getResponse<FastifyReply>(),
+          limit,
+          ttl,
+          charged.rate,
+        );
+      }
+      return true;
+    }
     const now = Date.now();
     const charged = await this.quotas.charge(principal.tokenId, quota, rate, now);
     const reset = secondsUntil(charged.window, now);
@@ -98,28 +113,6 @@ export class RateLimitGuard extends ThrottlerGuard {
       'RateLimit-Remaining': String(Math.max(0, limit - record.totalHits)),
       'RateLimit-Reset': String(record.timeToExpire),
     });
-  }
-
-  protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const principal = contextOf(req as unknown as TesseraRequest).principal;
-    return Promise.resolve(principal ? rateLimitKey(principal) : 'anonymous');
-  }
-
-  /** One bucket per token across all routes (the library's default is one per route). */
-  protected override generateKey(_context: ExecutionContext, tracker: string): string {
-    return `req:${tracker}`;
-  }
-
-  protected override throwThrottlingException(
-    context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw rateLimited(
-      detail.limit,
-      detail.ttl,
-      detail.timeToBlockExpire,
-      'Too many requests with this credential',
-    );
   }
 }
 

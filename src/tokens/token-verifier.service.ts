@@ -10,7 +10,8 @@ import { ApiError } from '../common/errors/api-error';
 import { User, UserStatus, UserType } from '../users/entities/user.entity';
 import { rawDate } from '../database/columns';
 import { ApiToken, readJsonList } from './entities/api-token.entity';
-import { TokenFormat, sha256Hex } from './token-format';
+import { createHash } from 'node:crypto';
+import { TokenFormat } from './token-format';
 import { storedQuota, TokenQuota } from '../rate-limit/quota';
 
 /**
@@ -21,7 +22,6 @@ import { storedQuota, TokenQuota } from '../rate-limit/quota';
  */
 export interface CachedToken {
   id: string;
-  userId: string;
   workspaceId: string | null;
   scopes: Scope[];
   expiresAt: number;
@@ -51,7 +51,8 @@ const UNRESTRICTED: Omit<TokenRestrictions, 'createdAt'> = Object.freeze({
 /** Turns an API token string into a principal, or refuses it with the SPEC's code. */
 @Injectable()
 export class TokenVerifier {
-  // By token hash; null remembers a well-formed hash nobody issued (guessing, stale scripts).
+  // By token hash (hashKey); null remembers a well-formed hash nobody issued (guessing, stale
+  // scripts).
   private readonly cache: InvalidatingCache<string, CachedToken>;
   private readonly shared = new SharedValues();
 
@@ -65,8 +66,8 @@ export class TokenVerifier {
       rememberMisses: true,
       dropOn: {
         token: (event) => (token) => token.id === event.tokenId,
-        token_issued: (event) => ({ key: event.tokenHash }),
-        user: (event) => (token) => token.userId === event.userId,
+        token_issued: (event) => ({ key: Buffer.from(event.tokenHash, 'hex').toString('latin1') }),
+        user: (event) => (token) => token.user.id === event.userId,
       },
     });
   }
@@ -86,10 +87,10 @@ export class TokenVerifier {
     if (!this.isWellFormed(raw)) {
       throw AuthErrors.malformedToken();
     }
-    const hash = sha256Hex(raw);
-    const cached = this.cache.get(hash);
+    const key = hashKey(raw);
+    const cached = this.cache.get(key);
     const token =
-      cached === undefined ? await this.cache.getOrLoad(hash, () => this.load(hash)) : cached;
+      cached === undefined ? await this.cache.getOrLoad(key, () => this.load(key)) : cached;
     if (!token) {
       throw AuthErrors.unknownToken();
     }
@@ -128,7 +129,8 @@ export class TokenVerifier {
     };
   }
 
-  private async load(hash: string): Promise<CachedToken | null> {
+  private async load(key: string): Promise<CachedToken | null> {
+    const hash = Buffer.from(key, 'latin1').toString('hex'); // token_hash, as stored
     const row = await this.tokens
       .createQueryBuilder('t')
       .innerJoin(User, 'u', 'u.id = t.user_id')
@@ -159,7 +161,6 @@ export class TokenVerifier {
     }
     return {
       id: row.id,
-      userId: this.shared.string(row.user_id),
       workspaceId: row.workspace_id === null ? null : this.shared.string(row.workspace_id),
       scopes: this.shared.scopes(String(row.scopes)),
       expiresAt: rawDate(row.expires_at).getTime(),
@@ -182,6 +183,14 @@ export class TokenVerifier {
       }),
     };
   }
+}
+
+/**
+ * The cache key of a token: its SHA-256 as 32 one-byte characters, 48 bytes of heap where the
+ * 64 hex digits stored in `token_hash` take 80 (100,000 cached tokens: 3 MB less).
+ */
+function hashKey(raw: string): string {
+  return createHash('sha256').update(raw).digest('binary'); // 'binary' is Node's name for latin1
 }
 
 /** The token each refusal of a recognised token (revoked, expired, locked owner) was for. */

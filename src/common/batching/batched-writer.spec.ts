@@ -7,7 +7,7 @@ interface Count {
   n: number;
 }
 
-function writer(fail: (key: string) => boolean) {
+function writer(fail: (key: string) => boolean, flushAtSize?: number) {
   const written: Array<[string, number]> = [];
   const warnings: string[] = [];
   const logger = new Logger('test');
@@ -26,12 +26,47 @@ function writer(fail: (key: string) => boolean) {
       return Promise.resolve();
     },
     isOpen: () => true,
+    flushAtSize,
     logger,
   });
   return { w, written, warnings };
 }
 
 describe('BatchedWriter', () => {
+  it('flushes early once flushAtSize keys wait, and only on reaching it', async () => {
+    let broken = false;
+    const { w, written } = writer(() => broken, 3);
+    w.add('a', { n: 1 });
+    w.add('b', { n: 1 });
+    w.add('a', { n: 1 }); // folded: still two keys
+    await w.flush();
+    written.length = 0;
+    w.add('a', { n: 1 });
+    w.add('b', { n: 1 });
+    assert.equal(written.length, 0, 'two keys wait: no flush');
+    w.add('c', { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(written, [
+      ['a', 1],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    assert.equal(w.size, 0);
+    // A flush that fails keeps its records; new keys past the size wait for the timer.
+    broken = true;
+    for (const key of ['d', 'e', 'f']) {
+      w.add(key, { n: 1 });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(w.size, 3);
+    broken = false;
+    w.add('g', { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(w.size, 4, 'past the size, no early flush');
+    await w.flush();
+    assert.equal(w.size, 0);
+  });
+
   it('folds records per key and writes each key once per flush', async () => {
     const { w, written } = writer(() => false);
     w.add('a', { n: 1 });

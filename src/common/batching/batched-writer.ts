@@ -14,6 +14,11 @@ export interface BatchedWriterOptions<K, V> {
    */
   writeBatch?: (batch: ReadonlyArray<readonly [K, V]>) => Promise<void>;
   batchSize?: number;
+  /**
+   * A flush starts early when this many keys wait, so that memory holds at most about this many
+   * records (plus what a slow or failed flush keeps) whatever the interval.
+   */
+  flushAtSize?: number;
   /** Whether the database can still be written (false once it is closed). */
   isOpen: () => boolean;
   logger: Logger;
@@ -46,7 +51,16 @@ export class BatchedWriter<K, V> {
 
   add(key: K, value: V): void {
     const older = this.pending.get(key);
-    this.pending.set(key, older === undefined ? value : this.options.merge(older, value));
+    if (older !== undefined) {
+      this.pending.set(key, this.options.merge(older, value));
+      return;
+    }
+    this.pending.set(key, value);
+    // Only on reaching the size, not past it: records kept back by a failed flush wait for the
+    // timer instead of setting off a flush with every new key while the database is down.
+    if (this.pending.size === this.options.flushAtSize) {
+      void this.flush();
+    }
   }
 
   get size(): number {
