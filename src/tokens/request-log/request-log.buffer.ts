@@ -42,7 +42,10 @@ export interface RequestLogBufferOptions {
   flushMs: number;
   /** A flush starts early once this many entries wait. */
   flushRows?: number;
-  /** Rows per statement (placeholders: 8 per row; SQLite allows 32,766, MySQL 65,535). */
+  /**
+   * Rows per statement (placeholders: 8 per row; SQLite allows 32,766, MySQL 65,535). The same
+   * as `flushRows` by default: an early flush is one statement per kind.
+   */
   chunkRows?: number;
   /** Tokens with pending daily counts or addresses kept at most (each a few hundred bytes). */
   maxTokens?: number;
@@ -103,7 +106,7 @@ export class RequestLogBuffer {
   constructor(private readonly options: RequestLogBufferOptions) {
     this.queue = new DropOldestQueue<LoggedRequest>(options.capacity);
     this.flushRows = options.flushRows ?? 1000;
-    this.chunkRows = options.chunkRows ?? 500;
+    this.chunkRows = options.chunkRows ?? 1000;
     this.maxTokens = options.maxTokens ?? 100_000;
   }
 
