@@ -43,7 +43,7 @@ const PUBLISH_WAIT_MS = 500;
  * read. Each feature creates its cache here and declares which invalidations drop which entries.
  * Every change that matters (revoke, rotate, user lock, membership, plan or billing change,
  * settings) is applied at once on this instance, and through Redis pub/sub on every instance
- * when REDIS_URL is set; entries also expire after 30 seconds as a backstop.
+ * when REDIS_URL is set; entries also expire within 30 seconds as a backstop.
  */
 @Injectable()
 export class AuthCache implements OnModuleInit, OnApplicationShutdown {

@@ -19,8 +19,9 @@ const MINUTE_MS = 60_000;
 @Injectable()
 export class AddressDenials {
   private readonly logger = new Logger(AddressDenials.name);
-  // Token and address pairs this instance has audited (or seen claimed) in the last minute.
-  private readonly recent = new TtlMap<string, true>(MINUTE_MS, 10_000);
+  // Token and address pairs this instance has audited (or seen claimed) in the last minute: a
+  // TtlMap forgets between half its lifetime and all of it, so it is given two minutes.
+  private readonly recent = new TtlMap<string, true>(2 * MINUTE_MS, 10_000);
 
   constructor(
     private readonly store: RateLimitStore,
