@@ -1,7 +1,7 @@
 import { QuotaLedger } from '../rate-limit/quota-ledger';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { AuthCache } from '../cache/auth-cache.service';
@@ -17,7 +17,7 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
 import { LeakReportResponse, TokenLookupResponse } from './dto/leaked-tokens.dto';
 import { tokenQuota, toTokenResponse } from './dto/token.dto';
 import { ApiToken } from './entities/api-token.entity';
-import { tokenEventData } from './token-events';
+import { revokeWithin } from './token-revocation';
 import { sha256Hex, TokenFormat } from './token-format';
 
 // OAuth access and refresh tokens (src/oauth/oauth-constants.ts): no checksum, only their shape.
@@ -75,41 +75,16 @@ export class LeakedTokensService {
     const revoked = await this.db.transaction(async (m) => {
       const done: ApiToken[] = [];
       for (const token of live) {
-        // Conditional: a concurrent report (or revocation) of the same token announces it once.
-        const result = await m
-          .createQueryBuilder()
-          .update(ApiToken)
-          .set({ revokedAt: at, revokedReason: 'leaked' })
-          .where('id = :id', { id: token.id })
-          .andWhere(
-            new Brackets((b) =>
-              b.where('revoked_at IS NULL').orWhere('revoked_at > :now', { now }),
-            ),
-          )
-          .execute();
-        if ((result.affected ?? 0) === 0) {
-          continue;
-        }
-        const leaked: ApiToken = { ...token, revokedAt: at, revokedReason: 'leaked' };
-        await this.audit.record(
-          {
-            action: 'token.leaked',
-            actor: null,
-            workspaceId: token.workspaceId,
-            targetType: 'api_token',
-            targetId: token.id,
-            ip: meta.ip,
-            userAgent: meta.userAgent,
-            metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId, reason: 'leaked' },
-          },
-          m,
-        );
-        await this.events.record(m, {
-          type: 'token.leaked',
-          workspaceId: token.workspaceId,
-          data: tokenEventData(leaked),
+        const leaked = await revokeWithin(m, this.audit, this.events, token, {
+          at,
+          reason: 'leaked',
+          action: 'token.leaked',
+          actor: null,
+          meta,
         });
-        done.push(leaked);
+        if (leaked) {
+          done.push(leaked);
+        }
       }
       return done;
     });

@@ -60,6 +60,7 @@ import { ApiToken, RevokedReason } from './entities/api-token.entity';
 import { TokenFormat, sha256Hex } from './token-format';
 import { TokenErrors } from './tokens.errors';
 import { tokenEventData } from './token-events';
+import { revokeWithin } from './token-revocation';
 import { EventsService } from '../events/events.service';
 
 const DAY_MS = 86_400_000;
@@ -592,43 +593,17 @@ export class TokensService {
     if (token.revokedAt && token.revokedAt.getTime() <= now.getTime()) {
       return false; // already revoked: DELETE is idempotent
     }
-    const revoked = await this.db.transaction(async (m) => {
-      const result = await m
-        .createQueryBuilder()
-        .update(ApiToken)
-        .set({ revokedAt: wholeSeconds(now), revokedReason: reason })
-        .where('id = :id', { id: token.id })
-        .andWhere(
-          new Brackets((b) =>
-            b.where('revoked_at IS NULL').orWhere('revoked_at > :now', { now: wholeSeconds(now) }),
-          ),
-        )
-        .execute();
-      if (!result.affected) {
-        return false;
-      }
-      await this.audit.record(
-        {
-          action: 'token.revoked',
-          actor: me,
-          workspaceId: token.workspaceId,
-          targetType: 'api_token',
-          targetId: token.id,
-          ip: meta?.ip ?? null,
-          userAgent: meta?.userAgent ?? null,
-          metadata: { token_prefix: token.tokenPrefix, owner_id: token.userId, reason },
-        },
-        m,
-      );
-      await this.events.record(m, {
-        type: 'token.revoked',
-        workspaceId: token.workspaceId,
-        data: tokenEventData({ ...token, revokedAt: wholeSeconds(now), revokedReason: reason }),
-      });
-      return true;
-    });
+    const revoked = await this.db.transaction((m) =>
+      revokeWithin(m, this.audit, this.events, token, {
+        at: wholeSeconds(now),
+        reason,
+        action: 'token.revoked',
+        actor: me,
+        meta,
+      }),
+    );
     await this.cache.invalidate({ kind: 'token', tokenId: token.id });
-    return revoked;
+    return revoked !== null;
   }
 
   /** Active tokens that count against the plan: not revoked, not expired, not rotated away. */
