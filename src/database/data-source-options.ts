@@ -113,7 +113,11 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       connectTimeout: 5_000,
       // trace: false — mysql2 otherwise captures a stack trace on every query (a few per cent
       // of a request's CPU) only to decorate errors; TypeORM's errors carry the query anyway.
-      extra: { connectionLimit: 20, trace: false },
+      // maxPreparedStatements: the list statements (src/database/lean-page.ts) are prepared on
+      // each connection; mysql2 keeps at most this many per connection (least recently used
+      // closed first), so 20 connections stay far below MariaDB's max_prepared_stmt_count
+      // (16,382 for the whole server) with several instances.
+      extra: { connectionLimit: 20, trace: false, maxPreparedStatements: 128 },
     };
   }
   prepareDataDir(config.dataDir);

@@ -1,4 +1,5 @@
-import { ObjectLiteral, Repository } from 'typeorm';
+import { EntityManager, ObjectLiteral, QueryFailedError, Repository } from 'typeorm';
+import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 
 /** A value to equal, or a list of values to be among (an empty list matches nothing). */
 type Filters<E> = Partial<Record<keyof E & string, string | readonly string[] | undefined>>;
@@ -56,11 +57,13 @@ export async function findPage<E extends ObjectLiteral>(
   const params = sql.keys.flatMap((key) => value(key.replace(/\[\d+\]$/, '')) as string | string[]);
   const countParams = total ? total.params : params;
   const manager = repository.manager;
-  const rows = await manager.query<ObjectLiteral[]>(sql.select, [
+  const rows = await run(manager, sql.select, [
     ...countParams,
     ...params,
-    window.limit,
-    window.offset,
+    // As text: MySQL 8 refuses a DOUBLE (mysql2's type for a number) as LIMIT in a prepared
+    // statement; both servers take a string.
+    String(window.limit),
+    String(window.offset),
   ]);
   let count: number;
   if (rows.length > 0) {
@@ -68,8 +71,8 @@ export async function findPage<E extends ObjectLiteral>(
   } else if (window.offset === 0) {
     count = 0;
   } else {
-    const counted = await manager.query<Array<{ n: number | string }>>(sql.count, [...countParams]);
-    count = Number(counted[0]?.n ?? 0);
+    const counted = await run(manager, sql.count, [...countParams]);
+    count = Number((counted[0]?.n as number | string | undefined) ?? 0);
   }
   const { driver } = manager.connection;
   const columns = repository.metadata.columns;
@@ -84,6 +87,39 @@ export async function findPage<E extends ObjectLiteral>(
     return entity as E;
   });
   return [entities, count];
+}
+
+/**
+ * Runs a page statement. On MySQL/MariaDB outside a transaction it is a server-side prepared
+ * statement on mysql2's pool (parsed once per connection, binary rows, no TypeORM query runner
+ * per call): the list statements are a bounded set, and preparing them cut the server's CPU per
+ * list query by about a fifth in the bench. Errors are TypeORM's QueryFailedError, as from
+ * `manager.query`, so that the error filter reads them alike.
+ */
+function run(manager: EntityManager, sql: string, params: unknown[]): Promise<ObjectLiteral[]> {
+  const { driver } = manager.connection;
+  if (manager.queryRunner || !(driver instanceof MysqlDriver) || !driver.pool) {
+    return manager.query<ObjectLiteral[]>(sql, params);
+  }
+  const pool = driver.pool as PreparingPool;
+  return new Promise((resolve, reject) => {
+    pool.execute(sql, params, (error, rows) => {
+      if (error) {
+        reject(new QueryFailedError(sql, params, error));
+      } else {
+        resolve(rows);
+      }
+    });
+  });
+}
+
+/** The part of mysql2's (callback) pool that `run` uses. */
+interface PreparingPool {
+  execute(
+    sql: string,
+    params: unknown[],
+    callback: (error: Error | null, rows: ObjectLiteral[]) => void,
+  ): void;
 }
 
 function statementsFor<E extends ObjectLiteral>(

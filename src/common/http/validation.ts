@@ -52,18 +52,93 @@ function unreadableInput(
   return null;
 }
 
+/** Query strings remembered per query class (the oldest forgotten first), and their length. */
+const MAX_REMEMBERED_QUERIES = 256;
+const MAX_REMEMBERED_QUERY_CHARS = 1024;
+
+type Template = Record<string, unknown>;
+
+/**
+ * A copy of a validated query object for one request: its own arrays and dates, so that no
+ * request can change what the next one receives. Null when a value is not of those plain kinds.
+ */
+function copyOf(template: Template): Template | null {
+  const copy = Object.create(Object.getPrototypeOf(template) as object | null) as Template;
+  for (const key of Object.keys(template)) {
+    const value = template[key];
+    if (Array.isArray(value)) {
+      const items = value as unknown[];
+      if (!items.every((item) => item === null || typeof item !== 'object')) {
+        return null;
+      }
+      copy[key] = [...items];
+    } else if (value instanceof Date) {
+      copy[key] = new Date(value.getTime());
+    } else if (value !== null && typeof value === 'object') {
+      return null;
+    } else {
+      copy[key] = value;
+    }
+  }
+  return copy;
+}
+
 class ApiValidationPipe extends ValidationPipe {
+  /**
+   * Validated query objects by query class and query string. Validating a query is a pure
+   * function of its text (no query class reads the clock or the database), and class-validator
+   * with class-transformer was the largest library share of a cached list request's CPU, for
+   * the same few query strings that integrations poll with again and again.
+   */
+  private readonly queries = new WeakMap<object, Map<string, Template>>();
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // Only what the client sent: a custom decorator's value (the principal, the workspace the
     // guards resolved) is ours, and walking its object graph on every request was pure cost.
     if (metadata.type === 'custom') {
       return super.transform(value, metadata) as Promise<unknown>;
     }
+    const remembered = metadata.type === 'query' ? this.rememberedFor(metadata) : undefined;
+    const text = remembered ? JSON.stringify(value ?? null) : undefined;
+    const known = text === undefined ? undefined : remembered?.get(text);
+    if (known) {
+      return copyOf(known);
+    }
     const problem = unreadableInput(value, MAX_JSON_DEPTH);
     if (problem) {
       throw validationFailed([problem]);
     }
-    return super.transform(value, metadata) as Promise<unknown>;
+    const result = (await super.transform(value, metadata)) as unknown;
+    if (
+      remembered &&
+      text !== undefined &&
+      text.length <= MAX_REMEMBERED_QUERY_CHARS &&
+      result !== null &&
+      typeof result === 'object'
+    ) {
+      const template = copyOf(result as Template);
+      if (template) {
+        if (remembered.size >= MAX_REMEMBERED_QUERIES) {
+          remembered.delete(remembered.keys().next().value as string);
+        }
+        remembered.set(text, template);
+      }
+    }
+    return result;
+  }
+
+  /** The remembered queries of a query class; none for a plain object or no class. */
+  private rememberedFor(metadata: ArgumentMetadata): Map<string, Template> | undefined {
+    const { metatype } = metadata;
+    if (!metatype || metatype === Object || metadata.data !== undefined) {
+      return undefined;
+    }
+    let map = this.queries.get(metatype);
+    if (!map) {
+      map = new Map();
+      this.queries.set(metatype, map);
+    }
+    return map;
   }
 }
 
