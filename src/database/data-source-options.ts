@@ -40,6 +40,7 @@ import { Webhooks1764900000010 } from './migrations/1764900000010-webhooks';
 import { TokenQuotas1765000000300 } from './migrations/1765000000300-token-quotas';
 import { TokenRequestLog1765000000400 } from './migrations/1765000000400-token-request-log';
 import { IssueCounts1765000000500 } from './migrations/1765000000500-issue-counts';
+import { ProjectListIndex1765000000600 } from './migrations/1765000000600-project-list-index';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -91,6 +92,7 @@ const MIGRATIONS = [
   TokenQuotas1765000000300,
   TokenRequestLog1765000000400,
   IssueCounts1765000000500,
+  ProjectListIndex1765000000600,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

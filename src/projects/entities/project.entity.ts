@@ -3,6 +3,7 @@ import { DateColumn, IdColumn, RefColumn } from '../../database/columns';
 
 @Entity('projects')
 @Index('uq_projects_workspace_identifier', ['workspaceId', 'identifier'], { unique: true })
+@Index('idx_projects_workspace_created', ['workspaceId', 'createdAt', 'id'])
 export class Project {
   @IdColumn()
   id!: string;
