@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { SettingsService } from '../settings/settings.service';
 import { isApiRoute } from '../common/http/routed-path';
 import { TesseraRequest } from './request-context';
+import { isoTime } from '../common/time/iso-time';
 
 /** When X-AUTH-* API passwords were deprecated (RFC 9745 Deprecation header). */
 const LEGACY_DEPRECATED_AT = new Date('2025-11-24T00:00:00Z');
@@ -34,7 +35,7 @@ export function registerResponseHeaders(
     }
     const principal = (request as TesseraRequest).tessera?.principal;
     if ((principal?.tokenId || principal?.oauthTokenId) && principal.expiresAt) {
-      reply.header('X-Token-Expires-At', principal.expiresAt.toISOString());
+      reply.header('X-Token-Expires-At', isoTime(principal.expiresAt));
     }
     const legacy =
       principal?.method === 'legacy_api_password' ||

@@ -17,6 +17,7 @@ import {
   IssuePriority,
   IssueStatus,
 } from '../entities/issue.entity';
+import { isoTime } from '../../common/time/iso-time';
 
 // Subjects are trimmed before saving, so a subject of only spaces would become empty.
 const NOT_BLANK = /\S/;
@@ -161,7 +162,7 @@ export function toIssueResponse(i: Issue): IssueResponse {
     priority: i.priority,
     assignee_id: i.assigneeId,
     author_id: i.authorId,
-    created_at: i.createdAt.toISOString(),
-    updated_at: i.updatedAt.toISOString(),
+    created_at: isoTime(i.createdAt),
+    updated_at: isoTime(i.updatedAt),
   };
 }

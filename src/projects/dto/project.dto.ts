@@ -3,6 +3,7 @@ import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
 import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { Project } from '../entities/project.entity';
+import { isoTime } from '../../common/time/iso-time';
 
 const IDENTIFIER = /^[a-z][a-z0-9_-]{0,99}$/;
 const IDENTIFIER_MESSAGE =
@@ -77,7 +78,7 @@ export function toProjectResponse(p: Project): ProjectResponse {
     name: p.name,
     identifier: p.identifier,
     description: p.description,
-    created_at: p.createdAt.toISOString(),
-    updated_at: p.updatedAt.toISOString(),
+    created_at: isoTime(p.createdAt),
+    updated_at: isoTime(p.updatedAt),
   };
 }

@@ -28,6 +28,7 @@ import { QUOTA_PERIODS, QuotaPeriod, storedQuota, TokenQuota } from '../../rate-
 import { ApiToken, REVOKED_REASONS, RevokedReason } from '../entities/api-token.entity';
 import { TokenPolicy, tokenComplies } from '../../workspaces/workspace-policy';
 import { LastUsedIpResponse } from '../request-log/request-log.dto';
+import { isoTime } from '../../common/time/iso-time';
 
 export const TOKEN_STATES = ['active', 'expired', 'revoked', 'all'] as const;
 export type TokenStateFilter = (typeof TOKEN_STATES)[number];
@@ -411,15 +412,15 @@ export function toTokenResponse(
     workspace_id: token.workspaceId,
     user_id: token.userId,
     state: tokenState(token),
-    expires_at: token.expiresAt.toISOString(),
+    expires_at: isoTime(token.expiresAt),
     expires_soon:
       tokenState(token) === 'active' && token.expiresAt.getTime() - Date.now() <= EXPIRES_SOON_MS,
-    last_used_at: token.lastUsedAt?.toISOString() ?? null,
+    last_used_at: token.lastUsedAt ? isoTime(token.lastUsedAt) : null,
     last_used_ip: token.lastUsedIp,
     // Filled in by RequestLogService.withLastUsedIps where a route shows stored tokens.
     last_used_ips: [],
-    created_at: token.createdAt.toISOString(),
-    revoked_at: token.revokedAt?.toISOString() ?? null,
+    created_at: isoTime(token.createdAt),
+    revoked_at: token.revokedAt ? isoTime(token.revokedAt) : null,
     revoked_reason: token.revokedReason ?? null,
     policy_compliant: token.workspaceId === null || tokenComplies(policy, token),
   };
