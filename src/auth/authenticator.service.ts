@@ -142,6 +142,9 @@ export class Authenticator {
   }
 
   private async resolve(credentials: ContextCredential[]): Promise<AuthPrincipal> {
+    if (credentials.length === 1) {
+      return this.runStrategy(credentials[0]); // the usual request: nothing to compare
+    }
     // A failed password is audited where it is verified (PasswordAuthenticator). Every check
     // runs to its end before the request is answered: a quick refusal of one credential must
     // not leave another's verification (and its audit event) running on after the response.

@@ -1,4 +1,5 @@
 import { EntityManager, ObjectLiteral, QueryFailedError, Repository } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { MysqlDriver } from 'typeorm/driver/mysql/MysqlDriver';
 
 /** A value to equal, or a list of values to be among (an empty list matches nothing). */
@@ -8,7 +9,7 @@ interface PageSql {
   select: string;
   count: string;
   /** Filter properties in the order of the SQL's placeholders (a list's values in its place). */
-  keys: string[];
+  properties: string[];
 }
 
 /** Column alias of the total count in the page query (no entity column is called this). */
@@ -44,17 +45,26 @@ export async function findPage<E extends ObjectLiteral>(
   window: { offset: number; limit: number },
   total?: KnownTotal,
 ): Promise<[E[], number]> {
-  const value = (key: string): string | readonly string[] | undefined =>
-    filters[key as keyof E & string];
+  const values = filters as Record<string, string | readonly string[] | undefined>;
   // A list filter's shape includes its length: one statement per length, at most 100 each.
-  const keys = Object.keys(filters)
-    .filter((key) => value(key) !== undefined)
-    .map((key) => {
-      const v = value(key);
-      return Array.isArray(v) ? `${key}[${v.length}]` : key;
-    });
-  const sql = statementsFor(repository, keys, total?.sql);
-  const params = sql.keys.flatMap((key) => value(key.replace(/\[\d+\]$/, '')) as string | string[]);
+  const keys: string[] = [];
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    if (v !== undefined) {
+      keys.push(Array.isArray(v) ? `${key}[${v.length}]` : key);
+    }
+  }
+  const own = repository as unknown as Repository<ObjectLiteral>;
+  const sql = statementsFor(own, keys, total?.sql);
+  const params: unknown[] = [];
+  for (const property of sql.properties) {
+    const v = values[property];
+    if (Array.isArray(v)) {
+      params.push(...(v as string[]));
+    } else {
+      params.push(v);
+    }
+  }
   const countParams = total ? total.params : params;
   const manager = repository.manager;
   const rows = await run(manager, sql.select, [
@@ -75,18 +85,45 @@ export async function findPage<E extends ObjectLiteral>(
     count = Number((counted[0]?.n as number | string | undefined) ?? 0);
   }
   const { driver } = manager.connection;
-  const columns = repository.metadata.columns;
+  const columns = columnsOf(own);
   const entities = rows.map((row) => {
     const entity: Record<string, unknown> = {};
-    for (const column of columns) {
-      entity[column.propertyName] = driver.prepareHydratedValue(
-        row[column.databaseName],
-        column,
-      ) as unknown;
+    for (const { name, property, metadata } of columns) {
+      entity[property] = metadata
+        ? (driver.prepareHydratedValue(row[name], metadata) as unknown)
+        : row[name];
     }
     return entity as E;
   });
   return [entities, count];
+}
+
+/** How a row's column becomes an entity property: `metadata` when the driver must convert it. */
+interface ColumnPlan {
+  name: string;
+  property: string;
+  metadata: ColumnMetadata | null;
+}
+
+/**
+ * Column types that both drivers return as the string the entity holds, which TypeORM's
+ * hydration passes through unchanged (without a transformer): no call per row and column.
+ */
+const TEXT_TYPES: ReadonlySet<unknown> = new Set(['varchar', 'char', 'text', String]);
+
+const columnPlans = new WeakMap<Repository<ObjectLiteral>, ColumnPlan[]>();
+
+function columnsOf(repository: Repository<ObjectLiteral>): ColumnPlan[] {
+  let plan = columnPlans.get(repository);
+  if (!plan) {
+    plan = repository.metadata.columns.map((column) => ({
+      name: column.databaseName,
+      property: column.propertyName,
+      metadata: TEXT_TYPES.has(column.type) && !column.transformer ? null : column,
+    }));
+    columnPlans.set(repository, plan);
+  }
+  return plan;
 }
 
 /**
@@ -122,19 +159,19 @@ interface PreparingPool {
   ): void;
 }
 
-function statementsFor<E extends ObjectLiteral>(
-  repository: Repository<E>,
+function statementsFor(
+  repository: Repository<ObjectLiteral>,
   keys: string[],
   totalSql: string | undefined,
 ): PageSql {
-  const own = repository as unknown as Repository<ObjectLiteral>;
-  let byShape = statements.get(own);
+  let byShape = statements.get(repository);
   if (!byShape) {
     byShape = new Map();
-    statements.set(own, byShape);
+    statements.set(repository, byShape);
   }
-  // A given total query is part of the shape (callers make a bounded set of them).
-  const shape = `${[...keys].sort().join(',')}|${totalSql ?? ''}`;
+  // A given total query is part of the shape (callers make a bounded set of them). Keys in the
+  // caller's order: another order is another entry for the same statement.
+  const shape = `${keys.join(',')}|${totalSql ?? ''}`;
   let sql = byShape.get(shape);
   if (!sql) {
     const { metadata } = repository;
@@ -167,7 +204,7 @@ function statementsFor<E extends ObjectLiteral>(
         `SELECT ${columns}, (${count}) AS ${q(TOTAL)} FROM ${table}${condition} ` +
         `ORDER BY ${q('created_at')} ASC, ${q('id')} ASC LIMIT ? OFFSET ?`,
       count: `SELECT (${count}) AS n`,
-      keys: sorted,
+      properties: sorted.map((key) => key.replace(/\[\d+\]$/, '')),
     };
     byShape.set(shape, sql);
   }
