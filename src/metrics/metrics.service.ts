@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { HttpSeries, SeriesHistogram } from './http-series';
 import { notedErrorCode } from '../common/http/error-code';
 import { errorCodeOf, presentedKind } from './auth-outcome';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
@@ -45,14 +46,6 @@ export const DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
-
-type HttpLabels = { method: string; route: string; status: string };
-type HttpSeries = {
-  counter: HttpLabels;
-  histogram: { method: string; route: string; status_class: string };
-};
-
 /**
  * Prometheus metrics (SPEC §11.7), on a registry of this application's own (not prom-client's
  * global one, so that several apps in one process do not share series). Every label has a
@@ -66,9 +59,10 @@ type HttpSeries = {
 export class Metrics {
   readonly enabled: boolean;
   private readonly registry: Registry;
-  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
-  private readonly authOutcomes: Counter<'method' | 'code'>;
+  /** Every (method, route, status) series answered so far; read at scrape time. */
+  private readonly allSeries: HttpSeries[] = [];
+  /** Authentication decisions by method and code, counted in place like the HTTP series. */
+  private readonly authCounts = new Map<string, Map<string, { n: number }>>();
   private readonly refusals: Counter<'code'>;
   private readonly accountingDrops: Counter<'kind'>;
   private readonly quotaLocal: Counter;
@@ -87,20 +81,32 @@ export class Metrics {
     if (this.enabled) {
       collectDefaultMetrics({ register: this.registry });
     }
-    this.httpRequests = new Counter({
+    // The per-request metrics are counted in place (HttpSeries, authCounts) and handed to
+    // prom-client when it collects.
+    const allSeries = this.allSeries;
+    const authCounts = this.authCounts;
+    new Counter({
       name: 'tessera_http_requests_total',
       help: 'HTTP requests answered, by method, route template and status code.',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect(): void {
+        this.reset();
+        for (const { method, route, status, count } of allSeries) {
+          this.inc({ method, route, status: String(status) }, count);
+        }
+      },
     });
-    this.httpDuration = new Histogram({
-      name: 'tessera_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by method, route template and status class.',
-      labelNames: ['method', 'route', 'status_class'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.authOutcomes = new Counter({
+    new SeriesHistogram(
+      {
+        name: 'tessera_http_request_duration_seconds',
+        help: 'Time to answer an HTTP request, by method, route template and status class.',
+        buckets: DURATION_BUCKETS,
+        registry: this.registry,
+      },
+      () => allSeries,
+    );
+    new Counter({
       name: 'tessera_auth_outcomes_total',
       help:
         'Authentication decisions on API routes: method is the principal’s auth method on ' +
@@ -108,6 +114,14 @@ export class Metrics {
         'ok or the refusal’s error code.',
       labelNames: ['method', 'code'],
       registers,
+      collect(): void {
+        this.reset();
+        for (const [method, byCode] of authCounts) {
+          for (const [code, { n }] of byCode) {
+            this.inc({ method, code }, n);
+          }
+        }
+      },
     });
     this.refusals = new Counter({
       name: 'tessera_request_refusals_total',
@@ -206,7 +220,7 @@ export class Metrics {
    */
   authOutcome(method: string, code: string): void {
     if (this.enabled) {
-      this.authOutcomes.inc({ method, code });
+      this.countAuth(method, code);
     }
   }
 
@@ -214,7 +228,7 @@ export class Metrics {
   authFailure(request: FastifyRequest, error: unknown): void {
     if (this.enabled) {
       const code = errorCodeOf(error);
-      this.authOutcomes.inc({ method: presentedKind(request, code), code });
+      this.countAuth(presentedKind(request, code), code);
     }
   }
 
@@ -226,8 +240,7 @@ export class Metrics {
       METHODS.has(request.method) ? request.method : 'other',
       status,
     );
-    this.httpRequests.inc(series.counter);
-    this.httpDuration.observe(series.histogram, reply.elapsedTime / 1000);
+    series.observe(reply.elapsedTime / 1000);
     const code = notedErrorCode(request);
     if (code !== undefined && REFUSAL_CODES.has(code)) {
       this.refusals.inc({ code });
@@ -250,13 +263,23 @@ export class Metrics {
     }
     let series = byStatus.get(status);
     if (!series) {
-      const statusClass = STATUS_CLASSES[Math.floor(status / 100) - 1] ?? 'other';
-      series = {
-        counter: { method, route, status: String(status) },
-        histogram: { method, route, status_class: statusClass },
-      };
+      series = new HttpSeries(method, route, status, DURATION_BUCKETS);
       byStatus.set(status, series);
+      this.allSeries.push(series);
     }
     return series;
+  }
+
+  private countAuth(method: string, code: string): void {
+    let byCode = this.authCounts.get(method);
+    if (!byCode) {
+      this.authCounts.set(method, (byCode = new Map<string, { n: number }>()));
+    }
+    const counter = byCode.get(code);
+    if (counter) {
+      counter.n++;
+    } else {
+      byCode.set(code, { n: 1 });
+    }
   }
 }

@@ -9,14 +9,26 @@ import { RequestErrors } from '../auth-errors';
 import { contextOf, TesseraRequest } from '../request-context';
 import { Metrics } from '../../metrics/metrics.service';
 
+/** Each route handler's declaration, read once (decorators are fixed once the app is built). */
+const declarations = new WeakMap<object, { controller: object; access: RouteAccess | undefined }>();
+
+/** The access declaration of the route a request reached (the handler's, else its class's). */
 export function routeAccess(
   reflector: Reflector,
   context: ExecutionContext,
 ): RouteAccess | undefined {
-  return reflector.getAllAndOverride<RouteAccess | undefined>(AUTH_METADATA, [
-    context.getHandler(),
-    context.getClass(),
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  const known = declarations.get(handler);
+  if (known?.controller === controller) {
+    return known.access;
+  }
+  const access = reflector.getAllAndOverride<RouteAccess | undefined>(AUTH_METADATA, [
+    handler,
+    controller,
   ]);
+  declarations.set(handler, { controller, access });
+  return access;
 }
 
 /**
