@@ -8,6 +8,8 @@ type Filters<E> = Partial<Record<keyof E & string, string | readonly string[] | 
 interface PageSql {
   select: string;
   count: string;
+  /** Every matching row, unordered (for rows pinned to a list of primary keys). */
+  all: string;
   /** Filter properties in the order of the SQL's placeholders (a list's values in its place). */
   properties: string[];
 }
@@ -37,7 +39,8 @@ const statements = new WeakMap<Repository<ObjectLiteral>, Map<string, PageSql>>(
  * per filter shape from the entity's metadata, and rows are hydrated by the driver exactly as
  * TypeORM would (dates, arrays). Lists are the hot read path of the API. With `total`, the
  * total is that query's answer instead of a COUNT over every matching row (whose cost grows
- * with the rows counted).
+ * with the rows counted). Rows pinned to a list of primary keys are read whole and paged here
+ * (`pageOfPinned`).
  */
 export async function findPage<E extends ObjectLiteral>(
   repository: Repository<E>,
@@ -55,16 +58,11 @@ export async function findPage<E extends ObjectLiteral>(
     }
   }
   const own = repository as unknown as Repository<ObjectLiteral>;
-  const sql = statementsFor(own, keys, total?.sql);
-  const params: unknown[] = [];
-  for (const property of sql.properties) {
-    const v = values[property];
-    if (Array.isArray(v)) {
-      params.push(...(v as string[]));
-    } else {
-      params.push(v);
-    }
+  if (!total && pinnedRows(own, values)) {
+    return pageOfPinned(own, values, keys, window) as Promise<[E[], number]>;
   }
+  const sql = statementsFor(own, keys, total?.sql);
+  const params = paramsOf(sql, values);
   const countParams = total ? total.params : params;
   const manager = repository.manager;
   const rows = await run(manager, sql.select, [
@@ -84,18 +82,91 @@ export async function findPage<E extends ObjectLiteral>(
     const counted = await run(manager, sql.count, [...countParams]);
     count = Number((counted[0]?.n as number | string | undefined) ?? 0);
   }
-  const { driver } = manager.connection;
-  const columns = columnsOf(own);
-  const entities = rows.map((row) => {
+  return [hydrate(own, rows) as E[], count];
+}
+
+/** The filter values in the order of the statement's placeholders (a list's values in its place). */
+function paramsOf(
+  sql: PageSql,
+  values: Record<string, string | readonly string[] | undefined>,
+): unknown[] {
+  const params: unknown[] = [];
+  for (const property of sql.properties) {
+    const v = values[property];
+    if (Array.isArray(v)) {
+      params.push(...(v as string[]));
+    } else {
+      params.push(v);
+    }
+  }
+  return params;
+}
+
+/** Rows as entities, as TypeORM hydrates them (dates; text columns as they come). */
+function hydrate(repository: Repository<ObjectLiteral>, rows: ObjectLiteral[]): ObjectLiteral[] {
+  const { driver } = repository.manager.connection;
+  const columns = columnsOf(repository);
+  return rows.map((row) => {
     const entity: Record<string, unknown> = {};
     for (const { name, property, metadata } of columns) {
       entity[property] = metadata
         ? (driver.prepareHydratedValue(row[name], metadata) as unknown)
         : row[name];
     }
-    return entity as E;
+    return entity;
   });
-  return [entities, count];
+}
+
+/**
+ * Whether the filters pin the rows to a list of primary keys (a restricted token's projects):
+ * then at most that many rows match (a list holds at most 100), and reading them all is
+ * cheaper for the database than a page with a COUNT, both of which evaluate the list.
+ */
+function pinnedRows(
+  repository: Repository<ObjectLiteral>,
+  values: Record<string, string | readonly string[] | undefined>,
+): boolean {
+  const primary = repository.metadata.primaryColumns;
+  return primary.length === 1 && Array.isArray(values[primary[0].propertyName]);
+}
+
+/**
+ * The page of rows pinned to a list of primary keys: every matching row in one statement
+ * (without ORDER BY, LIMIT or COUNT), ordered here as the SQL orders a page (created_at, then
+ * id by code unit, which is also the database's order for the UUIDs ids are), counted and cut.
+ * Exact, and read in one snapshot like the others.
+ */
+async function pageOfPinned(
+  repository: Repository<ObjectLiteral>,
+  values: Record<string, string | readonly string[] | undefined>,
+  keys: string[],
+  window: { offset: number; limit: number },
+): Promise<[ObjectLiteral[], number]> {
+  const sql = statementsFor(repository, keys, undefined);
+  const rows = hydrate(repository, await run(repository.manager, sql.all, paramsOf(sql, values)));
+  const { createdAt, id } = orderProperties(repository);
+  rows.sort((a, b) => {
+    const byTime = (a[createdAt] as Date).getTime() - (b[createdAt] as Date).getTime();
+    if (byTime !== 0) {
+      return byTime;
+    }
+    const x = a[id] as string;
+    const y = b[id] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return [rows.slice(window.offset, window.offset + window.limit), rows.length];
+}
+
+/** The entity properties of the page order's columns, created_at and id. */
+function orderProperties(repository: Repository<ObjectLiteral>): { createdAt: string; id: string } {
+  const property = (name: string): string => {
+    const column = repository.metadata.findColumnWithDatabaseName(name);
+    if (!column) {
+      throw new Error(`${repository.metadata.name} has no column ${name}`);
+    }
+    return column.propertyName;
+  };
+  return { createdAt: property('created_at'), id: property('id') };
 }
 
 /** How a row's column becomes an entity property: `metadata` when the driver must convert it. */
@@ -204,6 +275,7 @@ function statementsFor(
         `SELECT ${columns}, (${count}) AS ${q(TOTAL)} FROM ${table}${condition} ` +
         `ORDER BY ${q('created_at')} ASC, ${q('id')} ASC LIMIT ? OFFSET ?`,
       count: `SELECT (${count}) AS n`,
+      all: `SELECT ${columns} FROM ${table}${condition}`,
       properties: sorted.map((key) => key.replace(/\[\d+\]$/, '')),
     };
     byShape.set(shape, sql);

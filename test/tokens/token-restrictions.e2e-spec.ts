@@ -256,6 +256,14 @@ describe('Token restrictions (SPEC §11.1)', () => {
       const past = await api('get', '/api/v1/projects?limit=1&offset=2', restricted.bearer);
       assert.equal(past.body.total_count, 2);
       assert.equal((past.body.data as unknown[]).length, 0);
+      // In the order of the unrestricted list (oldest first), page after page.
+      const ids = (res: { body: { data: Array<{ id: string }> } }): string[] =>
+        res.body.data.map((p) => p.id);
+      const everything = await api('get', '/api/v1/projects?limit=100', owner.basic);
+      const expected = ids(everything).filter((id) => id === p1 || id === p3);
+      assert.deepEqual(ids(all), expected);
+      const page1 = await api('get', '/api/v1/projects?limit=1&offset=0', restricted.bearer);
+      assert.deepEqual([...ids(page1), ...ids(page2)], expected);
     });
 
     it('lists and counts only the allowed projects’ issues; another project filters to nothing', async () => {
