@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { sha256Hex, TokenFormat } from '../src/tokens/token-format';
 import { loginKey } from '../src/users/login-key';
 import { NODE_FLAGS } from '../src/node-flags';
@@ -112,6 +112,13 @@ async function main(): Promise<void> {
     FLOOR_PORT: '3911',
   });
   await waitFor('http://127.0.0.1:3910/health/ready', 60000);
+  /** Statements MariaDB has been sent, by every client (this one's SHOW included). */
+  const questions = async (): Promise<number> => {
+    const [rows] = await admin.query<Array<{ Value: string } & RowDataPacket>>(
+      "SHOW GLOBAL STATUS LIKE 'Questions'",
+    );
+    return Number(rows[0].Value);
+  };
   const mysqld = Number(execSync('pidof mariadbd').toString().trim().split(' ')[0]);
   const bad = plain.slice(0, -1) + (plain.endsWith('a') ? 'b' : 'a');
   const scenarios: Array<[string, number, string, Record<string, string>]> = [
@@ -144,6 +151,7 @@ async function main(): Promise<void> {
         duration: 1,
       });
       const pid = port === 3911 ? floor.pid! : t.pid!;
+      const q0 = await questions();
       const b = [ticks(pid), ticks(mysqld), ticks(process.pid), ticks(pid, 'system')];
       const r = await autocannon({
         url: `http://127.0.0.1:${port}${path}`,
@@ -153,9 +161,10 @@ async function main(): Promise<void> {
       });
       const a = [ticks(pid), ticks(mysqld), ticks(process.pid), ticks(pid, 'system')];
       const n = r.requests.total;
+      const statements = ((await questions()) - q0 - 1) / n;
       const us = (i: number): string => (((a[i] - b[i]) * 10000) / n).toFixed(0).padStart(4);
       log(
-        `${name.padEnd(7)} ${r.requests.average.toFixed(0).padStart(6)} req/s p99 ${String(r.latency.p99).padStart(3)}  µs/req: server ${us(0)} (kernel ${us(3)}) mariadb ${us(1)} loadgen ${us(2)}  status ${r['2xx']}/${r.non2xx}`,
+        `${name.padEnd(7)} ${r.requests.average.toFixed(0).padStart(6)} req/s p99 ${String(r.latency.p99).padStart(3)}  µs/req: server ${us(0)} (kernel ${us(3)}) mariadb ${us(1)} loadgen ${us(2)}  statements/req ${statements.toFixed(2)}  status ${r['2xx']}/${r.non2xx}`,
       );
     }
   }
