@@ -1,7 +1,7 @@
 // npm run bench:cpu: where one request's CPU goes, by process (Tessera, the floor, MariaDB, the load
 // generator), from /proc/<pid>/stat around an autocannon run. Small seed (one workspace, two
 // tokens); TOKENS=n adds n tokens and a pass over them; NODE_FLAGS replaces the server's V8 flags;
-// ONLY=floor,plain,all-on,bad,health picks scenarios; SNAPSHOT=ms takes a heap snapshot (SIGUSR2).
+// ONLY=floor,floor-1,plain,all-on,bad,health picks scenarios; SNAPSHOT=ms takes a heap snapshot (SIGUSR2).
 import autocannon from 'autocannon';
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -111,6 +111,11 @@ async function main(): Promise<void> {
     FLOOR_DATABASE_URL: dbUrl(db),
     FLOOR_PORT: '3911',
   });
+  const floor1 = start(process.execPath, [join(__dirname, 'floor-server.js')], {
+    FLOOR_DATABASE_URL: dbUrl(db),
+    FLOOR_PORT: '3912',
+    FLOOR_REMEMBER_TOKENS: '1',
+  });
   await waitFor('http://127.0.0.1:3910/health/ready', 60000);
   /** Statements MariaDB has been sent, by every client (this one's SHOW included). */
   const questions = async (): Promise<number> => {
@@ -123,6 +128,7 @@ async function main(): Promise<void> {
   const bad = plain.slice(0, -1) + (plain.endsWith('a') ? 'b' : 'a');
   const scenarios: Array<[string, number, string, Record<string, string>]> = [
     ['floor', 3911, '/api/v1/projects?limit=20', { Authorization: `Bearer ${plain}` }],
+    ['floor-1', 3912, '/api/v1/projects?limit=20', { Authorization: `Bearer ${plain}` }],
     [
       'plain',
       3910,
@@ -150,7 +156,7 @@ async function main(): Promise<void> {
         connections: 50,
         duration: 1,
       });
-      const pid = port === 3911 ? floor.pid! : t.pid!;
+      const pid = port === 3911 ? floor.pid! : port === 3912 ? floor1.pid! : t.pid!;
       const q0 = await questions();
       const b = [ticks(pid), ticks(mysqld), ticks(process.pid), ticks(pid, 'system')];
       const r = await autocannon({
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
   log(`tessera ${memory(t.pid ?? 0)}`);
   t.kill('SIGTERM');
   floor.kill('SIGTERM');
+  floor1.kill('SIGTERM');
   await conn.end();
   await new Promise((r) => setTimeout(r, 1000));
   await dropDatabase(admin, db);
