@@ -1,5 +1,4 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   ThrottlerGuard,
@@ -10,6 +9,7 @@ import { FastifyReply } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
 import { contextOf, TesseraRequest } from '../auth/request-context';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
+import { fixedMetadata } from '../common/metadata/fixed-metadata';
 import { quotaExceeded, quotaHeaders, secondsUntil } from './quota';
 import { QuotaLedger } from './quota-ledger';
 import { RateBucket, RateLimitStore, StorageRecord } from './rate-limit-store';
@@ -39,11 +39,10 @@ export class RateLimitGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     private readonly store: RateLimitStore,
-    reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quotas: QuotaLedger,
   ) {
-    super(options, store, reflector);
+    super(options, store, fixedMetadata);
     this.headerPrefix = 'RateLimit';
   }
 

@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { FastifyRequest } from 'fastify';
 import { routeAccess } from '../auth/guards/authentication.guard';
 import { AdminPageOnly, SignInRequired } from './page-refusals';
@@ -15,13 +14,12 @@ import { SudoService } from './sudo.service';
 @Injectable()
 export class PageSessionGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
     private readonly users: SessionUserService,
     private readonly sudo: SudoService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const page = routeAccess(this.reflector, context)?.page;
+    const page = routeAccess(context)?.page;
     if (!page) {
       return true;
     }

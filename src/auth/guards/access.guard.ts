@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthPrincipal, scopesAllow } from '../auth-types';
 import { tokenInUseRefusal, workspaceRefusal } from '../../workspaces/workspace-policy';
 import { RouteAuth } from '../decorators/auth.decorator';
@@ -22,13 +21,10 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly workspaces: WorkspaceAccessService,
-  ) {}
+  constructor(private readonly workspaces: WorkspaceAccessService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = routeAccess(this.reflector, context);
+    const access = routeAccess(context);
     if (!access || access.public || !access.auth) {
       return true;
     }

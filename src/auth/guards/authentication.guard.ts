@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { Authenticator } from '../authenticator.service';
 import { FailedAuthLimiter } from '../../rate-limit/failed-auth.limiter';
 import { SettingsService } from '../../settings/settings.service';
@@ -8,27 +7,14 @@ import { ApiError } from '../../common/errors/api-error';
 import { RequestErrors } from '../auth-errors';
 import { contextOf, TesseraRequest } from '../request-context';
 import { Metrics } from '../../metrics/metrics.service';
-
-/** Each route handler's declaration, read once (decorators are fixed once the app is built). */
-const declarations = new WeakMap<object, { controller: object; access: RouteAccess | undefined }>();
+import { fixedMetadata } from '../../common/metadata/fixed-metadata';
 
 /** The access declaration of the route a request reached (the handler's, else its class's). */
-export function routeAccess(
-  reflector: Reflector,
-  context: ExecutionContext,
-): RouteAccess | undefined {
-  const handler = context.getHandler();
-  const controller = context.getClass();
-  const known = declarations.get(handler);
-  if (known?.controller === controller) {
-    return known.access;
-  }
-  const access = reflector.getAllAndOverride<RouteAccess | undefined>(AUTH_METADATA, [
-    handler,
-    controller,
+export function routeAccess(context: ExecutionContext): RouteAccess | undefined {
+  return fixedMetadata.getAllAndOverride<RouteAccess | undefined>(AUTH_METADATA, [
+    context.getHandler(),
+    context.getClass(),
   ]);
-  declarations.set(handler, { controller, access });
-  return access;
 }
 
 /**
@@ -38,7 +24,6 @@ export function routeAccess(
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
     private readonly settings: SettingsService,
     private readonly failedAuth: FailedAuthLimiter,
@@ -46,7 +31,7 @@ export class AuthenticationGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = routeAccess(this.reflector, context);
+    const access = routeAccess(context);
     if (!access) {
       // Fail closed: a route nobody declared access for is not public by accident.
       throw new ApiError(403, 'forbidden', 'This route has no access policy.');
