@@ -90,6 +90,9 @@ export class Authenticator {
       // From here on, whatever the answer (refusals included), it goes into the token's log.
       contextOf(request).tokenId = principal.tokenId;
     }
+    if ((principal.tokenId || principal.oauthTokenId) && principal.expiresAt) {
+      contextOf(request).tokenExpiresAt = principal.expiresAt;
+    }
     if (
       principal.method === 'basic_password' &&
       principal.twoFactorEnabled &&

@@ -86,8 +86,12 @@ export function presentedCredentials(request: FastifyRequest): PresentedCredenti
 
   const raw = (request.query as Record<string, unknown> | undefined)?.key;
   if (raw !== undefined) {
-    const first: unknown = Array.isArray(raw) ? raw[0] : raw;
-    found.push(credential('query_key', {}, { key: typeof first === 'string' ? first : '' }));
+    // `?key=a&key=b` is two credentials: the same token twice is one, two tokens of different
+    // principals are ambiguous — never silently the first.
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    for (const value of new Set(values)) {
+      found.push(credential('query_key', {}, { key: typeof value === 'string' ? value : '' }));
+    }
   }
 
   const legacyUser = headerValue(request, 'x-auth-user');

@@ -13,6 +13,12 @@ export interface RequestContext {
    * any refusal of it, e.g. ip_not_allowed), for the per-token request log.
    */
   tokenId?: string;
+  /**
+   * The expiry of the token (API or OAuth access token) the request authenticated with, set as
+   * soon as the token is accepted: every answer to it carries X-Token-Expires-At (SPEC §4),
+   * refusals that follow (scope, address, X-Switch-User, role) included.
+   */
+  tokenExpiresAt?: Date;
 }
 
 export type TesseraRequest = FastifyRequest & { tessera?: RequestContext };

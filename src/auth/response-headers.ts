@@ -33,13 +33,16 @@ export function registerResponseHeaders(
       // matched route decides (a percent-encoded path reaches it too); unmatched /api/ paths also.
       reply.header('Cache-Control', 'no-store');
     }
-    const principal = (request as TesseraRequest).tessera?.principal;
-    if ((principal?.tokenId || principal?.oauthTokenId) && principal.expiresAt) {
-      reply.header('X-Token-Expires-At', isoTime(principal.expiresAt));
+    const context = (request as TesseraRequest).tessera;
+    if (context?.tokenExpiresAt) {
+      reply.header('X-Token-Expires-At', isoTime(context.tokenExpiresAt));
     }
+    // Whatever the answer, and whichever credential won: a request that sent an X-AUTH-* header
+    // learns that they are deprecated.
     const legacy =
-      principal?.method === 'legacy_api_password' ||
-      (principal === undefined && request.headers['x-auth-token'] !== undefined);
+      request.headers['x-auth-token'] !== undefined ||
+      request.headers['x-auth-user'] !== undefined ||
+      context?.principal?.method === 'legacy_api_password';
     if (!legacy) {
       done(null, payload);
       return;

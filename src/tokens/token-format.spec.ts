@@ -46,11 +46,26 @@ describe('TokenFormat', () => {
     assert.notEqual(checksumOf('ts_abc'), checksumOf('ts_abd'));
   });
 
-  it('honours a custom prefix', () => {
+  it('honours a custom prefix, and keeps accepting tokens minted under an earlier one', () => {
     const custom = new TokenFormat('acme_');
     const token = custom.generate();
     assert.equal(token.length, 37);
     assert.equal(custom.isWellFormed(token), true);
-    assert.equal(format.isWellFormed(token), false);
+    assert.equal(custom.looksLikeToken(token), true);
+    // TOKEN_PREFIX changed from acme_ to ts_: the acme_ token still works, and ts_ tokens
+    // still work after a change back.
+    assert.equal(format.isWellFormed(token), true);
+    assert.equal(format.looksLikeToken(token), true);
+    assert.equal(custom.isWellFormed(format.generate()), true);
+    // The checksum covers the prefix: the same body under another prefix is refused.
+    assert.equal(format.isWellFormed('ts_' + token.slice(5)), false);
+    assert.equal(format.isWellFormed('acme2_' + token.slice(5)), false);
+    // Not a prefix TOKEN_PREFIX may be: upper case, too long, no underscore.
+    const upper = 'ACME_' + token.slice(5);
+    assert.equal(format.isWellFormed(upper.slice(0, -6) + checksumOf(upper.slice(0, -6))), false);
+    const long = 'abcdefgh_' + token.slice(5, -6);
+    assert.equal(format.isWellFormed(long + checksumOf(long)), false);
+    const bare = 'acme' + token.slice(5, -6);
+    assert.equal(format.isWellFormed(bare + checksumOf(bare)), false);
   });
 });

@@ -30,6 +30,12 @@ function base62Fixed(value: number, length: number): string {
   return out;
 }
 
+/**
+ * Any prefix TOKEN_PREFIX may be (2–8 lower-case letters or digits ending in `_`) and a body.
+ * Tokens minted before TOKEN_PREFIX changed keep working: the prefix names new tokens only.
+ */
+const ANY_PREFIX_TOKEN = new RegExp(`^[a-z0-9]{1,7}_[0-9A-Za-z]{${BODY_LENGTH}}$`);
+
 /** CRC32 of everything before the checksum, as 6 base62 characters (62^6 > 2^32). */
 export function checksumOf(head: string): string {
   return base62Fixed(crc32(head), CHECKSUM_LENGTH);
@@ -55,18 +61,28 @@ export class TokenFormat {
     return head + checksumOf(head);
   }
 
-  /** True when the string has our shape and its checksum matches; no I/O. */
+  /**
+   * True when the string has our shape and its checksum matches; no I/O. The prefix may be an
+   * earlier TOKEN_PREFIX: the checksum covers it, so a token is never accepted under a prefix it
+   * was not minted with.
+   */
   isWellFormed(token: string): boolean {
-    if (!this.pattern.test(token)) {
+    if (!this.pattern.test(token) && !ANY_PREFIX_TOKEN.test(token)) {
       return false;
     }
     const head = token.slice(0, -CHECKSUM_LENGTH);
     return checksumOf(head) === token.slice(-CHECKSUM_LENGTH);
   }
 
-  /** A string that is meant to be a token (right prefix), well-formed or not. */
+  /**
+   * A string that is meant to be a token: this prefix and the length, well-formed or not, or a
+   * well-formed token of an earlier prefix.
+   */
   looksLikeToken(value: string): boolean {
-    return value.startsWith(this.prefix) && value.length === this.prefix.length + BODY_LENGTH;
+    return (
+      (value.startsWith(this.prefix) && value.length === this.prefix.length + BODY_LENGTH) ||
+      this.isWellFormed(value)
+    );
   }
 
   displayPrefix(token: string): string {

@@ -80,6 +80,22 @@ describe('Credentials a request may present (SPEC §4)', () => {
       assert.deepEqual(res.body.auth.scopes, ['read', 'write']);
     });
 
+    it('accepts Basic with an empty user name and the token as password (curl -u :$TOKEN)', async () => {
+      const res = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', basicAuth('', aliceToken.token));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.auth.method, 'basic_token');
+      assert.equal(res.body.auth.token_id, aliceToken.id);
+      // An empty user name with a password that is no token is still a wrong password.
+      const refused = await t
+        .http()
+        .get('/api/v1/me')
+        .set('Authorization', basicAuth('', 'not-a-token-at-all'));
+      assertError(refused, 401, 'invalid_credentials');
+    });
+
     it('accepts Redmine’s form with the token as user name (curl -u $KEY: and -u $KEY:x)', async () => {
       for (const password of ['', 'x']) {
         const header = `Basic ${Buffer.from(`${aliceToken.token}:${password}`).toString('base64')}`;
@@ -202,6 +218,17 @@ describe('Credentials a request may present (SPEC §4)', () => {
         .query({ key: bobToken.token })
         .set('Authorization', aliceToken.bearer);
       assertError(res, 400, 'ambiguous_credentials');
+    });
+
+    it('returns 400 ambiguous_credentials for two ?key= values of different users, and accepts one token twice', async () => {
+      const two = await t.http().get(`/api/v1/me?key=${aliceToken.token}&key=${bobToken.token}`);
+      assertError(two, 400, 'ambiguous_credentials');
+      const twice = await t
+        .http()
+        .get(`/api/v1/me?key=${aliceToken.token}&key=${aliceToken.token}`);
+      assert.equal(twice.status, 200, JSON.stringify(twice.body));
+      assert.equal(twice.body.auth.token_id, aliceToken.id);
+      assert.equal(twice.body.auth.method, 'query_key');
     });
 
     it('accepts the same token sent in Authorization: Bearer and X-API-Key', async () => {

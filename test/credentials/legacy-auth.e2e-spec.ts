@@ -121,12 +121,27 @@ describe('Legacy X-AUTH-USER / X-AUTH-TOKEN API passwords (SPEC §4.5)', () => {
       const res = await t.http().get('/api/v1/me').set('X-AUTH-USER', alice.username);
       assertError(res, 401, 'invalid_credentials');
       assert.match(res.body.message, /X-AUTH-TOKEN/);
+      // Every response to an X-AUTH-* request says they are deprecated, refusals included.
+      assert.match(String(res.headers['deprecation']), /^@\d+$/);
+      assert.match(String(res.headers['link']), /rel="deprecation"/);
+    });
+
+    it('sends the deprecation headers when X-AUTH-* comes beside another credential of the same user', async () => {
+      const res = await legacyGet('/api/v1/me', alice.username, legacyPassword).set(
+        'Authorization',
+        alice.basic,
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.id, alice.id);
+      assert.match(String(res.headers['deprecation']), /^@\d+$/);
+      assert.match(String(res.headers['link']), /rel="deprecation"/);
     });
 
     it('returns 401 when only X-AUTH-TOKEN is sent', async () => {
       const res = await t.http().get('/api/v1/me').set('X-AUTH-TOKEN', legacyPassword);
       assertError(res, 401, 'invalid_credentials');
       assert.match(res.body.message, /X-AUTH-USER/);
+      assert.match(String(res.headers['deprecation']), /^@\d+$/);
     });
 
     it('returns 401 for a user without a legacy password', async () => {

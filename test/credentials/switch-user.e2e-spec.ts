@@ -37,6 +37,14 @@ describe('X-Switch-User (SPEC §4)', () => {
   const switched = (authorization: string, login: string, header = 'X-Switch-User') =>
     t.http().get('/api/v1/me').set('Authorization', authorization).set(header, login);
 
+  /** The token's expires_at, as /me reports it. */
+  const expiryOf = async (authorization: string): Promise<string> => {
+    const me = await t.http().get('/api/v1/me').set('Authorization', authorization);
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    assert.match(me.body.auth.expires_at, /^\d{4}-\d\d-\d\dT/);
+    return me.body.auth.expires_at as string;
+  };
+
   it('lets an admin’s password act as another user, with impersonated_by', async () => {
     const res = await switched(t.adminBasic, alice.username);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -89,6 +97,8 @@ describe('X-Switch-User (SPEC §4)', () => {
     assertError(res, 412, 'switch_user_invalid');
     const viaToken = await switched(adminToken.bearer, 'no-such-user');
     assertError(viaToken, 412, 'switch_user_invalid');
+    assert.equal(viaToken.headers['x-token-expires-at'], await expiryOf(adminToken.bearer));
+    assert.equal(res.headers['x-token-expires-at'], undefined, 'not for a password');
     const empty = await t
       .http()
       .get('/api/v1/me')
@@ -132,6 +142,8 @@ describe('X-Switch-User (SPEC §4)', () => {
         res.headers['www-authenticate'],
         'Bearer realm="tessera", error="insufficient_scope", scope="admin"',
       );
+      // A token-authenticated answer, refusal or not (SPEC §4).
+      assert.equal(res.headers['x-token-expires-at'], await expiryOf(adminPlainToken.bearer));
     }
     // Without the header the token works as the admin, as before.
     const plain = await t.http().get('/api/v1/me').set('Authorization', adminPlainToken.bearer);

@@ -28,16 +28,20 @@ export class BasicStrategy extends PassportStrategy(Strategy, 'tessera-basic') {
     // The authenticator handed us a well-formed `Basic <value>` header.
     const value = req.headers.authorization.slice(req.headers.authorization.indexOf(' ') + 1);
     const pair = decodeBasic(value);
-    if (!pair || !pair[0]) {
+    if (!pair) {
       return null; // unreadable: the authenticator answers invalid_credentials
     }
     const [username, password] = pair;
+    // Any user part, an empty one (`curl -u :$TOKEN`) included.
     if (this.verifier.isToken(password)) {
       return this.verifier.verify(password, 'basic_token');
     }
     // Redmine scripts send `curl -u $KEY:` (the key as user name, any or no password).
     if (this.verifier.isToken(username)) {
       return this.verifier.verify(username, 'basic_token');
+    }
+    if (!username) {
+      return null; // no user name and no token: invalid_credentials
     }
     // Switched off: refused before the password is looked at, so that the answer is the same
     // for a right and a wrong one.
