@@ -128,6 +128,18 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
     assert.equal(second.body.data[0].method, 'GET');
   });
 
+  it('keeps no secret pasted into the path', async () => {
+    const token = await createToken(t, owner, ws, { scopes: ['read'] });
+    const pasted = await call('get', `/api/v1/projects/${token.token}`, token.bearer);
+    assert.ok([400, 404].includes(pasted.status), JSON.stringify(pasted.body));
+    await flush();
+    const res = await log(token);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.total_count, 1, JSON.stringify(res.body));
+    assert.equal(res.body.data[0].path, '/api/v1/projects/[REDACTED]');
+    assert.ok(!JSON.stringify(res.body).includes(token.token.slice(3, 20)));
+  });
+
   it('logs a refusal of a recognised token: 403 ip_not_allowed from another address', async () => {
     const token = await createToken(t, owner, ws, { scopes: ['read'] });
     const patched = await call('patch', `/api/v1/tokens/${token.id}`, owner.basic, {

@@ -1,3 +1,4 @@
+import { redactUrl } from '../../common/logging/redact';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { FastifyInstance } from 'fastify';
 import { TesseraRequest } from '../../auth/request-context';
@@ -54,7 +55,8 @@ export function registerRequestLog(fastify: FastifyInstance, recorder: RequestLo
     if (tokenId !== undefined) {
       const url = request.url;
       const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
+      // A secret pasted into the path is not kept either (SPEC §3).
+      const path = redactUrl(q === -1 ? url : url.slice(0, q));
       const agent = request.headers['user-agent'];
       recorder.record({
         tokenId,
