@@ -68,6 +68,27 @@ const HEADERS: Record<string, HeaderObject> = {
     description: 'Seconds until the window resets.',
     schema: { type: 'integer', minimum: 0 },
   },
+  'X-Quota-Limit': {
+    description:
+      'On requests of a token with a quota (SPEC §11.1): requests it may make per quota period.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'X-Quota-Remaining': {
+    description: 'Requests left in the token’s current quota period.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'X-Quota-Reset': {
+    description: 'Seconds until the quota period (a UTC day or month) ends.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'Cache-Control': {
+    description: 'no-store: API answers are per credential and may carry secrets.',
+    schema: { type: 'string', enum: ['no-store'] },
+  },
+  Pragma: {
+    description: 'no-cache, beside Cache-Control: no-store, for HTTP/1.0 caches (RFC 6749 §5.1).',
+    schema: { type: 'string', enum: ['no-cache'] },
+  },
   'Retry-After': {
     description: 'Seconds to wait before trying again.',
     required: true,
@@ -119,7 +140,10 @@ function errorCodesFor(
   checksTokenPolicy: boolean,
   checksWebhookUrl: boolean,
 ): Map<number, string[]> {
-  const hasInput = hasJsonBody || hasQuery;
+  // A write may carry a body whatever its operation reads: Fastify parses it (415 when it is
+  // not JSON, 413 when too large, 400 when it is broken JSON).
+  const takesBody = hasJsonBody || WRITE_METHODS.has(method);
+  const hasInput = takesBody || hasQuery;
   const codes = new Map<number, string[]>();
   const workspaceInHeader = auth.workspace === 'header';
   codes.set(400, [
@@ -162,13 +186,13 @@ function errorCodesFor(
     codes.set(409, [...conflicts]);
   }
   codes.set(412, ['switch_user_invalid']);
-  if (hasJsonBody) {
+  if (takesBody) {
     codes.set(413, ['payload_too_large']);
   }
   if (hasPathParams) {
     codes.set(414, ['uri_too_long']);
   }
-  if (hasJsonBody) {
+  if (takesBody) {
     codes.set(415, ['unsupported_media_type']);
   }
   codes.set(429, ['rate_limited', 'quota_exceeded']);
@@ -204,7 +228,11 @@ const CONFLICTS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Operations without an id in the path that still answer 404 (they look something up). */
-const NOT_FOUND_WITHOUT_ID = new Set(['lookupToken']);
+const NOT_FOUND_WITHOUT_ID = new Set([
+  'lookupToken',
+  // not made with an API token (a password or an OAuth access token)
+  'getCurrentToken',
+]);
 
 /** Operations that make or change a token, checked against the workspace's token policy (400). */
 const TOKEN_POLICY_CHECKED = new Set(['createToken', 'rotateToken', 'updateToken']);
@@ -250,12 +278,22 @@ function errorResponse(
 
 /** The headers every response of an authenticated route may carry. */
 function authenticatedHeaders(status: number): Record<string, ReferenceObject> {
-  const out: Record<string, ReferenceObject> = { 'X-Request-Id': headerRef('X-Request-Id') };
+  const out: Record<string, ReferenceObject> = {
+    'X-Request-Id': headerRef('X-Request-Id'),
+    'Cache-Control': headerRef('Cache-Control'),
+  };
   const authenticated = status < 400 || ![401, 413, 415].includes(status);
   if (status < 300 || status === 429) {
-    out['RateLimit-Limit'] = headerRef('RateLimit-Limit');
-    out['RateLimit-Remaining'] = headerRef('RateLimit-Remaining');
-    out['RateLimit-Reset'] = headerRef('RateLimit-Reset');
+    for (const name of [
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'X-Quota-Limit',
+      'X-Quota-Remaining',
+      'X-Quota-Reset',
+    ]) {
+      out[name] = headerRef(name);
+    }
   }
   if (status === 429 || status === 503) {
     out['Retry-After'] = headerRef('Retry-After');
@@ -342,8 +380,9 @@ const PUBLIC_DATABASE_READERS = new Set([
 const CLIENT_AUTHENTICATING = new Set(['oauthToken', 'oauthRevoke', 'oauthIntrospect']);
 
 /** Public routes declare `security: []` and carry X-Request-Id on every response. */
-function completePublic(operation: OperationObject): void {
+function completePublic(operation: OperationObject, path: string): void {
   operation.security = [];
+  const id = operation.operationId ?? '';
   if (PUBLIC_DATABASE_READERS.has(operation.operationId ?? '')) {
     operation.responses['503'] = errorResponse(503, ['database_unavailable'], {
       'Retry-After': headerRef('Retry-After'),
@@ -363,9 +402,20 @@ function completePublic(operation: OperationObject): void {
       },
     };
   }
+  // The OAuth endpoints that answer with secrets or token facts (RFC 6749 §5.1) and every API
+  // route say no-store.
+  const noStore: Record<string, ReferenceObject> = CLIENT_AUTHENTICATING.has(id)
+    ? { 'Cache-Control': headerRef('Cache-Control'), Pragma: headerRef('Pragma') }
+    : path.startsWith('/api/')
+      ? { 'Cache-Control': headerRef('Cache-Control') }
+      : {};
   for (const response of Object.values(operation.responses)) {
     if (response && !isReference(response)) {
-      response.headers = { 'X-Request-Id': headerRef('X-Request-Id'), ...response.headers };
+      response.headers = {
+        'X-Request-Id': headerRef('X-Request-Id'),
+        ...noStore,
+        ...response.headers,
+      };
     }
   }
 }
@@ -527,7 +577,7 @@ export function completeDocument(
       if (access?.auth) {
         completeAuthenticated(operation, access.auth, method, path);
       } else {
-        completePublic(operation);
+        completePublic(operation, path);
       }
     }
   }

@@ -157,7 +157,12 @@ describe('The OpenAPI document (SPEC §3)', () => {
         assert.ok(statuses.includes('404'), `${where} lacks 404`);
       }
       const body = operation.requestBody?.content as Record<string, Json> | undefined;
-      assert.equal(statuses.includes('415'), body?.['application/json'] !== undefined, where);
+      // A JSON body, or any write of a credential: Fastify reads whatever body a write brings.
+      const takesBody =
+        body?.['application/json'] !== undefined ||
+        (operation.security?.length !== 0 && method !== 'get');
+      assert.equal(statuses.includes('415'), takesBody, where);
+      assert.equal(statuses.includes('413'), takesBody, where);
       assert.ok(statuses.includes('429'), `${where} lacks 429`);
       const tooMany = operation.responses['429'].headers as Record<string, Json>;
       assert.ok(tooMany['Retry-After'], `${where} 429 lacks Retry-After`);
@@ -168,7 +173,16 @@ describe('The OpenAPI document (SPEC §3)', () => {
       assert.ok(unauthorized['WWW-Authenticate'], `${where} 401 lacks WWW-Authenticate`);
       const success = Object.entries(operation.responses).find(([s]) => Number(s) < 300);
       const headers = (success?.[1].headers ?? {}) as Record<string, Json>;
-      for (const name of ['RateLimit-Limit', 'X-Token-Expires-At', 'Deprecation', 'Sunset']) {
+      for (const name of [
+        'RateLimit-Limit',
+        'X-Quota-Limit',
+        'X-Quota-Remaining',
+        'X-Quota-Reset',
+        'X-Token-Expires-At',
+        'Deprecation',
+        'Sunset',
+        'Cache-Control',
+      ]) {
         assert.ok(headers[name], `${where} success lacks ${name}`);
       }
       // 402 only where billing can refuse: writes in a workspace.
@@ -184,6 +198,10 @@ describe('The OpenAPI document (SPEC §3)', () => {
       const content = operation.requestBody?.content as Record<string, Json>;
       assert.ok(content['application/x-www-form-urlencoded'], `${path} has no form body`);
       assert.ok(operation.responses['400'] && operation.responses['401'], path);
+    }
+    for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+      const ok = doc.paths[path].post.responses['200'].headers as Record<string, Json>;
+      assert.ok(ok['Cache-Control'] && ok['Pragma'], `${path} 200 lacks Cache-Control/Pragma`);
     }
     const token = doc.paths['/oauth/token'].post.responses['200'].content as Record<string, Schema>;
     assert.deepEqual(token['application/json'].schema, {
