@@ -195,7 +195,8 @@ function errorCodesFor(
   if (takesBody) {
     codes.set(415, ['unsupported_media_type']);
   }
-  codes.set(429, ['rate_limited', 'quota_exceeded']);
+  // A route outside the rate limit and quota still meets the failed-authentication block.
+  codes.set(429, auth.anyLimit ? ['rate_limited'] : ['rate_limited', 'quota_exceeded']);
   // service_unavailable: a password or 2FA code while the failed-auth counters do not answer
   // (it is refused rather than checked uncounted).
   codes.set(503, ['database_unavailable', 'service_unavailable']);

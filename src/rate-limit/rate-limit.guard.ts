@@ -8,6 +8,7 @@ import {
 import { FastifyReply } from 'fastify';
 import { AuthPrincipal } from '../auth/auth-types';
 import { contextOf, TesseraRequest } from '../auth/request-context';
+import { routeAccess } from '../auth/guards/authentication.guard';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { fixedMetadata } from '../common/metadata/fixed-metadata';
 import { quotaExceeded, quotaHeaders, secondsUntil } from './quota';
@@ -50,7 +51,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     const principal = principalOf(context);
     return Promise.resolve(
       !principal ||
-        (requestLimitFor(principal, this.config) === 0 && !principal.restrictions?.quota),
+        (requestLimitFor(principal, this.config) === 0 && !principal.restrictions?.quota) ||
+        // Revoking a token: nobody is ever kept from revoking a secret (SPEC §6).
+        routeAccess(context)?.auth?.anyLimit === true,
     );
   }
 

@@ -39,10 +39,10 @@ import { RequestLogService } from './request-log/request-log.service';
 import { TOKEN_ACTIONS } from '../workspaces/workspace-policy';
 
 const TOKEN_ROUTE = { workspace: 'header', allowInstanceToken: true } as const;
-// Revoking is the workspace policy's token action: allowed on every plan and billing state,
-// and to a token the workspace's token policy no longer allows.
-const { scope, anyPlan, anyBilling, anyTokenPolicy } = TOKEN_ACTIONS.revoke;
-const REVOKE = { scope, anyPlan, anyBilling, anyTokenPolicy };
+// Revoking is the workspace policy's token action: allowed on every plan and billing state, to a
+// token the workspace's token policy no longer allows, and past the rate limit and quota.
+const { scope, anyPlan, anyBilling, anyTokenPolicy, anyLimit } = TOKEN_ACTIONS.revoke;
+const REVOKE = { scope, anyPlan, anyBilling, anyTokenPolicy, anyLimit };
 
 @ApiTags('tokens')
 @Controller('api/v1/tokens')

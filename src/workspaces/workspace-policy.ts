@@ -24,17 +24,30 @@ export interface WorkspaceAction {
   anyBilling?: boolean;
   /** Allowed to a token its workspace's token policy no longer allows (revoking a token). */
   anyTokenPolicy?: boolean;
+  /**
+   * Neither refused by nor counted against the caller's rate limit and quota (revoking a token:
+   * a token that used up its quota can still revoke itself).
+   */
+  anyLimit?: boolean;
 }
 
 /**
- * The token actions; revoking is never refused by plan, billing or token policy (SPEC §6): a
- * token the policy no longer allows can still revoke itself.
+ * The token actions; revoking is never refused by plan, billing, token policy, rate limit or
+ * quota (SPEC §6: nobody is ever kept from revoking a secret): a token the policy no longer
+ * allows, or whose quota is used up, can still revoke itself.
  */
 export const TOKEN_ACTIONS = {
   create: { scope: 'write', permission: 'api.use', write: true },
   rotate: { scope: 'write', permission: 'api.use', write: true },
   update: { scope: 'write', permission: 'api.use', write: true },
-  revoke: { scope: 'delete', write: true, anyPlan: true, anyBilling: true, anyTokenPolicy: true },
+  revoke: {
+    scope: 'delete',
+    write: true,
+    anyPlan: true,
+    anyBilling: true,
+    anyTokenPolicy: true,
+    anyLimit: true,
+  },
 } as const satisfies Record<string, WorkspaceAction>;
 
 /**

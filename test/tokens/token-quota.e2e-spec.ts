@@ -91,6 +91,40 @@ describe('token quotas (SPEC §11.1), one instance without Redis', () => {
     assert.equal((await shown(t, owner, ws, token.id)).quota_used, 3);
   });
 
+  it('never keeps a token from revoking itself: past its quota or its rate limit, DELETE still works', async () => {
+    const spent = await createQuotaToken(t, owner, ws, { limit: 1, period: 'day' }, [
+      'read',
+      'delete',
+    ]);
+    await projects(t, spent.bearer, ws).expect(200);
+    assertError(await projects(t, spent.bearer, ws), 429, 'quota_exceeded');
+    const revoked = await t
+      .http()
+      .delete(`/api/v1/tokens/${spent.id}`)
+      .set('Authorization', spent.bearer)
+      .set('X-Workspace-Id', ws.id);
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    assert.equal((await shown(t, owner, ws, spent.id)).revoked_reason, 'manual');
+
+    const slow = await t
+      .http()
+      .post('/api/v1/tokens')
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id)
+      .send({ name: 'slow', scopes: ['read', 'delete'], expires_in_days: 7, rate_limit: 1 })
+      .expect(201);
+    const bearer = `Bearer ${slow.body.token as string}`;
+    await projects(t, bearer, ws).expect(200);
+    assertError(await projects(t, bearer, ws), 429, 'rate_limited');
+    const gone = await t
+      .http()
+      .delete(`/api/v1/tokens/${slow.body.id as string}`)
+      .set('Authorization', bearer)
+      .set('X-Workspace-Id', ws.id);
+    assert.equal(gone.status, 204, JSON.stringify(gone.body));
+    assertError(await projects(t, bearer, ws), 401, 'token_revoked');
+  });
+
   it('counts refusals after authentication (403), and shows quota_used in lists too', async () => {
     const token = await createQuotaToken(t, owner, ws, { limit: 2, period: 'month' }, ['read']);
     const forbidden = await t

@@ -31,6 +31,8 @@ export interface RouteAuth {
   anyBilling?: boolean;
   /** Open to an API token its workspace's token policy no longer allows (revoking a token). */
   anyTokenPolicy?: boolean;
+  /** Not refused by, nor counted against, the rate limit and quota (revoking a token). */
+  anyLimit?: boolean;
   /** Needs a password credential, not a token (managing 2FA, SPEC §8). */
   passwordOnly?: boolean;
   /** Accepts the password of a user with 2FA on: the route checks a TOTP code itself. */
