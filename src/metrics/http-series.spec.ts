@@ -16,7 +16,7 @@ describe('HttpSeries and SeriesHistogram', () => {
     assert.ok(Math.abs(series.sum - 3.661) < 1e-9);
   });
 
-  it('expose cumulative buckets, sum and count per status class, as prom-client writes them', async () => {
+  it('expose cumulative buckets, sum and count per (method, route, status), as prom-client writes them', async () => {
     const registry = new Registry();
     const all = [
       new HttpSeries('GET', '/x', 200, BOUNDS),
@@ -32,21 +32,24 @@ describe('HttpSeries and SeriesHistogram', () => {
       () => all,
     );
     const text = await registry.metrics();
-    const ok = 'method="GET",route="/x",status_class="2xx"';
+    const ok = 'method="GET",route="/x",status="204"';
     for (const line of [
       '# TYPE d_seconds histogram',
-      `d_seconds_bucket{le="0.01",${ok}} 1`,
-      `d_seconds_bucket{le="0.1",${ok}} 1`,
-      `d_seconds_bucket{le="1",${ok}} 2`,
-      `d_seconds_bucket{le="+Inf",${ok}} 3`,
-      `d_seconds_sum{${ok}} 2.505`,
-      `d_seconds_count{${ok}} 3`,
-      'd_seconds_bucket{le="0.1",method="GET",route="/x",status_class="4xx"} 1',
-      'd_seconds_count{method="GET",route="/x",status_class="4xx"} 1',
+      'd_seconds_bucket{le="0.01",method="GET",route="/x",status="200"} 1',
+      'd_seconds_count{method="GET",route="/x",status="200"} 1',
+      `d_seconds_bucket{le="0.01",${ok}} 0`,
+      `d_seconds_bucket{le="0.1",${ok}} 0`,
+      `d_seconds_bucket{le="1",${ok}} 1`,
+      `d_seconds_bucket{le="+Inf",${ok}} 2`,
+      `d_seconds_sum{${ok}} 2.5`,
+      `d_seconds_count{${ok}} 2`,
+      'd_seconds_bucket{le="0.01",method="GET",route="/x",status="404"} 0',
+      'd_seconds_bucket{le="0.1",method="GET",route="/x",status="404"} 1',
+      'd_seconds_count{method="GET",route="/x",status="404"} 1',
     ]) {
       assert.ok(text.split('\n').includes(line), `missing: ${line}\n${text}`);
     }
     const json = await registry.getMetricsAsJSON();
-    assert.equal(json[0].values.length, 2 * (BOUNDS.length + 3));
+    assert.equal(json[0].values.length, 3 * (BOUNDS.length + 3));
   });
 });

@@ -1,12 +1,6 @@
 import { Histogram, Registry } from 'prom-client';
 import type { MetricType } from 'prom-client';
 
-const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
-
-export function statusClassOf(status: number): string {
-  return STATUS_CLASSES[Math.floor(status / 100) - 1] ?? 'other';
-}
-
 /**
  * The responses of one (method, route template, status) series, counted in place by the
  * response hook: a count, a sum of seconds and a count per histogram bucket. prom-client's own
@@ -41,7 +35,7 @@ export class HttpSeries {
   }
 }
 
-type DurationLabel = 'method' | 'route' | 'status_class';
+type DurationLabel = 'method' | 'route' | 'status';
 
 // prom-client's typings declare MetricType as a numeric enum that its code does not define; a
 // metric's type is the string itself.
@@ -50,8 +44,8 @@ type Snapshot = Awaited<ReturnType<Histogram<DurationLabel>['get']>>;
 type SnapshotValue = Snapshot['values'][number];
 
 /**
- * A prom-client histogram whose values are the HttpSeries' (summed per status class), read at
- * scrape time. The registry, the exposition format and the HELP and TYPE lines stay
+ * A prom-client histogram whose values are the HttpSeries', one per (method, route template,
+ * status) as SPEC §11.7 asks, read at scrape time. The registry, the exposition format and the HELP and TYPE lines stay
  * prom-client's; only the recording is ours.
  */
 export class SeriesHistogram extends Histogram<DurationLabel> {
@@ -65,7 +59,7 @@ export class SeriesHistogram extends Histogram<DurationLabel> {
       name: config.name,
       help: config.help,
       buckets: config.buckets,
-      labelNames: ['method', 'route', 'status_class'],
+      labelNames: ['method', 'route', 'status'],
       registers: [config.registry],
     });
     this.bounds = [...config.buckets];
@@ -82,41 +76,18 @@ export class SeriesHistogram extends Histogram<DurationLabel> {
 
   private snapshot(): Snapshot {
     const { name, help } = this.config;
-    const groups = new Map<
-      string,
-      { labels: Record<DurationLabel, string>; series: HttpSeries[] }
-    >();
-    for (const series of this.source()) {
-      const labels = {
-        method: series.method,
-        route: series.route,
-        status_class: statusClassOf(series.status),
-      };
-      const key = `${labels.method} ${labels.route} ${labels.status_class}`;
-      const group = groups.get(key);
-      if (group) {
-        group.series.push(series);
-      } else {
-        groups.set(key, { labels, series: [series] });
-      }
-    }
     const values: SnapshotValue[] = [];
-    for (const { labels, series } of groups.values()) {
-      const perBucket = new Array<number>(this.bounds.length + 1).fill(0);
-      let sum = 0;
-      for (const one of series) {
-        sum += one.sum;
-        one.perBucket.forEach((n, i) => (perBucket[i] += n));
-      }
+    for (const series of this.source()) {
+      const labels = { method: series.method, route: series.route, status: String(series.status) };
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
-        cumulative += perBucket[i];
+        cumulative += series.perBucket[i];
         values.push(bucket(name, bound, labels, cumulative));
       });
-      const count = cumulative + perBucket[this.bounds.length];
+      const count = cumulative + series.perBucket[this.bounds.length];
       values.push(
         bucket(name, '+Inf', labels, count),
-        { metricName: `${name}_sum`, labels, value: sum },
+        { metricName: `${name}_sum`, labels, value: series.sum },
         { metricName: `${name}_count`, labels, value: count },
       );
     }
