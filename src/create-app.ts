@@ -14,6 +14,7 @@ import {
 import { registerCors } from './common/http/cors';
 import { parseJsonBody, requireJsonBodies } from './common/http/json-bodies';
 import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
+import { plainAddress, registerClientAddress } from './common/http/client-address';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
 import { registerMetricsHook } from './metrics/metrics-hook';
@@ -71,7 +72,7 @@ export async function createApp(
               req: (req: FastifyRequest) => ({
                 method: req.method,
                 url: redactUrl(req.url),
-                remoteAddress: req.ip,
+                remoteAddress: req.ip === undefined ? undefined : plainAddress(req.ip),
               }),
             },
           },
@@ -83,6 +84,7 @@ export async function createApp(
       logger: NEST_LEVELS[config.logLevel] ?? NEST_LEVELS.info,
     },
   );
+  registerClientAddress(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(apiValidationPipe());
   app.useBodyParser('application/json', { bodyLimit: MAX_BODY_BYTES }, parseJsonBody);
   try {

@@ -27,6 +27,8 @@ export interface TestAppOptions {
   captureLogs?: boolean;
   /** Listen on this port instead of a random one (e.g. to match a PUBLIC_URL in env). */
   port?: number;
+  /** Listen on this address instead of 127.0.0.1 (`::`: dual stack, IPv4 clients as ::ffff:). */
+  host?: string;
 }
 
 export function basicAuth(username: string, password: string): string {
@@ -61,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const app = await createApp(config, { logStream: options.captureLogs ? logStream : undefined });
   try {
-    await app.listen(options.port ?? 0, '127.0.0.1');
+    await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   } catch (error) {
     await app.close();
     await db.drop();
