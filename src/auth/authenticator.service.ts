@@ -105,6 +105,7 @@ export class Authenticator {
     const refusal = addressRefusal(principal, request.ip);
     if (refusal) {
       this.addressDenials.record(principal, request.ip, context.userAgent);
+      contextOf(request).addressRefused = true;
       throw refusal;
     }
     if (principal.tokenId) {

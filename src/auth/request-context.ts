@@ -19,6 +19,8 @@ export interface RequestContext {
    * refusals that follow (scope, address, X-Switch-User, role) included.
    */
   tokenExpiresAt?: Date;
+  /** The token was refused for the client's address (403 ip_not_allowed, SPEC §11.1). */
+  addressRefused?: boolean;
 }
 
 export type TesseraRequest = FastifyRequest & { tessera?: RequestContext };

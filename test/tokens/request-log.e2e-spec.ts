@@ -156,6 +156,20 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
     assert.equal(res.body.total_count, 1);
     assert.equal(res.body.data[0].status, 403);
     assert.equal(res.body.data[0].ip, '127.0.0.2');
+    // Counted in the day's usage, but the address never used the token: not one of its
+    // last_used_ips, as it is not its last_used_ip (the allowed address is, once it is used).
+    assert.equal((await call('get', '/api/v1/projects', token.bearer)).status, 200);
+    await flush();
+    const shown = await call('get', `/api/v1/tokens/${token.id}`, owner.basic);
+    assert.deepEqual(
+      (shown.body.last_used_ips as Array<{ ip: string }>).map((a) => a.ip),
+      ['127.0.0.1'],
+    );
+    const usage = await call('get', `/api/v1/tokens/${token.id}/usage?days=1`, owner.basic);
+    assert.deepEqual(
+      usage.body.data.map((d: { requests: number; errors: number }) => [d.requests, d.errors]),
+      [[2, 1]],
+    );
   });
 
   it('logs the 401s of a recognised token: revoked, expired, owner locked; not of unknown ones', async () => {

@@ -12,6 +12,11 @@ export interface LoggedRequest {
   ip: string;
   userAgent: string | null;
   durationMs: number;
+  /**
+   * Refused for its address (403 ip_not_allowed): logged and counted, but the address never used
+   * the token, so it is not one of its last_used_ips (as it is not its last_used_ip).
+   */
+  addressRefused?: boolean;
 }
 
 /** Requests and errors (status ≥ 400) of a token on one UTC day, to add to the stored counts. */
@@ -146,7 +151,9 @@ export class RequestLogBuffer {
     } else {
       this.lose('usage', 1);
     }
-    this.seen(entry.tokenId, entry.ip, entry.at);
+    if (!entry.addressRefused) {
+      this.seen(entry.tokenId, entry.ip, entry.at);
+    }
     if (this.queue.size >= this.flushRows && !this.earlyFlushQueued) {
       this.earlyFlushQueued = true;
       void this.flush();

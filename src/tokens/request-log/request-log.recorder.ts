@@ -51,7 +51,8 @@ export class RequestLogRecorder
  */
 export function registerRequestLog(fastify: FastifyInstance, recorder: RequestLogRecorder): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    const tokenId = (request as TesseraRequest).tessera?.tokenId;
+    const context = (request as TesseraRequest).tessera;
+    const tokenId = context?.tokenId;
     if (tokenId !== undefined) {
       const url = request.url;
       const q = url.indexOf('?');
@@ -72,6 +73,7 @@ export function registerRequestLog(fastify: FastifyInstance, recorder: RequestLo
               ? agent.slice(0, MAX_USER_AGENT)
               : agent,
         durationMs: Math.round(reply.elapsedTime),
+        addressRefused: context?.addressRefused,
       });
     }
     done();
