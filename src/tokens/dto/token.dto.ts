@@ -94,10 +94,12 @@ class TokenRestrictionFields {
   @ApiPropertyOptional({
     type: [String],
     nullable: true,
+    minItems: 1,
     maxItems: MAX_ALLOWED_CIDRS,
     example: ['203.0.113.0/24', '2001:db8::/32'],
     description:
-      'IPv4/IPv6 addresses or CIDR blocks the token may be used from (at most 20); null: any address. ' +
+      'IPv4/IPv6 addresses or CIDR blocks the token may be used from (1 to 20); null: any address ' +
+      '(an empty list, a token usable from nowhere, is refused). ' +
       'Stored in canonical form. Default on creation: none, or the creating token’s own list.',
   })
   @ValidateIf((_, value: unknown) => value !== null && value !== undefined)
