@@ -332,6 +332,24 @@ describe('Projects', () => {
       assert.deepEqual(got.body, created);
     });
 
+    it('refuses a body that is no JSON, or empty, with validation_failed and a detail naming the body', async () => {
+      for (const raw of ['{"name": "x",', '']) {
+        const res = await t
+          .http()
+          .post('/api/v1/projects')
+          .set('Authorization', token.bearer)
+          .set('X-Workspace-Id', ws.id)
+          .set('Content-Type', 'application/json')
+          .send(raw);
+        assertError(res, 400, 'validation_failed');
+        assert.deepEqual(
+          (res.body.details as Array<{ field: string }>).map((d) => d.field),
+          ['body'],
+          JSON.stringify(res.body),
+        );
+      }
+    });
+
     it('defaults description to null', async () => {
       const project = await createProject(token.bearer, ws);
       assert.equal(project.description, null);

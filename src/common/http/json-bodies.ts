@@ -31,6 +31,11 @@ export function requireJsonBodies(fastify: FastifyInstance): void {
   });
 }
 
+/** A body that is no JSON at all: validation_failed whose one detail names the body itself. */
+function bodyRefused(message: string): ApiError {
+  return new ApiError(400, 'validation_failed', message, [{ field: 'body', message }]);
+}
+
 /** secure-json-parse's refusal of both `__proto__` and `constructor.prototype`. */
 const FORBIDDEN_KEY = 'Object contains forbidden prototype property';
 const PROTOTYPE_KEY_MESSAGE =
@@ -47,7 +52,7 @@ export function parseJsonBody(
   done: (error: Error | null, body?: unknown) => void,
 ): void {
   if (raw.length === 0) {
-    done(new ApiError(400, 'validation_failed', 'The body is empty; send a JSON object.'));
+    done(bodyRefused('The body is empty; send a JSON object.'));
     return;
   }
   let value: unknown;
@@ -59,7 +64,7 @@ export function parseJsonBody(
         ? new ApiError(400, 'validation_failed', PROTOTYPE_KEY_MESSAGE, [
             { field: '__proto__', message: PROTOTYPE_KEY_MESSAGE },
           ])
-        : new ApiError(400, 'validation_failed', 'The body is not valid JSON; send a JSON object.'),
+        : bodyRefused('The body is not valid JSON; send a JSON object.'),
     );
     return;
   }
