@@ -32,15 +32,18 @@ export function parseScopes(value: unknown): string[] {
   return typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : [];
 }
 
-/** A native app's loopback redirect, split around the port; null for anything else. */
-const LOOPBACK_REDIRECT = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(\/[^#]*)?$/;
+/**
+ * A native app's loopback IP redirect, split around the port; null for anything else. The name
+ * `localhost` is not one: it may resolve elsewhere, so it is matched exactly (RFC 8252 §8.3).
+ */
+const LOOPBACK_REDIRECT = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::\d{1,5})?(\/[^#]*)?$/;
 
 /**
  * Whether a redirect_uri in a request matches one registered for the application: the exact
- * string (RFC 9700 §4.1.3: no prefixes, no wildcards), except that a native app's loopback
- * redirect (http on 127.0.0.1, [::1] or localhost) may use any port, which the operating
- * system picks when the app starts listening (RFC 8252 §7.3). Host, path and query must still
- * be written exactly as registered.
+ * string (RFC 9700 §4.1.3: no prefixes, no wildcards), except that a native app's loopback IP
+ * redirect (http on 127.0.0.1 or [::1]) may use any port, which the operating system picks
+ * when the app starts listening (RFC 8252 §7.3). Host, path and query must still be written
+ * exactly as registered.
  */
 export function redirectUriMatches(registered: readonly string[], requested: string): boolean {
   if (registered.includes(requested)) {

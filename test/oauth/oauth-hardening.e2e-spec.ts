@@ -22,6 +22,7 @@ describe('OAuth2 hardening: refused refreshes, loopback redirects, iss, revocati
   let client: RegisteredClient;
   let otherClient: RegisteredClient;
   let nativeApp: RegisteredClient;
+  let localhostApp: RegisteredClient;
   let alice: TestUser;
   let browser: OAuthBrowser;
 
@@ -35,6 +36,12 @@ describe('OAuth2 hardening: refused refreshes, loopback redirects, iss, revocati
       confidential: false,
       name: 'Desktop app',
       redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+    });
+    localhostApp = await registerClient(t, {
+      scopes: ['read'],
+      confidential: false,
+      name: 'Localhost app',
+      redirectUris: ['http://localhost/callback', 'http://localhost:8080/callback'],
     });
     alice = await createUser(t);
     browser = new OAuthBrowser(t);
@@ -111,6 +118,29 @@ describe('OAuth2 hardening: refused refreshes, loopback redirects, iss, revocati
         const res = await browser.get(request.url);
         assert.equal(res.status, 400);
         assert.equal(res.location, undefined);
+      });
+    }
+
+    // `localhost` is a name, not a loopback IP literal: it is matched exactly (RFC 8252 §8.3).
+    for (const redirectUri of [
+      'http://localhost:51234/callback', // registered without a port
+      'http://localhost:8081/callback', // registered with another port
+    ]) {
+      it(`refuses ${redirectUri} for a registered localhost URI: only IP literals vary the port`, async () => {
+        const request = await authorizationRequest(as, localhostApp, { redirectUri });
+        const res = await browser.get(request.url);
+        assert.equal(res.status, 400);
+        assert.equal(res.location, undefined);
+        assert.match(res.text, /redirect_uri does not match/);
+      });
+    }
+
+    for (const redirectUri of ['http://localhost/callback', 'http://localhost:8080/callback']) {
+      it(`accepts ${redirectUri} exactly as registered`, async () => {
+        const request = await authorizationRequest(as, localhostApp, { redirectUri });
+        const callback = await browser.authorize(request.url, alice);
+        assert.equal(`${callback.origin}${callback.pathname}`, redirectUri);
+        assert.ok(callback.searchParams.get('code'));
       });
     }
   });
