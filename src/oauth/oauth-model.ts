@@ -200,6 +200,12 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
 
   async saveToken(token: Token, client: Client, user: OAuthUser): Promise<Token> {
     const owner = user as FamilyUser;
+    // Both expiries count from the row's creation, so that expires_at − created_at is exactly
+    // the lifetime (the library computed its own just before this call).
+    const createdAt = new Date();
+    const after = (seconds: number): Date => new Date(createdAt.getTime() + seconds * 1000);
+    const accessTokenExpiresAt = after(ACCESS_TOKEN_LIFETIME_S);
+    const refreshTokenExpiresAt = token.refreshToken ? after(REFRESH_TOKEN_LIFETIME_S) : undefined;
     await this.repos.tokens.insert({
       id: randomUUID(),
       accessTokenHash: sha256Hex(token.accessToken),
@@ -208,14 +214,19 @@ export class OAuthModel implements AuthorizationCodeModel, RefreshTokenModel {
       userId: owner.id,
       scopes: (token.scope ?? []).filter(isScope),
       familyId: owner.familyId ?? randomUUID(),
-      accessExpiresAt:
-        token.accessTokenExpiresAt ?? new Date(Date.now() + ACCESS_TOKEN_LIFETIME_S * 1000),
-      refreshExpiresAt: token.refreshTokenExpiresAt ?? null,
+      accessExpiresAt: accessTokenExpiresAt,
+      refreshExpiresAt: refreshTokenExpiresAt ?? null,
       refreshUsedAt: null,
       revokedAt: null,
-      createdAt: new Date(),
+      createdAt,
     });
-    return { ...token, client, user: { id: owner.id } };
+    return {
+      ...token,
+      accessTokenExpiresAt,
+      refreshTokenExpiresAt,
+      client,
+      user: { id: owner.id },
+    };
   }
 
   async getAccessToken(accessToken: string): Promise<Token | false> {

@@ -303,7 +303,13 @@ export class OAuthService {
     const response = new OAuthResponse({ headers: {} });
     try {
       await this.tokenServer.token(request, response);
-      return { status: response.status ?? 200, headers: { ...NO_STORE }, body: response.body };
+      // The library reports floor(expires_at − now), 7199 once a millisecond has passed since
+      // saveToken; the token's lifetime from its issuance is what RFC 6749 §5.1 asks for.
+      const body = {
+        ...(response.body as Record<string, unknown>),
+        expires_in: ACCESS_TOKEN_LIFETIME_S,
+      };
+      return { status: response.status ?? 200, headers: { ...NO_STORE }, body };
     } catch (error) {
       return await this.errorReply(error, req);
     }
@@ -351,7 +357,12 @@ export class OAuthService {
       body: {
         resource_owner_id: row.user.id,
         scope: row.scopes,
-        expires_in: Math.max(0, Math.floor((row.expiresAt.getTime() - now) / 1000)),
+        // The seconds left, rounded up: a fresh token reports its whole lifetime and a live one
+        // never 0. Capped at the lifetime in case another instance's clock runs ahead.
+        expires_in: Math.min(
+          ACCESS_TOKEN_LIFETIME_S,
+          Math.ceil((row.expiresAt.getTime() - now) / 1000),
+        ),
         application: { uid: app.clientId },
         created_at: Math.floor(row.createdAt.getTime() / 1000),
       },

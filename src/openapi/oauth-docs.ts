@@ -56,7 +56,11 @@ export const OAUTH_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       access_token: { type: 'string', example: 'tso_…' },
       token_type: { type: 'string', enum: ['Bearer'] },
-      expires_in: { type: 'integer', description: 'Seconds the access token is valid.' },
+      expires_in: {
+        type: 'integer',
+        example: 7200,
+        description: 'The access token’s lifetime in seconds from this answer: always 7200.',
+      },
       refresh_token: { type: 'string', example: 'tsr_…' },
       scope: { type: 'string', example: 'read write', description: 'Space-separated.' },
     },
@@ -105,7 +109,10 @@ export const OAUTH_SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       resource_owner_id: { type: 'string', format: 'uuid' },
       scope: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
-      expires_in: { type: 'integer' },
+      expires_in: {
+        type: 'integer',
+        description: 'Seconds the token has left, rounded up (7200 for a fresh token).',
+      },
       application: {
         type: 'object',
         required: ['uid'],

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
+import { OAuthToken } from '../../src/oauth/entities/oauth-token.entity';
 import { ApiToken } from '../../src/tokens/entities/api-token.entity';
+import { sha256Hex } from '../../src/tokens/token-format';
 import {
   assertError,
   createToken,
@@ -113,11 +115,30 @@ describe('OAuth2 tokens: refresh, revocation, introspection (SPEC §9)', () => {
       assert.notEqual(second.access_token, first.access_token);
       assert.notEqual(second.refresh_token, first.refresh_token);
       assert.equal(second.scope, 'read write');
+      assert.equal(second.expires_in, 7200);
       const third = await refresh(client, second.refresh_token as string);
       assert.notEqual(third.refresh_token, second.refresh_token);
+      assert.equal(third.expires_in, 7200);
       const res = await me(third.access_token);
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.auth.scopes, ['read', 'write']);
+    });
+
+    it('answers expires_in 7200 and stores expires_at 7200 s after created_at, for a confidential and a public client', async () => {
+      const rows = t.dataSource.getRepository(OAuthToken);
+      for (const c of [client, publicClient]) {
+        const { tokens } = await obtainTokens(t, as, c, alice);
+        const next = await refresh(c, tokens.refresh_token as string);
+        assert.deepEqual([tokens.expires_in, next.expires_in], [7200, 7200], c.clientId);
+        for (const issued of [tokens, next]) {
+          const row = await rows.findOneByOrFail({
+            accessTokenHash: sha256Hex(issued.access_token),
+          });
+          const created = row.createdAt.getTime();
+          assert.equal(row.accessExpiresAt.getTime() - created, 7200_000);
+          assert.equal(row.refreshExpiresAt?.getTime(), created + 30 * 86400_000);
+        }
+      }
     });
 
     it('may narrow the scope, never widen it (invalid_scope)', async () => {
