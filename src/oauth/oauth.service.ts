@@ -49,6 +49,16 @@ export type AuthorizationCheck =
   | { kind: 'redirect'; location: string } // an error the client should hear about
   | { kind: 'consent'; app: OAuthApplication; scopes: string[]; params: AuthorizationParams };
 
+const AUTHORIZATION_PARAMS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+] as const satisfies ReadonlyArray<keyof AuthorizationParams>;
+
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 const GRANT_TYPES = ['authorization_code', 'refresh_token'];
 
@@ -172,7 +182,12 @@ export class OAuthService {
     };
   }
 
-  /** Checks an authorization request before anyone is asked to consent. */
+  /**
+   * Checks an authorization request before anyone is asked to consent. A missing, repeated or
+   * unknown client_id or redirect_uri gets a page: the client cannot be told safely (RFC 6749
+   * §4.1.2.1). Every other refusal goes back to the verified redirect_uri, as invalid_request
+   * for a missing, repeated or malformed parameter.
+   */
   async checkAuthorization(query: Record<string, unknown>): Promise<AuthorizationCheck> {
     const params: AuthorizationParams = {
       client_id: str(query.client_id),
@@ -183,20 +198,29 @@ export class OAuthService {
       code_challenge: str(query.code_challenge),
       code_challenge_method: str(query.code_challenge_method),
     };
-    const app = params.client_id
-      ? await this.applications.findOneBy({ clientId: params.client_id.slice(0, 64) })
-      : null;
-    if (!app) {
-      return {
-        kind: 'invalid',
-        message: 'This application is not registered (unknown client_id).',
-      };
+    // RFC 6749 §3.1: no parameter may be sent twice (the query parser makes an array of them).
+    const repeated = AUTHORIZATION_PARAMS.filter((name) => Array.isArray(query[name]));
+    const invalid = (message: string): AuthorizationCheck => ({ kind: 'invalid', message });
+    if (repeated.includes('client_id')) {
+      return invalid('The request names more than one client_id.');
     }
-    if (!params.redirect_uri || !redirectUriMatches(app.redirectUris, params.redirect_uri)) {
-      return {
-        kind: 'invalid',
-        message: 'The redirect_uri does not match one registered for this application exactly.',
-      };
+    if (!params.client_id) {
+      return invalid('The request names no application (client_id is missing).');
+    }
+    const app = await this.applications.findOneBy({ clientId: params.client_id.slice(0, 64) });
+    if (!app) {
+      return invalid('This application is not registered (unknown client_id).');
+    }
+    if (repeated.includes('redirect_uri')) {
+      return invalid('The request has more than one redirect_uri.');
+    }
+    if (!params.redirect_uri) {
+      return invalid('The request has no redirect_uri; it is required.');
+    }
+    if (!redirectUriMatches(app.redirectUris, params.redirect_uri)) {
+      return invalid(
+        'The redirect_uri does not match one registered for this application exactly.',
+      );
     }
     const fail = (error: string, description: string): AuthorizationCheck => ({
       kind: 'redirect',
@@ -206,6 +230,14 @@ export class OAuthService {
         state: params.state,
       }),
     });
+    if (repeated.length > 0) {
+      return fail('invalid_request', `Each parameter may be sent once: ${repeated.join(', ')}.`);
+    }
+    // A missing response_type is a missing parameter; only a value we do not offer is
+    // unsupported_response_type (RFC 6749 §4.1.2.1).
+    if (!params.response_type) {
+      return fail('invalid_request', 'response_type is missing; it must be code.');
+    }
     if (params.response_type !== 'code') {
       return fail('unsupported_response_type', 'Only response_type=code is supported.');
     }
@@ -213,12 +245,18 @@ export class OAuthService {
       if (!params.code_challenge) {
         return fail('invalid_request', 'Public clients must use PKCE (code_challenge with S256).');
       }
+      // RFC 7636 §4.3: without a method the challenge is plain, which we do not support.
       if (params.code_challenge_method !== 'S256') {
         return fail('invalid_request', 'code_challenge_method must be S256.');
       }
-      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(params.code_challenge)) {
-        return fail('invalid_request', 'code_challenge is malformed.');
+      // BASE64URL(SHA-256(code_verifier)) without padding (RFC 7636 §4.2): 43 characters.
+      if (!/^[A-Za-z0-9_-]{43}$/.test(params.code_challenge)) {
+        return fail('invalid_request', 'code_challenge is not a base64url S256 challenge.');
       }
+    } else if (params.code_challenge_method) {
+      // A method without a challenge: the client thinks it uses PKCE and would send a
+      // code_verifier that the token endpoint must then refuse.
+      return fail('invalid_request', 'code_challenge_method was sent without code_challenge.');
     }
     const requested = parseScopes(params.scope);
     const scopes = requested.length > 0 ? requested : app.scopes;

@@ -98,6 +98,7 @@ describe('OAuth2 error responses (RFC 6749 §4.1.2.1, §5.2; RFC 7636)', () => {
       const res = await browser.get(request.url);
       assert.equal(res.status, 400);
       assert.equal(res.location, undefined);
+      assert.match(res.text, /no redirect_uri/);
     });
 
     it('shows 400 for an unknown client_id', async () => {
@@ -107,6 +108,29 @@ describe('OAuth2 error responses (RFC 6749 §4.1.2.1, §5.2; RFC 7636)', () => {
       assert.equal(res.status, 400);
       assert.equal(res.location, undefined);
       assert.match(res.text, /unknown client_id/);
+    });
+
+    it('shows 400 without a client_id', async () => {
+      const request = await authorizationRequest(as, confidential);
+      request.url.searchParams.delete('client_id');
+      const res = await browser.get(request.url);
+      assert.equal(res.status, 400);
+      assert.equal(res.location, undefined);
+      assert.match(res.text, /client_id is missing/);
+    });
+
+    it('shows 400 for a client_id or a redirect_uri sent twice (RFC 6749 §3.1)', async () => {
+      for (const [name, pattern] of [
+        ['client_id', /more than one client_id/],
+        ['redirect_uri', /more than one redirect_uri/],
+      ] as const) {
+        const request = await authorizationRequest(as, confidential);
+        request.url.searchParams.append(name, request.url.searchParams.get(name) as string);
+        const res = await browser.get(request.url);
+        assert.equal(res.status, 400, name);
+        assert.equal(res.location, undefined);
+        assert.match(res.text, pattern);
+      }
     });
   });
 
@@ -144,6 +168,55 @@ describe('OAuth2 error responses (RFC 6749 §4.1.2.1, §5.2; RFC 7636)', () => {
         const res = await browser.get(request.url);
         assert.equal(res.status, 303, scope);
         assert.equal(redirectError(publicClient, res.location, request.state), 'invalid_scope');
+      }
+    });
+
+    it('redirects with invalid_request without a response_type (a missing parameter)', async () => {
+      for (const value of [null, '']) {
+        const request = await authorizationRequest(as, confidential);
+        if (value === null) {
+          request.url.searchParams.delete('response_type');
+        } else {
+          request.url.searchParams.set('response_type', value);
+        }
+        const res = await browser.get(request.url);
+        assert.equal(res.status, 303, String(value));
+        assert.equal(redirectError(confidential, res.location, request.state), 'invalid_request');
+        assert.match(
+          new URL(res.location as string).searchParams.get('error_description') ?? '',
+          /response_type/,
+        );
+      }
+    });
+
+    it('redirects with invalid_request for a parameter sent twice (RFC 6749 §3.1)', async () => {
+      for (const name of ['response_type', 'scope', 'code_challenge', 'code_challenge_method']) {
+        const request = await authorizationRequest(as, confidential, { scope: 'read' });
+        request.url.searchParams.append(name, request.url.searchParams.get(name) as string);
+        const res = await browser.get(request.url);
+        assert.equal(res.status, 303, name);
+        assert.equal(redirectError(confidential, res.location, request.state), 'invalid_request');
+      }
+    });
+
+    it('redirects with invalid_request for a code_challenge_method without code_challenge', async () => {
+      const request = await authorizationRequest(as, confidential);
+      request.url.searchParams.delete('code_challenge');
+      const res = await browser.get(request.url);
+      assert.equal(res.status, 303);
+      assert.equal(redirectError(confidential, res.location, request.state), 'invalid_request');
+    });
+
+    it('redirects with invalid_request for a code_challenge that no S256 verifier can match', async () => {
+      const valid = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+      for (const challenge of [`${valid}A`, `${valid}=`, valid.slice(1), `${valid.slice(1)}.`]) {
+        for (const client of [publicClient, confidential]) {
+          const request = await authorizationRequest(as, client);
+          request.url.searchParams.set('code_challenge', challenge);
+          const res = await browser.get(request.url);
+          assert.equal(res.status, 303, challenge);
+          assert.equal(redirectError(client, res.location, request.state), 'invalid_request');
+        }
       }
     });
 
