@@ -19,6 +19,9 @@ declare module '@fastify/secure-session' {
 
 export const SESSION_COOKIE = 'tessera_session';
 
+/** The JSON API's routes (Swagger UI, under /api/docs, is a page). */
+const JSON_API = '/api/v1/';
+
 /** Page requests whose CSRF check has not passed (yet). */
 const csrfPending = new WeakSet<FastifyRequest>();
 
@@ -36,7 +39,8 @@ export async function registerWebSession(
   // Security headers on every response: helmet decides them once, at start (they depend on the
   // configuration only), and every reply copies the result. @fastify/helmet would build and run
   // helmet's dozen middlewares per request, a measurable share of a cached API request's CPU.
-  const securityHeaders = helmetHeaders({
+  const hsts = config.publicUrl.startsWith('https://');
+  const pageHeaders = helmetHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -50,13 +54,36 @@ export async function registerWebSession(
         upgradeInsecureRequests: null,
       },
     },
-    hsts: config.publicUrl.startsWith('https://'),
+    hsts,
+  });
+  // The JSON API's answers are no documents: the headers OWASP's REST Security Cheat Sheet asks
+  // of an API (a CSP that allows nothing and no framing, nosniff, X-Frame-Options DENY, HSTS
+  // behind https; Cache-Control: no-store comes from response-headers.ts), not the document
+  // policies of the pages (opener, referrer, prefetch, download and XSS-filter headers), which a
+  // browser reads only on documents. Eleven headers become three, about 500 bytes less on every
+  // answer for both ends to write and parse.
+  const apiHeaders = helmetHeaders({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    xFrameOptions: { action: 'deny' },
+    hsts,
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: false,
+    originAgentCluster: false,
+    referrerPolicy: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   });
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', (_request, reply, done) => {
-      void reply.headers(securityHeaders);
+    .addHook('onRequest', (request, reply, done) => {
+      const path = request.routeOptions.url ?? request.url;
+      void reply.headers(path.startsWith(JSON_API) ? apiHeaders : pageHeaders);
       done();
     });
   const https = config.publicUrl.startsWith('https://');
