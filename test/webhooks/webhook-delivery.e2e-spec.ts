@@ -268,7 +268,10 @@ describe(
       await receiver.close();
     });
 
-    it('refuses to connect when the target now points to a private address (failed attempt)', async () => {
+    /** Creates a webhook to a public address, then points it at `url` behind the API's back. */
+    const hookNowAt = async (
+      url: string,
+    ): Promise<{ owner: TestUser; ws: TestWorkspace; hookId: string }> => {
       const owner = await createUser(t);
       const ws = await createWorkspace(t, owner, { plan: 'pro' });
       const res = await t
@@ -280,10 +283,14 @@ describe(
       assert.equal(res.status, 201, JSON.stringify(res.body));
       const hookId = res.body.id as string;
       // What DNS rebinding amounts to: the target that was public at creation no longer is.
-      await t.dataSource.query('UPDATE webhooks SET url = ? WHERE id = ?', [receiver.url, hookId]);
-      const metrics = t.app.get(WebhookMetrics);
-      const refusedBefore = metrics.snapshot().refused_address;
-      await createToken(t, owner, ws);
+      await t.dataSource.query('UPDATE webhooks SET url = ? WHERE id = ?', [url, hookId]);
+      return { owner, ws, hookId };
+    };
+    const firstAttempt = async (
+      owner: TestUser,
+      ws: TestWorkspace,
+      hookId: string,
+    ): Promise<DeliveryBody> => {
       const deadline = Date.now() + 15_000;
       let delivery: DeliveryBody | undefined;
       while (!delivery && Date.now() < deadline) {
@@ -296,6 +303,15 @@ describe(
         await sleep(50);
       }
       assert.ok(delivery, 'the attempt was recorded');
+      return delivery;
+    };
+
+    it('refuses to connect when the target now points to a private address (failed attempt)', async () => {
+      const { owner, ws, hookId } = await hookNowAt(receiver.url);
+      const metrics = t.app.get(WebhookMetrics);
+      const refusedBefore = metrics.snapshot().refused_address;
+      await createToken(t, owner, ws);
+      const delivery = await firstAttempt(owner, ws, hookId);
       assert.equal(delivery.state, 'pending', 'a refused attempt is retried like any failure');
       assert.equal(delivery.last_status_code, null);
       assert.match(
@@ -305,6 +321,19 @@ describe(
       assert.ok(delivery.next_attempt_at !== null);
       assert.equal(receiver.received.length, 0, 'nothing reached the private address');
       assert.equal(metrics.snapshot().refused_address, refusedBefore + 1);
+    });
+
+    it('refuses the IPv4-compatible IPv6 form of a loopback address ([::127.0.0.1])', async () => {
+      const port = new URL(receiver.url).port;
+      const { owner, ws, hookId } = await hookNowAt(`http://[::127.0.0.1]:${port}/hook`);
+      await createToken(t, owner, ws);
+      const delivery = await firstAttempt(owner, ws, hookId);
+      assert.equal(delivery.last_status_code, null);
+      assert.equal(
+        delivery.last_error,
+        'address not allowed: ::7f00:1 is the IPv4-compatible form of 127.0.0.1, a loopback address (127.0.0.0/8)',
+      );
+      assert.equal(receiver.received.length, 0, 'nothing reached the loopback address');
     });
   },
 );

@@ -269,6 +269,10 @@ describe('Webhook targets: SSRF refusals without WEBHOOK_ALLOW_PRIVATE (SPEC §1
       'http://[fd00:ec2::254]/',
       'http://100.64.0.1/',
       'http://0.0.0.0/',
+      'http://[::127.0.0.1]/',
+      'http://[::7f00:1]:8080/hook',
+      'http://[::a00:5]/',
+      'http://[::a9fe:a9fe]/latest/meta-data/',
     ]) {
       const res = await create(url);
       assertError(res, 400, 'webhook_url_not_allowed');
@@ -277,6 +281,23 @@ describe('Webhook targets: SSRF refusals without WEBHOOK_ALLOW_PRIVATE (SPEC §1
         ['url'],
         url,
       );
+    }
+  });
+
+  it('says in words what the address is', async () => {
+    for (const [url, message] of [
+      ['http://0.0.0.0/', '0.0.0.0 is an unspecified address (0.0.0.0/8)'],
+      ['http://100.64.0.1/', '100.64.0.1 is a carrier-grade NAT address (100.64.0.0/10)'],
+      ['http://[64:ff9b::a00:1]/', '64:ff9b::a00:1 is a NAT64 address (RFC 6052)'],
+      ['http://[fd12::1]/', 'fd12::1 is a unique local address (fc00::/7), the IPv6 private range'],
+      [
+        'http://[::127.0.0.1]/',
+        '::7f00:1 is the IPv4-compatible form of 127.0.0.1, a loopback address (127.0.0.0/8)',
+      ],
+    ]) {
+      const res = await create(url);
+      assertError(res, 400, 'webhook_url_not_allowed');
+      assert.ok((res.body.message as string).includes(`: ${message}.`), res.body.message as string);
     }
   });
 
