@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
 import { hostOf, TargetAddress } from './webhook-address';
+import { basicAuthOf } from './webhook-url';
 
 export interface AttemptResult {
   /** The response's status, or null when none came (connection error, timeout). */
@@ -21,7 +22,8 @@ function pinnedLookup(target: TargetAddress): LookupFunction {
 }
 
 /**
- * One POST to `url`, connecting to `target` (TLS still verifies the URL's host name). Settles
+ * One POST to `url`, connecting to `target` (TLS still verifies the URL's host name), with the
+ * URL's user-info as Basic credentials. Settles
  * with the status as soon as the response head arrives (the body is not read), or with the
  * error; never rejects. Redirects are not followed: a 3xx is a failed attempt.
  */
@@ -51,6 +53,8 @@ export function postOnce(
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+        // User-info in the URL (https://user:password@host/…) is the receiver's Basic credentials.
+        auth: basicAuthOf(url),
         lookup: pinnedLookup(target),
         servername: isIP(host) ? undefined : host,
         agent: false,

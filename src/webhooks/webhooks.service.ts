@@ -29,6 +29,7 @@ import {
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { Webhook } from './entities/webhook.entity';
 import { resolveTarget, TargetRefused } from './webhook-address';
+import { redactWebhookUrl } from './webhook-url';
 import { webhookUrlNotAllowed } from './webhooks.errors';
 
 /** The AAD of a webhook's sealed secret: a secret copied onto another webhook does not open. */
@@ -102,7 +103,11 @@ export class WebhooksService {
           targetId: id,
           ip: meta.ip,
           userAgent: meta.userAgent,
-          metadata: { url: webhook.url, events: webhook.events, active: webhook.active },
+          metadata: {
+            url: redactWebhookUrl(webhook.url),
+            events: webhook.events,
+            active: webhook.active,
+          },
         },
         m,
       );
@@ -125,16 +130,19 @@ export class WebhooksService {
       if (!current || current.workspaceId !== workspace.id) {
         throw notFound('Webhook');
       }
-      const before = toWebhookResponse(current);
       const next: Webhook = {
         ...current,
         url: dto.url ?? current.url,
         events: dto.events ? EVENT_TYPES.filter((e) => dto.events?.includes(e)) : current.events,
         active: dto.active ?? current.active,
       };
+      const before = toWebhookResponse(current);
       const after = toWebhookResponse(next);
-      const changed = (['url', 'events', 'active'] as const).filter(
-        (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+      // The URL is compared as stored (a new password alone is a change), and shown redacted.
+      const changed = (['url', 'events', 'active'] as const).filter((k) =>
+        k === 'url'
+          ? current.url !== next.url
+          : JSON.stringify(before[k]) !== JSON.stringify(after[k]),
       );
       if (changed.length === 0) {
         return before;
@@ -188,7 +196,7 @@ export class WebhooksService {
           targetId: id,
           ip: meta.ip,
           userAgent: meta.userAgent,
-          metadata: { url: current.url },
+          metadata: { url: redactWebhookUrl(current.url) },
         },
         m,
       );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WebhookMetrics } from '../../src/webhooks/webhook-metrics';
+import { adminAuditEvents } from '../credentials/credential-helpers';
 import {
   createToken,
   createUser,
@@ -162,6 +163,89 @@ describe('Webhook deliveries (SPEC §11.4)', { timeout: 120_000 }, () => {
     assert.equal(receiver.received.length, before);
     assert.equal((await deliveries(hook.id)).length, 1);
     await deleteHook(hook.id);
+  });
+
+  it('sends a URL’s user-info as Basic credentials, and never shows its password (SPEC §1)', async () => {
+    const withUser = (password: string): string => {
+      const url = new URL(receiver.url);
+      url.username = 'hook-user';
+      url.password = password;
+      return url.toString();
+    };
+    const shown = (() => {
+      const url = new URL(receiver.url);
+      return `${url.protocol}//hook-user:***@${url.host}${url.pathname}`;
+    })();
+    const password = 'pw-1-Kq8vZr2';
+    const created = await t
+      .http()
+      .post('/api/v1/webhooks')
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id)
+      .send({ url: withUser(password), events: ['token.created'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.url, shown);
+    const id = created.body.id as string;
+    const one = await t
+      .http()
+      .get(`/api/v1/webhooks/${id}`)
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id);
+    assert.equal(one.status, 200);
+    assert.equal(one.body.url, shown);
+    const list = await t
+      .http()
+      .get('/api/v1/webhooks')
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id);
+    assert.equal(list.status, 200);
+    const listed = (list.body.data as Array<{ id: string; url: string }>).find((w) => w.id === id);
+    assert.equal(listed?.url, shown);
+    assert.ok(!JSON.stringify(list.body).includes(password), 'never in the list');
+
+    // Deliveries still carry the credentials, as Basic.
+    const token = await createToken(t, owner, ws);
+    const [got] = await receiver.waitFor(1, 15_000, forToken(token.id));
+    assert.equal(
+      got.headers.authorization,
+      `Basic ${Buffer.from(`hook-user:${password}`).toString('base64')}`,
+    );
+    const delivered = await waitForDelivery(id, (d) => d.delivered_at !== null);
+    assert.equal(delivered.last_status_code, 200);
+
+    // A new password alone is a change; neither appears in the answer or the audit events.
+    const next = 'pw-2-Yt4mWc9';
+    const patched = await t
+      .http()
+      .patch(`/api/v1/webhooks/${id}`)
+      .set('Authorization', owner.basic)
+      .set('X-Workspace-Id', ws.id)
+      .send({ url: withUser(next) });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.url, shown);
+    const [row] = await t.dataSource.query<Array<{ url: string }>>(
+      'SELECT url FROM webhooks WHERE id = ?',
+      [id],
+    );
+    assert.equal(row.url, withUser(next), 'stored as given: deliveries need it');
+    await deleteHook(id);
+    const audit = (
+      await Promise.all(
+        ['webhook.created', 'webhook.updated', 'webhook.deleted'].map((action) =>
+          adminAuditEvents(t, { action }),
+        ),
+      )
+    )
+      .flat()
+      .filter((e) => e.target_id === id);
+    assert.deepEqual(audit.map((e) => e.action).sort(), [
+      'webhook.created',
+      'webhook.deleted',
+      'webhook.updated',
+    ]);
+    const raw = JSON.stringify(audit);
+    assert.ok(!raw.includes(password) && !raw.includes(next), raw);
+    assert.ok(raw.includes(shown), 'the audit events show the URL redacted');
   });
 
   it('retries a 500 and delivers with the same event id; counts the outcomes', async () => {

@@ -14,6 +14,7 @@ import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { EVENT_TYPES, EventType } from '../../events/entities/lifecycle-event.entity';
 import { Webhook } from '../entities/webhook.entity';
+import { redactWebhookUrl } from '../webhook-url';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -50,7 +51,7 @@ export class CreateWebhookRequest {
     maxLength: MAX_WEBHOOK_URL_LENGTH,
     example: 'https://hooks.example.com/tessera',
     description:
-      'Where events are POSTed (https or http). Refused (400 webhook_url_not_allowed) when its host is or resolves to a loopback, private, link-local or metadata address.',
+      'Where events are POSTed (https or http). User-info (https://user:password@host/…) is sent as Basic credentials and its password never shown again. Refused (400 webhook_url_not_allowed) when its host is or resolves to a loopback, private, link-local or metadata address.',
   })
   @IsString()
   @MaxChars(MAX_WEBHOOK_URL_LENGTH)
@@ -97,7 +98,11 @@ export class ListWebhooksQuery extends PaginationQuery {}
 export class WebhookResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) workspace_id!: string;
-  @ApiProperty() url!: string;
+  @ApiProperty({
+    description:
+      'Where events are POSTed; a password in its user-info is shown as *** (http://user:***@host/x).',
+  })
+  url!: string;
   @ApiProperty({ enum: EVENT_TYPES, isArray: true }) events!: EventType[];
   @ApiProperty() active!: boolean;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
@@ -124,7 +129,7 @@ export function toWebhookResponse(w: Webhook): WebhookResponse {
   return {
     id: w.id,
     workspace_id: w.workspaceId,
-    url: w.url,
+    url: redactWebhookUrl(w.url),
     events: EVENT_TYPES.filter((e) => w.events.includes(e)),
     active: w.active,
     created_at: w.createdAt.toISOString(),
