@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, LessThan, MoreThan, Repository } from 'typeorm';
 import { AppConfig, APP_CONFIG } from '../config/app-config';
 import { LifecycleEvent } from '../events/entities/lifecycle-event.entity';
+import { OAuthApplication } from '../oauth/entities/oauth-application.entity';
 import { Scheduler, ScheduledJob } from '../scheduler/scheduler.service';
 import { User } from '../users/entities/user.entity';
 import { ServiceAccount } from '../workspaces/entities/service-account.entity';
@@ -20,6 +21,14 @@ interface TokenData {
   user_id: string;
   workspace_id: string | null;
   expires_at: string;
+}
+
+/** An OAuth grant reported leaked (SPEC §11.6): its user and application, never a secret. */
+interface GrantData {
+  id: string;
+  kind: 'access_token' | 'refresh_token';
+  user_id: string;
+  application_id: string;
 }
 
 /**
@@ -40,7 +49,8 @@ export interface MailCounters {
 }
 
 /**
- * E-mails a token's owner about token.expiring and token.leaked (SPEC §11.4, §11.6), from the
+ * E-mails a token's owner about token.expiring and token.leaked (SPEC §11.4, §11.6), and the
+ * user behind an OAuth grant reported leaked (which application's authorization ended), from the
  * lifecycle_events outbox, when SMTP_URL is set. A scheduled job (one instance at a time, under
  * the scheduler's lease): each event is sent, then marked mailed; a failed send is retried on
  * later runs, up to 5 attempts. A crash between sending and marking sends that one mail again
@@ -56,6 +66,8 @@ export class TokenMailJob implements ScheduledJob {
     @InjectRepository(LifecycleEvent) private readonly events: Repository<LifecycleEvent>,
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
+    @InjectRepository(OAuthApplication)
+    private readonly applications: Repository<OAuthApplication>,
     private readonly mailer: Mailer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     scheduler: Scheduler,
@@ -76,18 +88,34 @@ export class TokenMailJob implements ScheduledJob {
       order: { createdAt: 'ASC' },
       take: BATCH,
     });
-    // Events about an API token name its owner; others (an OAuth grant reported leaked) have
-    // no token to name and are not mailed.
+    // Events about an API token name its owner; an OAuth grant reported leaked names the user
+    // who authorized the application.
     const tokenOf = (event: LifecycleEvent): TokenData | undefined =>
       event.data.token as TokenData | undefined;
-    const byId = await this.recipients(due.flatMap((e) => tokenOf(e)?.user_id ?? []));
+    const grantOf = (event: LifecycleEvent): GrantData | undefined =>
+      event.type === 'token.leaked' ? (event.data.oauth_grant as GrantData | undefined) : undefined;
+    const byId = await this.recipients(
+      due.flatMap((e) => tokenOf(e)?.user_id ?? grantOf(e)?.user_id ?? []),
+    );
+    const apps = await this.applicationNames(due.flatMap((e) => grantOf(e)?.application_id ?? []));
+    const mailOf = (event: LifecycleEvent): Mail | null => {
+      const token = tokenOf(event);
+      const grant = grantOf(event);
+      const owner = byId.get(token?.user_id ?? grant?.user_id ?? '');
+      if (token && owner) {
+        return this.mailFor(event, token, owner);
+      }
+      if (grant && owner) {
+        return this.grantMail(grant, apps.get(grant.application_id), owner);
+      }
+      return null;
+    };
     let sent = 0;
     for (const event of due) {
-      const token = tokenOf(event);
-      const owner = token ? byId.get(token.user_id) : undefined;
+      const mail = mailOf(event);
       try {
-        if (token && owner) {
-          await this.mailer.send(this.mailFor(event, token, owner));
+        if (mail) {
+          await this.mailer.send(mail);
           sent += 1;
           this.counters.sent += 1;
         }
@@ -135,6 +163,37 @@ export class TokenMailJob implements ScheduledJob {
       }
     }
     return out;
+  }
+
+  /** Application names by id (an application deleted meanwhile has none). */
+  private async applicationNames(ids: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) {
+      return new Map();
+    }
+    const found = await this.applications.find({
+      select: { id: true, name: true },
+      where: { id: In(unique) },
+    });
+    return new Map(found.map((a) => [a.id, a.name]));
+  }
+
+  /** An OAuth grant reported leaked: which application's authorization ended, and what to do. */
+  private grantMail(grant: GrantData, appName: string | undefined, owner: Recipient): Mail {
+    const app = appName ? `“${appName}”` : 'an application that no longer exists';
+    const kind = grant.kind === 'refresh_token' ? 'refresh' : 'access';
+    return {
+      to: owner.email,
+      subject: appName
+        ? `Your Tessera authorization of ${appName} was revoked: one of its tokens leaked`
+        : 'Your Tessera authorization of an application was revoked: one of its tokens leaked',
+      text:
+        `Hello ${owner.username},\n\nAn OAuth ${kind} token that ${app} held for your account ` +
+        `was reported as leaked (found in a public place), so your authorization of ${app} has ` +
+        `been revoked: its access and refresh tokens no longer work.\n\n` +
+        `If you still use it, sign in to it again to authorize it anew. The applications you ` +
+        `have authorized are listed at ${this.config.publicUrl}/account/applications.\n`,
+    };
   }
 
   private mailFor(event: LifecycleEvent, token: TokenData, owner: Recipient): Mail {

@@ -11,10 +11,18 @@ import {
   TestWorkspace,
 } from '../support/factories';
 import { sleep } from '../support/net';
-import { startTestApp, TestApp } from '../support/test-app';
+import {
+  discover,
+  obtainTokens,
+  OAuthTestApp,
+  registerClient,
+  startOAuthTestApp,
+} from '../support/oauth';
 
-// SPEC §11.4: with SMTP_URL set, a token's owner gets an e-mail for token.expiring. A real SMTP
-// server (smtp-server) listens on a local port for the test; never a real one.
+// SPEC §11.4, §11.6: with SMTP_URL set, a token's owner gets an e-mail for token.expiring and
+// token.leaked (the user behind a leaked OAuth grant too). A real SMTP server (smtp-server)
+// listens on a local port for the test; never a real one. The app is an OAuth one (PUBLIC_URL
+// its own address) so that OAuth grants can be made.
 
 /** The message with quoted-printable and header folding undone. */
 function decoded(raw: string): string {
@@ -33,7 +41,8 @@ interface Received {
 }
 
 describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
-  let t: TestApp;
+  let t: OAuthTestApp;
+  let base: string;
   let server: SMTPServer;
   let owner: TestUser;
   let ws: TestWorkspace;
@@ -68,14 +77,14 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.server.address() as AddressInfo;
-    t = await startTestApp({
+    t = await startOAuthTestApp({
       env: {
         SCHEDULER_INTERVAL_SECONDS: '1',
         SMTP_URL: `smtp://127.0.0.1:${port}`,
         MAIL_FROM: 'Tessera <tessera@example.test>',
-        PUBLIC_URL: 'https://tessera.example.test',
       },
     });
+    base = t.issuer.origin;
     owner = await createUser(t);
     ws = await createWorkspace(t, owner, { plan: 'enterprise' });
   });
@@ -109,7 +118,7 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
     assert.equal(mail.from, 'tessera@example.test');
     assert.match(mail.raw, /Subject: Your Tessera token deploy bot expires in 7 days/);
     const text = decoded(mail.raw);
-    assert.match(text, /https:\/\/tessera\.example\.test\/account\/tokens/);
+    assert.ok(text.includes(`${base}/account/tokens`), text);
     assert.match(
       text,
       /Your API token “deploy bot” \(ts_\w+…\) expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
@@ -139,6 +148,45 @@ describe('E-mail notices (SPEC §11.4)', { timeout: 60_000 }, () => {
       decoded(mails[0].raw),
       /Subject: Your Tessera token pasted in a gist was reported leaked and is revoked/,
     );
+  });
+
+  it('mails the user when an OAuth token of theirs is reported leaked, naming the application', async () => {
+    const as = await discover(t);
+    const client = await registerClient(t, { scopes: ['read'], name: 'Deploy dashboard' });
+    const grant = await obtainTokens(t, as, client, owner, { scope: 'read' });
+    const access = grant.tokens.access_token;
+    const refresh = grant.tokens.refresh_token as string;
+    const about = (m: Received): boolean => decoded(m.raw).includes('Deploy dashboard');
+    // Both tokens of one grant: one grant revoked, one event, one e-mail.
+    const report = await t
+      .http()
+      .post('/api/v1/tokens/revoke-leaked')
+      .send({ tokens: [access, refresh] });
+    assert.equal(report.status, 202);
+    await waitFor(() => inbox.some(about));
+    await sleep(2500); // more scheduler rounds: nothing is mailed twice
+    const mails = inbox.filter(about);
+    assert.equal(mails.length, 1);
+    const [mail] = mails;
+    assert.deepEqual(mail.to, [`${owner.username}@example.test`]);
+    const text = decoded(mail.raw);
+    assert.match(
+      text,
+      /Subject: Your Tessera authorization of Deploy dashboard was revoked: one of its tokens leaked/,
+    );
+    assert.match(
+      text,
+      /An OAuth (access|refresh) token that “Deploy dashboard” held for your account was reported as leaked/,
+    );
+    assert.ok(text.includes(`${base}/account/applications`), text);
+    assert.ok(!mail.raw.includes(access) && !mail.raw.includes(refresh), 'never the secret');
+    assert.ok(!text.includes(access.slice(4, 20)) && !text.includes(refresh.slice(4, 20)));
+    const rows: Array<{ mailed_at: string | Date | null }> = await t.dataSource.query(
+      "SELECT mailed_at FROM lifecycle_events WHERE type = 'token.leaked' AND data LIKE ?",
+      [`%${client.id}%`],
+    );
+    assert.equal(rows.length, 1);
+    assert.ok(rows[0].mailed_at, 'marked mailed');
   });
 
   it('mails a service account’s token notice to the person who created the account', async () => {
