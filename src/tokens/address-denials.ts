@@ -5,6 +5,8 @@ import { EventsService } from '../events/events.service';
 import { AuthPrincipal } from '../auth/auth-types';
 import { TtlMap } from '../cache/ttl-map';
 import { RateLimitStore } from '../rate-limit/rate-limit-store';
+import { ApiToken } from './entities/api-token.entity';
+import { tokenEventData } from './token-events';
 
 const MINUTE_MS = 60_000;
 
@@ -72,18 +74,22 @@ export class AddressDenials {
         },
         m,
       );
+      // The same token fields as every other token event (name, prefix, scopes, expiry…).
+      const token = await m.findOneBy(ApiToken, { id: tokenId });
+      const extra = { ip, allowed_cidrs: allowed };
       await this.events.record(m, {
         type: 'token.ip_denied',
         workspaceId: principal.tokenWorkspaceId,
-        data: {
-          token: {
-            id: tokenId,
-            user_id: principal.user.id,
-            workspace_id: principal.tokenWorkspaceId,
-          },
-          ip,
-          allowed_cidrs: allowed,
-        },
+        data: token
+          ? tokenEventData(token, extra)
+          : {
+              token: {
+                id: tokenId,
+                user_id: principal.user.id,
+                workspace_id: principal.tokenWorkspaceId,
+              },
+              ...extra,
+            },
       });
     });
   }

@@ -134,6 +134,25 @@ describe('Lifecycle events outbox (SPEC §11.4)', () => {
     denied = (await eventsOf(res.body.id as string)).filter((e) => e.type === 'token.ip_denied');
     assert.equal(denied.length, 1);
     assert.equal(denied[0].data.ip, '127.0.20.1');
+    assert.deepEqual(denied[0].data.allowed_cidrs, ['127.0.0.1']);
+    // The same token fields as the other token events (README: name, prefix, scopes, expiry).
+    const [created] = (await eventsOf(res.body.id as string)).filter(
+      (e) => e.type === 'token.created',
+    );
+    assert.deepEqual(denied[0].data.token, created.data.token);
+    assert.deepEqual(Object.keys(denied[0].data.token as object).sort(), [
+      'expires_at',
+      'id',
+      'name',
+      'revoked_at',
+      'revoked_reason',
+      'scopes',
+      'token_prefix',
+      'user_id',
+      'workspace_id',
+    ]);
+    assert.equal((denied[0].data.token as { name: string }).name, 'fenced');
+    assert.ok(!JSON.stringify(denied).includes(res.body.token as string), 'never the secret');
   });
 
   it('records nothing for a refused creation (the plan limit)', async () => {
