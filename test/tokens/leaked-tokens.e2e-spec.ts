@@ -294,10 +294,15 @@ describe('Leaked tokens (SPEC §11.6)', () => {
       const unknown = new TokenFormat('ts_').generate();
       assertError(await lookup(admin.basic, { token: unknown }), 404, 'not_found');
       assertError(await lookup(admin.basic, { token: nearMiss(token.token) }), 404, 'not_found');
-      const rows = await t.dataSource.query<Array<{ metadata: string }>>(
-        "SELECT metadata FROM audit_events WHERE action = 'token.looked_up' AND target_id IS NULL",
+      const rows = await t.dataSource.query<Array<{ metadata: string; actor_id: string }>>(
+        "SELECT metadata, actor_id FROM audit_events WHERE action = 'token.looked_up' AND target_id IS NULL",
       );
       assert.ok(rows.length >= 2);
+      // README: the lookup is recorded (who, from where), the string is not.
+      for (const row of rows) {
+        assert.deepEqual(JSON.parse(row.metadata), { found: false, token_prefix: null });
+        assert.equal(row.actor_id, admin.id);
+      }
       assert.ok(
         !rows.some((r) => r.metadata.includes(unknown.slice(0, 11))),
         'the unknown string is not kept, not even its prefix',
