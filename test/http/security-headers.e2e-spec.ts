@@ -27,19 +27,28 @@ describe('security headers', () => {
   });
   after(() => t.close());
 
-  it('JSON API answers, refusals and unknown API paths included, carry the REST set (OWASP)', async () => {
-    const paths = ['/api/v1/me', '/api/v1/me', '/api/v1/no-such-route'];
+  it('answers that are no HTML documents carry the REST set (OWASP): API answers, refusals, unknown API paths, health, the OpenAPI document', async () => {
+    const paths = [
+      '/api/v1/me',
+      '/api/v1/me',
+      '/api/v1/no-such-route',
+      '/health/live',
+      '/api/docs-json',
+    ];
     const answers = [
       await t.http().get(paths[0]).set('Authorization', token.bearer),
       await t.http().get(paths[1]),
       await t.http().get(paths[2]),
+      await t.http().get(paths[3]),
+      await t.http().get(paths[4]),
     ];
     assert.deepEqual(
       answers.map((r) => r.status),
-      [200, 401, 404],
+      [200, 401, 404, 200, 200],
     );
     for (const [i, res] of answers.entries()) {
       const where = `${paths[i]} ${res.status}`;
+      assert.match(String(res.headers['content-type']), /^application\/json/, where);
       assert.equal(
         res.headers['content-security-policy'],
         "default-src 'none';frame-ancestors 'none'",
@@ -47,18 +56,18 @@ describe('security headers', () => {
       );
       assert.equal(res.headers['x-frame-options'], 'DENY', where);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', where);
-      assert.equal(res.headers['cache-control'], 'no-store', where);
       assert.equal(res.headers['strict-transport-security'], undefined, 'http: no HSTS');
       for (const name of PAGE_ONLY) {
         assert.equal(res.headers[name], undefined, `${where}: ${name}`);
       }
     }
+    assert.equal(answers[0].headers['cache-control'], 'no-store');
   });
 
-  it('pages, Swagger UI included, keep the document policies', async () => {
-    for (const path of ['/login', '/api/docs', '/health/live']) {
-      const res = await t.http().get(path);
-      assert.ok(res.status < 400, `${path} ${res.status}`);
+  it('HTML pages, Swagger UI and the sign-in redirect target included, keep the document policies', async () => {
+    for (const path of ['/login', '/api/docs', '/account/tokens']) {
+      const res = await t.http().get(path).redirects(1);
+      assert.match(String(res.headers['content-type']), /^text\/html/, path);
       const csp = String(res.headers['content-security-policy']);
       assert.match(csp, /default-src 'self'/, path);
       assert.match(csp, /frame-ancestors 'none'/, path);
