@@ -76,15 +76,6 @@ export async function registerWebSession(
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false,
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', (_request, reply, payload, done) => {
-      const type = reply.getHeader('content-type');
-      const page = typeof type === 'string' && type.startsWith('text/html');
-      void reply.headers(page ? pageHeaders : restHeaders);
-      done(null, payload);
-    });
   const https = config.publicUrl.startsWith('https://');
   await app.register(secureSession, {
     key,
@@ -132,6 +123,13 @@ export async function registerWebSession(
       done(null, csrfFailurePage());
       return;
     }
+    done(null, payload);
+  });
+  // After the hook above, which may turn an answer into a page.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    const page = typeof type === 'string' && type.startsWith('text/html');
+    void reply.headers(page ? pageHeaders : restHeaders);
     done(null, payload);
   });
 }

@@ -466,6 +466,8 @@ describe('/account/tokens (SPEC §10)', () => {
         assert.equal(res.status, 403, action);
         assert.match(String(res.headers['content-type']), /text\/html/);
         assert.match(textOf(res.text), /This form has expired/);
+        // A page: the page's policies, under which its stylesheet loads.
+        assert.match(String(res.headers['content-security-policy']), /style-src 'self'/);
         const foreign = hiddenFields((await new OAuthBrowser(t).get('/login')).text, '/login');
         const other = await postForm(browser, action, { ...fields, _csrf: foreign._csrf });
         assert.equal(other.status, 403, `${action} with another session's token`);
