@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createApp } from '../../src/create-app';
-import { freshDatabase } from './databases';
+import { freshDatabase, TestDatabase } from './databases';
 
 export const ADMIN_USERNAME = 'admin';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -29,6 +29,8 @@ export interface TestAppOptions {
   port?: number;
   /** Listen on this address instead of 127.0.0.1 (`::`: dual stack, IPv4 clients as ::ffff:). */
   host?: string;
+  /** Boot on this database, which outlives the app (close() leaves it), not on a fresh one. */
+  database?: TestDatabase;
 }
 
 export function basicAuth(username: string, password: string): string {
@@ -37,7 +39,8 @@ export function basicAuth(username: string, password: string): string {
 
 /** Boots the real application on a fresh database, with its real migrations. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await freshDatabase();
+  const db = options.database ?? (await freshDatabase());
+  const drop = (): Promise<void> => (options.database ? Promise.resolve() : db.drop());
   let captured = '';
   const logStream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -66,7 +69,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     await app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   } catch (error) {
     await app.close();
-    await db.drop();
+    await drop();
     throw error;
   }
   const server = app.getHttpServer();
@@ -79,7 +82,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logs: () => captured,
     close: async () => {
       await app.close();
-      await db.drop();
+      await drop();
     },
   };
 }
