@@ -41,6 +41,7 @@ import { TokenQuotas1765000000300 } from './migrations/1765000000300-token-quota
 import { TokenRequestLog1765000000400 } from './migrations/1765000000400-token-request-log';
 import { IssueCounts1765000000500 } from './migrations/1765000000500-issue-counts';
 import { ProjectListIndex1765000000600 } from './migrations/1765000000600-project-list-index';
+import { WebhookUrlPassword1765000000700 } from './migrations/1765000000700-webhook-url-password';
 import { Webhook } from '../webhooks/entities/webhook.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 
@@ -93,6 +94,7 @@ const MIGRATIONS = [
   TokenRequestLog1765000000400,
   IssueCounts1765000000500,
   ProjectListIndex1765000000600,
+  WebhookUrlPassword1765000000700,
 ];
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

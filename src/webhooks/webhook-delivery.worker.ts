@@ -19,7 +19,8 @@ import { WebhookMetrics } from './webhook-metrics';
 import { retryDelayMs } from './webhook-retry';
 import { AttemptResult, postOnce } from './webhook-sender';
 import { signatureHeader } from './webhook-signature';
-import { webhookSecretPurpose } from './webhooks.service';
+import { withPassword } from './webhook-url';
+import { openStoredUrl, webhookSecretPurpose } from './webhooks.service';
 
 /** Events fanned out per tick, and deliveries attempted per tick (at once): bounded memory. */
 const FAN_OUT_BATCH = 100;
@@ -253,7 +254,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async send(webhook: Webhook, event: LifecycleEvent): Promise<AttemptResult> {
-    const url = new URL(webhook.url);
+    const box = await this.atRest.box();
+    // The URL's password is stored sealed, apart; the request sends it as Basic credentials.
+    const stored = openStoredUrl(webhook, box);
+    const url =
+      stored.password === null ? new URL(stored.url) : withPassword(stored.url, stored.password);
     let target;
     try {
       // Checked again at every attempt, and connected to as checked (DNS rebinding).
@@ -265,7 +270,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       }
       throw error;
     }
-    const box = await this.atRest.box();
     const secret = box.open(webhook.secret, webhookSecretPurpose(webhook.id));
     const body = JSON.stringify({
       id: event.id,

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { ApiError } from '../common/errors/api-error';
+import { ApiError, validationFailed } from '../common/errors/api-error';
 
 /** 400 webhook_url_not_allowed (SPEC §11.4), naming the address that decided it. */
 export const webhookUrlNotAllowed = (reason: string): ApiError => {
@@ -10,3 +10,17 @@ export const webhookUrlNotAllowed = (reason: string): ApiError => {
     { field: 'url', message },
   ]);
 };
+
+/**
+ * 400 validation_failed: a URL whose password is `***`, the form a stored password is shown in,
+ * where it cannot stand for one (`why`).
+ */
+export const maskedPasswordRefused = (why: string): ApiError =>
+  validationFailed([
+    {
+      field: 'url',
+      message:
+        `The password *** is the masked form of a stored password: ${why}. ` +
+        'A password that really is *** is written %2A%2A%2A.',
+    },
+  ]);

@@ -6,6 +6,7 @@ import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { Webhook } from './entities/webhook.entity';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
 import { WebhookMetrics } from './webhook-metrics';
+import { WebhookUrlPasswordUpgrade } from './webhook-url-password.upgrade';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
@@ -13,7 +14,13 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Webhook, WebhookDelivery, LifecycleEvent])],
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookDeliveryWorker, WebhookMetrics, OutboxRetentionJob],
+  providers: [
+    WebhooksService,
+    WebhookDeliveryWorker,
+    WebhookMetrics,
+    OutboxRetentionJob,
+    WebhookUrlPasswordUpgrade,
+  ],
   exports: [WebhooksService, WebhookMetrics],
 })
 export class WebhooksModule {}

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthPrincipal } from '../auth/auth-types';
+import { SecretBox } from '../common/crypto/secret-box';
 import { notFound } from '../common/errors/api-error';
 import { Page, pageWindow, toPage } from '../common/http/pagination';
 import { RequestMeta } from '../common/http/request-meta.decorator';
@@ -29,11 +30,15 @@ import {
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { Webhook } from './entities/webhook.entity';
 import { resolveTarget, TargetRefused } from './webhook-address';
-import { redactWebhookUrl } from './webhook-url';
-import { webhookUrlNotAllowed } from './webhooks.errors';
+import { MASKED_PASSWORD, shownWebhookUrl, SplitWebhookUrl, splitWebhookUrl } from './webhook-url';
+import { maskedPasswordRefused, webhookUrlNotAllowed } from './webhooks.errors';
 
 /** The AAD of a webhook's sealed secret: a secret copied onto another webhook does not open. */
 export const webhookSecretPurpose = (webhookId: string): string => `webhooks.secret:${webhookId}`;
+
+/** The AAD of a webhook's sealed URL password, for the same reason. */
+export const webhookUrlPasswordPurpose = (webhookId: string): string =>
+  `webhooks.url_password:${webhookId}`;
 
 const SECRET_PREFIX = 'whsec_';
 const SECRET_LENGTH = 32;
@@ -69,7 +74,10 @@ export class WebhooksService {
     return toWebhookResponse(await this.find(workspace, id));
   }
 
-  /** The one response that holds the signing secret; it is stored sealed with the at-rest key. */
+  /**
+   * The one response that holds the signing secret; it is stored sealed with the at-rest key,
+   * and so is the password of the URL's user-info, apart from the URL.
+   */
   async create(
     me: AuthPrincipal,
     workspace: Workspace,
@@ -77,6 +85,10 @@ export class WebhooksService {
     meta: RequestMeta,
   ): Promise<CreatedWebhookResponse> {
     await this.assertUrlAllowed(dto.url);
+    const given = splitWebhookUrl(dto.url);
+    if (given.password === MASKED_PASSWORD) {
+      throw maskedPasswordRefused('there is no stored password for it to stand for');
+    }
     const id = randomUUID();
     const secret = SECRET_PREFIX + randomBase62(SECRET_LENGTH);
     const box = await this.atRest.box();
@@ -84,7 +96,9 @@ export class WebhooksService {
     const webhook = this.webhooks.create({
       id,
       workspaceId: workspace.id,
-      url: dto.url,
+      url: given.url,
+      urlPassword:
+        given.password === null ? null : box.seal(given.password, webhookUrlPasswordPurpose(id)),
       events: EVENT_TYPES.filter((e) => dto.events.includes(e)),
       active: dto.active ?? true,
       secret: box.seal(secret, webhookSecretPurpose(id)),
@@ -104,7 +118,7 @@ export class WebhooksService {
           ip: meta.ip,
           userAgent: meta.userAgent,
           metadata: {
-            url: redactWebhookUrl(webhook.url),
+            url: shownWebhookUrl(webhook.url, webhook.urlPassword !== null),
             events: webhook.events,
             active: webhook.active,
           },
@@ -125,6 +139,7 @@ export class WebhooksService {
     if (dto.url !== undefined) {
       await this.assertUrlAllowed(dto.url);
     }
+    const box = await this.atRest.box();
     return this.db.transaction(async (m) => {
       const current = await this.db.lockForUpdate(m, Webhook, id);
       if (!current || current.workspaceId !== workspace.id) {
@@ -132,17 +147,28 @@ export class WebhooksService {
       }
       const next: Webhook = {
         ...current,
-        url: dto.url ?? current.url,
         events: dto.events ? EVENT_TYPES.filter((e) => dto.events?.includes(e)) : current.events,
         active: dto.active ?? current.active,
       };
+      // The URL is compared with its password in plaintext (a new password alone is a change),
+      // and shown redacted.
+      let urlChanged = false;
+      if (dto.url !== undefined) {
+        const was = openStoredUrl(current, box);
+        const given = splitWebhookUrl(dto.url);
+        const password =
+          given.password === MASKED_PASSWORD ? keptPassword(was, given) : given.password;
+        urlChanged = given.url !== was.url || password !== was.password;
+        if (urlChanged) {
+          next.url = given.url;
+          next.urlPassword =
+            password === null ? null : box.seal(password, webhookUrlPasswordPurpose(id));
+        }
+      }
       const before = toWebhookResponse(current);
       const after = toWebhookResponse(next);
-      // The URL is compared as stored (a new password alone is a change), and shown redacted.
       const changed = (['url', 'events', 'active'] as const).filter((k) =>
-        k === 'url'
-          ? current.url !== next.url
-          : JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+        k === 'url' ? urlChanged : JSON.stringify(before[k]) !== JSON.stringify(after[k]),
       );
       if (changed.length === 0) {
         return before;
@@ -151,7 +177,13 @@ export class WebhooksService {
       await m.update(
         Webhook,
         { id, workspaceId: workspace.id },
-        { url: next.url, events: next.events, active: next.active, updatedAt: next.updatedAt },
+        {
+          url: next.url,
+          urlPassword: next.urlPassword,
+          events: next.events,
+          active: next.active,
+          updatedAt: next.updatedAt,
+        },
       );
       await this.audit.record(
         {
@@ -196,7 +228,7 @@ export class WebhooksService {
           targetId: id,
           ip: meta.ip,
           userAgent: meta.userAgent,
-          metadata: { url: redactWebhookUrl(current.url) },
+          metadata: { url: shownWebhookUrl(current.url, current.urlPassword !== null) },
         },
         m,
       );
@@ -282,4 +314,35 @@ export class WebhooksService {
       throw error;
     }
   }
+}
+
+/**
+ * A webhook's URL apart from its password, and the password in plaintext. A row not yet
+ * upgraded (WebhookUrlPasswordUpgrade) still holds its password in the URL.
+ */
+export function openStoredUrl(webhook: Webhook, box: SecretBox): SplitWebhookUrl {
+  const split = splitWebhookUrl(webhook.url);
+  if (webhook.urlPassword === null) {
+    return split;
+  }
+  return {
+    url: split.url,
+    password: box.open(webhook.urlPassword, webhookUrlPasswordPurpose(webhook.id)),
+  };
+}
+
+/**
+ * The stored password, for a URL sent back as shown (`user:***@…`): only with the URL
+ * otherwise unchanged, so that the stored password never goes to another receiver.
+ */
+function keptPassword(was: SplitWebhookUrl, given: SplitWebhookUrl): string {
+  if (was.password === null) {
+    throw maskedPasswordRefused('this webhook has no stored password for it to stand for');
+  }
+  if (given.url !== was.url) {
+    throw maskedPasswordRefused(
+      'it keeps the stored password only with the rest of the URL unchanged; send the password with a new URL',
+    );
+  }
+  return was.password;
 }

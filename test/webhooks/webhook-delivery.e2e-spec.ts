@@ -223,11 +223,12 @@ describe('Webhook deliveries (SPEC §11.4)', { timeout: 120_000 }, () => {
       .send({ url: withUser(next) });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.url, shown);
-    const [row] = await t.dataSource.query<Array<{ url: string }>>(
-      'SELECT url FROM webhooks WHERE id = ?',
+    const [row] = await t.dataSource.query<Array<{ url: string; url_password: string }>>(
+      'SELECT url, url_password FROM webhooks WHERE id = ?',
       [id],
     );
-    assert.equal(row.url, withUser(next), 'stored as given: deliveries need it');
+    assert.equal(row.url, withUser(''), 'stored without the password');
+    assert.ok(!row.url_password.includes(next), 'the password is stored sealed');
     await deleteHook(id);
     const audit = (
       await Promise.all(

@@ -14,7 +14,7 @@ import { PaginationQuery } from '../../common/http/pagination';
 import { IsOptionalNotNull, MaxChars } from '../../common/http/validation';
 import { EVENT_TYPES, EventType } from '../../events/entities/lifecycle-event.entity';
 import { Webhook } from '../entities/webhook.entity';
-import { redactWebhookUrl } from '../webhook-url';
+import { shownWebhookUrl } from '../webhook-url';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -51,7 +51,7 @@ export class CreateWebhookRequest {
     maxLength: MAX_WEBHOOK_URL_LENGTH,
     example: 'https://hooks.example.com/tessera',
     description:
-      'Where events are POSTed (https or http). User-info (https://user:password@host/…) is sent as Basic credentials and its password never shown again. Refused (400 webhook_url_not_allowed) when its host is or resolves to a loopback, private, link-local or metadata address.',
+      'Where events are POSTed (https or http). User-info (https://user:password@host/…) is sent as Basic credentials; its password is stored encrypted and never shown again (a password of *** is the masked form: write it %2A%2A%2A). Refused (400 webhook_url_not_allowed) when its host is or resolves to a loopback, private, link-local or metadata address.',
   })
   @IsString()
   @MaxChars(MAX_WEBHOOK_URL_LENGTH)
@@ -72,7 +72,11 @@ export class CreateWebhookRequest {
 }
 
 export class UpdateWebhookRequest {
-  @ApiPropertyOptional({ maxLength: MAX_WEBHOOK_URL_LENGTH })
+  @ApiPropertyOptional({
+    maxLength: MAX_WEBHOOK_URL_LENGTH,
+    description:
+      'As on creation. The URL as shown (user:***@…) keeps the stored password; *** with any other change to the URL is refused (400 validation_failed).',
+  })
   @IsOptionalNotNull()
   @IsString()
   @MaxChars(MAX_WEBHOOK_URL_LENGTH)
@@ -129,7 +133,7 @@ export function toWebhookResponse(w: Webhook): WebhookResponse {
   return {
     id: w.id,
     workspace_id: w.workspaceId,
-    url: redactWebhookUrl(w.url),
+    url: shownWebhookUrl(w.url, w.urlPassword !== null),
     events: EVENT_TYPES.filter((e) => w.events.includes(e)),
     active: w.active,
     created_at: w.createdAt.toISOString(),

@@ -12,8 +12,17 @@ export class Webhook {
   @RefColumn('workspace_id')
   workspaceId!: string;
 
+  /** Without the password of its user-info (the user name stays): that is `urlPassword`. */
   @Column({ type: 'varchar', length: 2048 })
   url!: string;
+
+  /**
+   * The password of the URL's user-info, as written in the URL, sealed with the at-rest key
+   * (deliveries send it as Basic credentials); null without one. Selected with the row: the
+   * shown URL says whether there is one (`user:***@`).
+   */
+  @Column({ name: 'url_password', type: 'text', nullable: true })
+  urlPassword!: string | null;
 
   @Column({ type: 'simple-array' })
   events!: EventType[];
