@@ -27,6 +27,16 @@ export function unauthorized(
 
 const BASIC = { basic: true };
 
+/**
+ * A refusal that never varies, made once and thrown as often as it is needed (a guess or a typo
+ * costs no allocation). Frozen: nothing may hang request-specific facts on a shared error.
+ */
+function constant(error: ApiError): () => ApiError {
+  Object.freeze(error.headers);
+  Object.freeze(error);
+  return () => error;
+}
+
 export function insufficientScope(scope: string): ApiError {
   return new ApiError(
     HttpStatus.FORBIDDEN,
@@ -40,18 +50,21 @@ export function insufficientScope(scope: string): ApiError {
 }
 
 export const AuthErrors = {
-  missing: (): ApiError =>
+  missing: constant(
     unauthorized(
       'missing_credentials',
       'No credentials were sent. Send an API token as "Authorization: Bearer <token>".',
     ),
-  malformedToken: (): ApiError =>
+  ),
+  malformedToken: constant(
     unauthorized(
       'invalid_token',
       'The token is malformed or its checksum does not match; copy the whole token and try again.',
     ),
-  unknownToken: (): ApiError =>
+  ),
+  unknownToken: constant(
     unauthorized('invalid_token', 'The token is not recognised; create a new token.'),
+  ),
   revoked: (reason?: string | null): ApiError =>
     unauthorized(
       'token_revoked',
