@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource, DataSourceOptions } from 'typeorm';
-import { loadConfig } from '../../src/config/app-config';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { setLegacyPassword } from '../credentials/credential-helpers';
 import { freshDatabase, TestDatabase } from '../support/databases';
+import { splitAt } from '../support/migrations';
 import { assertError, createUser, TestUser } from '../support/factories';
 import { OAuthBrowser } from '../support/oauth';
 import { basicAuth, startTestApp, TestApp } from '../support/test-app';
@@ -115,15 +113,7 @@ describe('The login_key migration (1764740000000)', () => {
   after(() => db.drop());
 
   it('stops with the colliding logins named, and passes once they are renamed', async () => {
-    const options = dataSourceOptions(loadConfig({ ...db.env, LOG_LEVEL: 'silent' }));
-    // Every migration before this one (the list holds the classes).
-    const earlierMigrations = (options.migrations as Array<{ name: string }>).filter(
-      (migration) => migration.name !== 'LoginKeyAndRecoveryCodes1764740000000',
-    );
-    const earlier = new DataSource({
-      ...options,
-      migrations: earlierMigrations,
-    } as DataSourceOptions);
+    const { earlier, full } = splitAt(db, 'LoginKeyAndRecoveryCodes1764740000000');
     await earlier.initialize();
     try {
       await earlier.runMigrations();
@@ -146,7 +136,6 @@ describe('The login_key migration (1764740000000)', () => {
       await earlier.destroy();
     }
 
-    const full = new DataSource(options);
     await full.initialize();
     try {
       await assert.rejects(full.runMigrations(), (error: Error) => {

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { DataSource, DataSourceOptions } from 'typeorm';
-import { loadConfig } from '../../src/config/app-config';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ISSUE_STATUSES } from '../../src/issues/entities/issue.entity';
 import { ISSUE_COUNT_SLOTS } from '../../src/issues/issue-counts';
+import { splitAt } from '../support/migrations';
 import { freshDatabase, TestDatabase } from '../support/databases';
 import {
   addMember,
@@ -348,15 +346,8 @@ describe('The issue counters migration (1765000000500) counts the issues that ex
   after(() => db.drop());
 
   it('backfills every project per status', async () => {
-    const options = dataSourceOptions(loadConfig({ ...db.env, LOG_LEVEL: 'silent' }));
     // The schema as it was before this migration (and every later one).
-    const migrations = options.migrations as Array<{ name: string }>;
-    const isEarlier = (migration: { name: string }): boolean =>
-      Number(/\d+$/.exec(migration.name)?.[0]) < 1765000000500;
-    const earlier = new DataSource({
-      ...options,
-      migrations: migrations.filter(isEarlier),
-    } as DataSourceOptions);
+    const { earlier, full, undoLater } = splitAt(db, 'IssueCounts1765000000500');
     await earlier.initialize();
     const ws = randomUUID();
     const projects = [randomUUID(), randomUUID(), randomUUID()];
@@ -392,7 +383,6 @@ describe('The issue counters migration (1765000000500) counts the issues that ex
     } finally {
       await earlier.destroy();
     }
-    const full = new DataSource(options);
     await full.initialize();
     try {
       await full.runMigrations();
@@ -411,10 +401,8 @@ describe('The issue counters migration (1765000000500) counts the issues that ex
       );
       assert.equal(Number(slots.n), 3 * ISSUE_STATUSES.length * ISSUE_COUNT_SLOTS);
       // And back down past it (the later ones first), and up again.
-      const later = migrations.filter((migration) => !isEarlier(migration)).length;
-      for (let i = 0; i < later; i++) {
-        await full.undoLastMigration();
-      }
+      await undoLater();
+      await full.undoLastMigration();
       const [undone] = await full.query<Array<{ n: number | string }>>(
         "SELECT COUNT(*) AS n FROM migrations WHERE name = 'IssueCounts1765000000500'",
       );

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DataSource, DataSourceOptions } from 'typeorm';
-import { loadConfig } from '../../src/config/app-config';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { adminAuditEvents } from '../credentials/credential-helpers';
 import { freshDatabase, TestDatabase } from '../support/databases';
+import { splitAt } from '../support/migrations';
 import {
   assertError,
   createToken,
@@ -216,12 +214,7 @@ describe('The webhook URL password migration (1765000000700)', () => {
   after(() => db.drop());
 
   it('adds url_password, leaves the URLs to the start, and goes down only with no password in it', async () => {
-    const options = dataSourceOptions(loadConfig({ ...db.env, LOG_LEVEL: 'silent' }));
-    const migrations = options.migrations as Array<{ name: string }>;
-    const earlier = new DataSource({
-      ...options,
-      migrations: migrations.filter((m) => m.name !== 'WebhookUrlPassword1765000000700'),
-    } as DataSourceOptions);
+    const { earlier, full, undoLater } = splitAt(db, 'WebhookUrlPassword1765000000700');
     await earlier.initialize();
     const ws = randomUUID();
     const hook = randomUUID();
@@ -240,7 +233,6 @@ describe('The webhook URL password migration (1765000000700)', () => {
     } finally {
       await earlier.destroy();
     }
-    const full = new DataSource(options);
     await full.initialize();
     try {
       await full.runMigrations();
@@ -250,6 +242,7 @@ describe('The webhook URL password migration (1765000000700)', () => {
       assert.deepEqual(await select(), [{ url: oldUrl, url_password: null }]);
 
       await full.query("UPDATE webhooks SET url_password = 'v1:sealed' WHERE id = ?", [hook]);
+      await undoLater();
       await assert.rejects(full.undoLastMigration(), (error: Error) => {
         assert.match(error.message, /1 webhook URL password\(s\) are stored encrypted/);
         return true;
