@@ -332,8 +332,8 @@ describe('Projects', () => {
       assert.deepEqual(got.body, created);
     });
 
-    it('refuses a body that is no JSON, or empty, with validation_failed and a detail naming the body', async () => {
-      for (const raw of ['{"name": "x",', '']) {
+    it('refuses a body that is no JSON with validation_failed and a detail naming the body', async () => {
+      for (const raw of ['{"name": "x",', 'null x']) {
         const res = await t
           .http()
           .post('/api/v1/projects')
@@ -348,6 +348,27 @@ describe('Projects', () => {
           JSON.stringify(res.body),
         );
       }
+    });
+
+    it('reads an empty body sent as JSON as no body: the fields it lacks are named; a DELETE works', async () => {
+      const empty = await t
+        .http()
+        .post('/api/v1/projects')
+        .set('Authorization', token.bearer)
+        .set('X-Workspace-Id', ws.id)
+        .set('Content-Type', 'application/json')
+        .send('');
+      assertError(empty, 400, 'validation_failed');
+      const fields = (empty.body.details as Array<{ field: string }>).map((d) => d.field);
+      assert.ok(fields.includes('name') && fields.includes('identifier'), JSON.stringify(fields));
+      const project = await createProject(token.bearer, ws);
+      const deleted = await t
+        .http()
+        .delete(`/api/v1/projects/${project.id}`)
+        .set('Authorization', token.bearer)
+        .set('X-Workspace-Id', ws.id)
+        .set('Content-Type', 'application/json');
+      assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
     });
 
     it('defaults description to null', async () => {

@@ -196,6 +196,24 @@ describe('API token lifecycle', () => {
       assert.equal(described.body.state, 'revoked');
     });
 
+    it('works from clients that send Content-Type: application/json without a body (revoke 204, rotate 201)', async () => {
+      const token = await createToken(t, alice, ws);
+      const rotated = await tokensCall(t, 'post', `/${token.id}/rotate`, alice.basic, ws).set(
+        'Content-Type',
+        'application/json',
+      );
+      assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
+      const res = await tokensCall(
+        t,
+        'delete',
+        `/${rotated.body.id as string}`,
+        alice.basic,
+        ws,
+      ).set('Content-Type', 'application/json');
+      assert.equal(res.status, 204, JSON.stringify(res.body));
+      assertError(await me(t, rotated.body.token as string), 401, 'token_revoked');
+    });
+
     it('is idempotent: a second DELETE is 204 and keeps the first revoked_at', async () => {
       const token = await createToken(t, alice, ws);
       assert.equal((await tokensCall(t, 'delete', `/${token.id}`, alice.basic, ws)).status, 204);

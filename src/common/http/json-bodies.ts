@@ -52,7 +52,10 @@ export function parseJsonBody(
   done: (error: Error | null, body?: unknown) => void,
 ): void {
   if (raw.length === 0) {
-    done(bodyRefused('The body is empty; send a JSON object.'));
+    // No body at all, only the header (clients that set Content-Type on every request): as if
+    // none had been sent. A DELETE or a bodyless POST works; a route that needs a body refuses
+    // it field by field.
+    done(null, undefined);
     return;
   }
   let value: unknown;
