@@ -36,7 +36,7 @@ export async function registerWebSession(
   // Security headers on every response: helmet decides them once, at start (they depend on the
   // configuration only), and every reply copies the result. @fastify/helmet would build and run
   // helmet's dozen middlewares per request, a measurable share of a cached API request's CPU.
-  const hsts = config.publicUrl.startsWith('https://');
+  const https = config.publicUrl.startsWith('https://');
   const pageHeaders = helmetHeaders({
     contentSecurityPolicy: {
       directives: {
@@ -51,7 +51,7 @@ export async function registerWebSession(
         upgradeInsecureRequests: null,
       },
     },
-    hsts,
+    hsts: https,
   });
   // Answers that are no HTML documents (the JSON API, health, the OpenAPI document, OAuth's JSON
   // endpoints, redirects) get the headers OWASP's REST Security Cheat Sheet asks of an API: a
@@ -66,7 +66,7 @@ export async function registerWebSession(
       directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     },
     xFrameOptions: { action: 'deny' },
-    hsts,
+    hsts: https,
     crossOriginOpenerPolicy: false,
     crossOriginResourcePolicy: false,
     originAgentCluster: false,
@@ -76,7 +76,6 @@ export async function registerWebSession(
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false,
   });
-  const https = config.publicUrl.startsWith('https://');
   await app.register(secureSession, {
     key,
     // Under https the __Host- prefix pins the cookie to this exact host, Secure and path /.

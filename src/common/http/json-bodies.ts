@@ -1,6 +1,6 @@
 import { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { ApiError } from '../errors/api-error';
+import { ApiError, validationFailed } from '../errors/api-error';
 import { isApiRoute } from './routed-path';
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
@@ -31,10 +31,7 @@ export function requireJsonBodies(fastify: FastifyInstance): void {
   });
 }
 
-/** A body that is no JSON at all: validation_failed whose one detail names the body itself. */
-function bodyRefused(message: string): ApiError {
-  return new ApiError(400, 'validation_failed', message, [{ field: 'body', message }]);
-}
+const NOT_JSON_MESSAGE = 'The body is not valid JSON; send a JSON object.';
 
 /** secure-json-parse's refusal of both `__proto__` and `constructor.prototype`. */
 const FORBIDDEN_KEY = 'Object contains forbidden prototype property';
@@ -64,10 +61,11 @@ export function parseJsonBody(
   } catch (error) {
     done(
       (error as Error).message === FORBIDDEN_KEY
-        ? new ApiError(400, 'validation_failed', PROTOTYPE_KEY_MESSAGE, [
-            { field: '__proto__', message: PROTOTYPE_KEY_MESSAGE },
-          ])
-        : bodyRefused('The body is not valid JSON; send a JSON object.'),
+        ? validationFailed(
+            [{ field: '__proto__', message: PROTOTYPE_KEY_MESSAGE }],
+            PROTOTYPE_KEY_MESSAGE,
+          )
+        : validationFailed([{ field: 'body', message: NOT_JSON_MESSAGE }], NOT_JSON_MESSAGE),
     );
     return;
   }

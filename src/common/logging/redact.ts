@@ -33,11 +33,8 @@ const SECRET_QUERY_KEYS = new Set([
 const SECRET_SHAPE = /(?<![0-9A-Za-z])[a-z0-9]{1,7}_[0-9A-Za-z]{30,}/g;
 
 /** The URL with secret query values replaced by [REDACTED]. */
-export function redactUrl(url: string): string {
-  if (SECRET_SHAPE.test(url)) {
-    SECRET_SHAPE.lastIndex = 0;
-    return redactUrl(url.replace(SECRET_SHAPE, '[REDACTED]'));
-  }
+export function redactUrl(target: string): string {
+  const url = target.replace(SECRET_SHAPE, '[REDACTED]');
   const q = url.indexOf('?');
   if (q === -1) {
     return url;
