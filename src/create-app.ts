@@ -17,6 +17,9 @@ import { redactUrl, SECRET_HEADERS } from './common/logging/redact';
 import { plainAddress, registerClientAddress } from './common/http/client-address';
 import { AppConfig } from './config/app-config';
 import { registerResponseHeaders } from './auth/response-headers';
+import { Authenticator } from './auth/authenticator.service';
+import { AuthFailures } from './auth/auth-failures';
+import { registerEarlyRefusal } from './auth/early-refusal';
 import { registerMetricsHook } from './metrics/metrics-hook';
 import { Metrics } from './metrics/metrics.service';
 import { registerRequestLog, RequestLogRecorder } from './tokens/request-log/request-log.recorder';
@@ -101,6 +104,12 @@ export async function createApp(
   registerRequestLog(fastify, app.get(RequestLogRecorder));
   requireJsonBodies(fastify);
   registerMetricsHook(fastify, app.get(Metrics));
+  registerEarlyRefusal(
+    fastify,
+    app.get(Authenticator),
+    app.get(SettingsService),
+    app.get(AuthFailures),
+  );
 
   setupSwagger(app, config);
   await app.init();

@@ -61,7 +61,7 @@ export class Authenticator {
     if (credentials.length === 0) {
       throw AuthErrors.missing();
     }
-    if (credentials.length === 1 && this.isMalformedToken(credentials[0])) {
+    if (this.isLoneMalformedToken(credentials)) {
       throw AuthErrors.malformedToken();
     }
     if (credentials.some((c) => c.kind === 'query_key')) {
@@ -120,10 +120,15 @@ export class Authenticator {
   /**
    * A lone bearer or X-API-Key credential that is neither an OAuth access token nor shaped like
    * an API token with a matching checksum (a typo, a truncated paste, a guess) gets its
-   * strategy's answer here, before Passport runs: the token verifier's first check, without the
+   * strategy's answer before Passport runs: the token verifier's first check, without the
    * strategy machinery around it (issue 16: a refusal should cost no more than a trivial route).
-   * Several credentials still all go through their strategies (ambiguity, audits).
+   * Several credentials still all go through their strategies (ambiguity, audits). The early
+   * refusal (`early-refusal.ts`) asks the same question before Nest's pipeline.
    */
+  isLoneMalformedToken(credentials: readonly PresentedCredential[]): boolean {
+    return credentials.length === 1 && this.isMalformedToken(credentials[0]);
+  }
+
   private isMalformedToken(credential: PresentedCredential): boolean {
     let secret: string;
     if (credential.kind === 'bearer') {

@@ -42,6 +42,11 @@ export class SettingsService implements OnModuleInit {
     return this.cache.get('row') ?? this.load();
   }
 
+  /** The settings when they are in memory now, else undefined (nothing is read). */
+  cached(): InstanceSettings | undefined {
+    return this.cache.get('row') ?? undefined;
+  }
+
   /**
    * Applies what differs from the stored settings and audits exactly that, for the API and the
    * admin page alike; a request that changes nothing writes and records nothing.

@@ -11,6 +11,7 @@ import {
   ACCESS_DECLARATIONS,
   AccessKind,
   AUTH_METADATA,
+  AuthRouteConfig,
   Public,
   RouteAccess,
 } from '../../src/auth/decorators/auth.decorator';
@@ -27,8 +28,8 @@ interface RouteHandler {
   declarations: AccessKind[];
   /** Exception filters of the handler and its controller. */
   filters: unknown[];
-  /** The Fastify route config the hooks read (CSRF, page). */
-  config: WebRouteConfig | undefined;
+  /** The Fastify route config the hooks read (CSRF, page, API credentials). */
+  config: (WebRouteConfig & AuthRouteConfig) | undefined;
 }
 
 /** Every route handler of the given controllers, with the access declaration the guards read. */
@@ -75,7 +76,7 @@ function routeHandlers(controllers: Type[]): RouteHandler[] {
             declarations,
             filters,
             config: Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
-              WebRouteConfig | undefined,
+              (WebRouteConfig & AuthRouteConfig) | undefined,
           });
         }
       }
@@ -197,6 +198,21 @@ describe('Routes and API documentation', () => {
         writes.filter((r) => r.config?.csrf !== true).map((r) => r.route),
         [],
         'a browser form route needs @Page() or @FormRoute(), which turn on the CSRF check',
+      );
+    });
+
+    it('every @Auth() route, and only those, tells the early refusal hook by its route config', () => {
+      const routes = appRoutes();
+      const auth = routes.filter((r) => r.access?.auth);
+      assert.ok(auth.length >= 30, `expected the API, found ${auth.length} @Auth() routes`);
+      assert.deepEqual(
+        auth.filter((r) => r.config?.apiCredentials !== true).map((r) => r.route),
+        [],
+        'an @Auth() route whose config lost apiCredentials (a RouteConfig() over it?) is refused only by the guard',
+      );
+      assert.deepEqual(
+        routes.filter((r) => !r.access?.auth && r.config?.apiCredentials).map((r) => r.route),
+        [],
       );
     });
 

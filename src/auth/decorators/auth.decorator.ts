@@ -1,4 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+import { FastifyRequest } from 'fastify';
 import {
   ApiBasicAuth,
   ApiBearerAuth,
@@ -89,6 +91,36 @@ export function declareAccess(
   };
 }
 
+/** What an @Auth() route tells the Fastify hooks, through its Fastify route config. */
+export interface AuthRouteConfig {
+  /**
+   * The route authenticates API credentials: a lone malformed token is refused before Nest's
+   * pipeline (`src/auth/early-refusal.ts`) with the answer AuthenticationGuard would give.
+   */
+  apiCredentials?: true;
+}
+
+/** The auth declarations of the route the router matched (none for an unmatched request). */
+export function authRouteOf(request: FastifyRequest): AuthRouteConfig {
+  return (request.routeOptions.config ?? {}) as AuthRouteConfig;
+}
+
+/**
+ * Adds `config` to a handler's Fastify route config, keeping what other decorators put there.
+ * On a class it does nothing: hooks then leave the decision to the guards.
+ */
+function addRouteConfig(config: AuthRouteConfig): MethodDecorator & ClassDecorator {
+  return (_target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    if (!descriptor) {
+      return;
+    }
+    const handler = descriptor.value as object;
+    const current = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as
+      object | undefined;
+    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...current, ...config }, handler);
+  };
+}
+
 /**
  * Declares who may call a route. Global guards enforce it; Swagger shows it (the error
  * responses it implies are added to the document from this declaration by src/openapi).
@@ -97,6 +129,7 @@ export function declareAccess(
 export function Auth(options: RouteAuth): MethodDecorator & ClassDecorator {
   const decorators: Array<MethodDecorator & ClassDecorator> = [
     declareAccess('auth', { public: false, auth: options }),
+    addRouteConfig({ apiCredentials: true }),
     ApiBearerAuth('bearer'),
     ApiSecurity('api-key'),
     ApiSecurity('query-key'),

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Authenticator } from '../authenticator.service';
-import { FailedAuthLimiter } from '../../rate-limit/failed-auth.limiter';
+import { AuthFailures } from '../auth-failures';
 import { SettingsService } from '../../settings/settings.service';
 import { AUTH_METADATA, RouteAccess } from '../decorators/auth.decorator';
 import { ApiError } from '../../common/errors/api-error';
@@ -26,7 +26,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly settings: SettingsService,
-    private readonly failedAuth: FailedAuthLimiter,
+    private readonly failures: AuthFailures,
     private readonly metrics: Metrics,
   ) {}
 
@@ -52,15 +52,7 @@ export class AuthenticationGuard implements CanActivate {
         adminRescue: access.auth.apiSwitch,
       })
       .catch(async (error: unknown) => {
-        const thrown = await this.failedAuth
-          .countFailure(error, FailedAuthLimiter.address(request.ip))
-          .then(
-            // With the API off, the settings route tells nobody but the admin anything else.
-            (refusal) => (apiEnabled ? refusal : RequestErrors.apiDisabled()),
-            (failure: unknown) => failure,
-          );
-        this.metrics.authFailure(request, thrown);
-        throw thrown;
+        throw await this.failures.settle(request, error, apiEnabled);
       });
     this.metrics.authOutcome(principal.method, 'ok');
     if (
