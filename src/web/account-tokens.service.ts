@@ -129,7 +129,7 @@ export class AccountTokensService {
               'Renew it to get a new token with a new expiry; the old one keeps working for up to a day.',
           ),
         ],
-        policy: place.policy ? policyWords(place.name, place.policy) : undefined,
+        policy: place.policy ? policyWords(place.name, place.policy, maxDays) : undefined,
         tokens: list.data.map((t) => tokenRow(t, names)),
       });
     }
@@ -434,13 +434,15 @@ function violationSentence(workspace: Workspace, violation: TokenPolicyViolation
   }
 }
 
-/** What a workspace's token policy asks, in words; nothing when it asks nothing. */
-function policyWords(name: string, policy: TokenPolicy): string | undefined {
+/**
+ * What a workspace's token policy asks, in words (a lifetime capped by the instance maximum as it
+ * binds); nothing when it asks nothing.
+ */
+function policyWords(name: string, policy: TokenPolicy, maxDays: number): string | undefined {
   const rules: string[] = [];
   if (policy.maxLifetimeDays !== null) {
-    rules.push(
-      `tokens live at most ${policy.maxLifetimeDays} ${policy.maxLifetimeDays === 1 ? 'day' : 'days'}`,
-    );
+    const days = Math.min(policy.maxLifetimeDays, maxDays);
+    rules.push(`tokens live at most ${days} ${days === 1 ? 'day' : 'days'}`);
   }
   if (SCOPES.some((s) => !policy.allowedScopes.includes(s))) {
     rules.push(`only the scopes ${policy.allowedScopes.join(', ')} are allowed`);

@@ -30,7 +30,7 @@ export class TokenPolicyController {
   get(
     @Param('id', new UuidParam('Workspace')) _id: string,
     @CurrentWorkspace() workspace: Workspace,
-  ): TokenPolicyResponse {
+  ): Promise<TokenPolicyResponse> {
     return this.policies.get(workspace);
   }
 

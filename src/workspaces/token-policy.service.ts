@@ -24,8 +24,9 @@ export class TokenPolicyService {
     private readonly settings: SettingsService,
   ) {}
 
-  get(workspace: Workspace): TokenPolicyResponse {
-    return toTokenPolicyResponse(tokenPolicyOf(workspace));
+  async get(workspace: Workspace): Promise<TokenPolicyResponse> {
+    const { maxTokenLifetimeDays } = await this.settings.get();
+    return toTokenPolicyResponse(tokenPolicyOf(workspace), maxTokenLifetimeDays);
   }
 
   /**
@@ -69,6 +70,7 @@ export class TokenPolicyService {
         idleRevokeDays:
           dto.idle_revoke_days === undefined ? before.idleRevokeDays : dto.idle_revoke_days,
       };
+      // As stored: a value the instance maximum caps for now is still the workspace's choice.
       const was = toTokenPolicyResponse(before);
       const is = toTokenPolicyResponse(next);
       if (JSON.stringify(was) === JSON.stringify(is)) {
@@ -103,6 +105,6 @@ export class TokenPolicyService {
     if (changed) {
       await this.cache.invalidate({ kind: 'workspace', workspaceId: workspace.id });
     }
-    return toTokenPolicyResponse(after);
+    return toTokenPolicyResponse(after, maxTokenLifetimeDays);
   }
 }

@@ -215,6 +215,29 @@ describe('Workspace token policy (SPEC §11.3)', () => {
       }
     });
 
+    it('reads a maximum lifetime above a since-lowered instance maximum as the instance maximum', async () => {
+      await setPolicy({ max_lifetime_days: 90 });
+      await patchSettings(t, { max_token_lifetime_days: 30 });
+      try {
+        // What binds is the lower of the two, on GET and in a PATCH's answer alike.
+        const capped = await getPolicy(member.basic);
+        assert.equal(capped.status, 200, JSON.stringify(capped.body));
+        assert.equal(capped.body.max_lifetime_days, 30);
+        const patched = await setPolicy({ require_allowed_cidrs: false });
+        assert.equal(patched.body.max_lifetime_days, 30);
+        assertError(
+          await createVia(member.basic, { name: 'x', scopes: ['read'], expires_in_days: 31 }),
+          400,
+          'validation_failed',
+        );
+      } finally {
+        await patchSettings(t, { max_token_lifetime_days: 365 });
+      }
+      // The workspace's own choice is kept: raised again, the instance maximum no longer caps it.
+      assert.equal((await getPolicy(member.basic)).body.max_lifetime_days, 90);
+      await setPolicy({ max_lifetime_days: null });
+    });
+
     it('is audited as workspace.token_policy_updated with the policy before and after', async () => {
       const other = await createWorkspace(t, owner, { plan: 'pro' });
       await setPolicy({ require_allowed_cidrs: true, allowed_scopes: ['read'] }, other);

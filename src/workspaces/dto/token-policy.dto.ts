@@ -78,14 +78,23 @@ export class TokenPolicyResponse {
     minimum: 7,
     maximum: 365,
     description:
-      'Tokens unused this many days are to be revoked; null: never. Stored; not enforced yet.',
+      'Tokens unused this many days (a token never used counts from its creation) are revoked by the scheduler, reason idle; null: never.',
   })
   idle_revoke_days!: number | null;
 }
 
-export function toTokenPolicyResponse(policy: TokenPolicy): TokenPolicyResponse {
+/**
+ * The policy as stored, or, given the instance maximum, as it binds: a workspace's
+ * `max_lifetime_days` above the instance maximum (an administrator lowered it since) reads as the
+ * instance maximum, which is what minting applies.
+ */
+export function toTokenPolicyResponse(
+  policy: TokenPolicy,
+  instanceMaxDays = Infinity,
+): TokenPolicyResponse {
   return {
-    max_lifetime_days: policy.maxLifetimeDays,
+    max_lifetime_days:
+      policy.maxLifetimeDays === null ? null : Math.min(policy.maxLifetimeDays, instanceMaxDays),
     allowed_scopes: SCOPES.filter((s) => policy.allowedScopes.includes(s)),
     require_allowed_cidrs: policy.requireAllowedCidrs,
     idle_revoke_days: policy.idleRevokeDays,
