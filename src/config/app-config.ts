@@ -255,8 +255,8 @@ export interface AppConfig {
   /** Browser origins allowed to call the API and OAuth token endpoints (SPEC §3); none by default. */
   corsOrigins: string[];
   /**
-   * What the at-rest encryption key (TOTP secrets, the session key) is derived from; null: a key
-   * generated into DATA_DIR/secret.key on the first start.
+   * What the at-rest encryption key (TOTP secrets, the session key, webhook URL passwords) is
+   * derived from; null: a key generated into DATA_DIR/secret.key on the first start.
    */
   secretKey: string | null;
   webhooks: WebhookConfig;

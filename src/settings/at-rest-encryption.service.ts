@@ -14,9 +14,9 @@ const CHECK_TEXT = 'tessera at-rest key check';
 export const totpPurpose = (userId: string): string => `users.totp_secret:${userId}`;
 
 /**
- * Encryption at rest of the secrets Tessera keeps in the database (SPEC §12): TOTP secrets and
- * the session key. The key is derived from SECRET_KEY (or the generated DATA_DIR/secret.key).
- * On first use it is checked against a value sealed with it on the first start, so a wrong
+ * Encryption at rest of the secrets Tessera keeps in the database (SPEC §12): TOTP secrets, the
+ * session key and the passwords in webhook URLs. The key is derived from SECRET_KEY (or the
+ * generated DATA_DIR/secret.key). On first use it is checked against a value sealed with it on the first start, so a wrong
  * SECRET_KEY stops the start with a clear message instead of making 2FA unusable; then TOTP
  * secrets still stored in plaintext by an older version are sealed.
  */
@@ -65,7 +65,7 @@ export class AtRestEncryption implements OnModuleInit {
         (this.config.secretKey !== null
           ? 'SECRET_KEY is not the key this database was encrypted with'
           : `The key in ${this.config.dataDir}/secret.key is not the key this database was encrypted with`) +
-          ' (its TOTP secrets and session key would not open). Start with the SECRET_KEY ' +
+          ' (its TOTP secrets, session key and webhook URL passwords would not open). Start with the SECRET_KEY ' +
           '(or the DATA_DIR/secret.key) the database was used with; every instance sharing a ' +
           'database must use the same SECRET_KEY.',
       );

@@ -167,6 +167,7 @@ describe('a wrong SECRET_KEY stops the start; plaintext from older versions gets
     await t.close();
     const message = await refusedStart(db, { SECRET_KEY: KEY_B, DATA_DIR: dataDir });
     assert.match(message, /SECRET_KEY is not the key this database was encrypted with/);
+    assert.match(message, /TOTP secrets, session key and webhook URL passwords would not open/);
     assert.ok(!message.includes(KEY_A) && !message.includes(KEY_B), 'no key in the message');
   });
 

@@ -19,9 +19,10 @@ export function deriveAtRestKey(secretKey: string): Buffer {
 }
 
 /**
- * AES-256-GCM for secrets kept in the database (TOTP secrets, the session key), in a versioned,
- * self-describing text form: `v1:<iv>:<tag>:<ciphertext>`, each part base64url. `purpose` is the
- * additional authenticated data: a value sealed for one row or use does not open for another.
+ * AES-256-GCM for secrets kept in the database (TOTP secrets, the session key, webhook URL
+ * passwords), in a versioned, self-describing text form: `v1:<iv>:<tag>:<ciphertext>`, each part
+ * base64url. `purpose` is the additional authenticated data: a value sealed for one row or use
+ * does not open for another.
  */
 export class SecretBox {
   constructor(private readonly key: Buffer) {
