@@ -47,23 +47,23 @@ describe('the early refusal of malformed tokens', () => {
   });
   after(() => t?.close());
 
-  it('answers like the guard does: the same status, body and challenge', async () => {
-    const agent = fromAddress('127.0.31.1');
-    const early = await t
+  /** GET /api/v1/projects in the workspace, from `ip`, with `headers`. */
+  const projectsFrom = (ip: string, headers: Record<string, string>) =>
+    t
       .http()
       .get('/api/v1/projects')
-      .agent(agent)
-      .set('Authorization', `Bearer ${bad}`)
-      .set('X-Workspace-Id', ws.id);
+      .agent(fromAddress(ip))
+      .set('X-Workspace-Id', ws.id)
+      .set(headers);
+
+  it('answers like the guard does: the same status, body and challenge', async () => {
+    const early = await projectsFrom('127.0.31.1', { Authorization: `Bearer ${bad}` });
     assertError(early, 401, 'invalid_token');
     // Two credentials are never refused early: the guard runs both strategies.
-    const byGuard = await t
-      .http()
-      .get('/api/v1/projects')
-      .agent(agent)
-      .set('Authorization', `Bearer ${bad}`)
-      .set('X-API-Key', bad)
-      .set('X-Workspace-Id', ws.id);
+    const byGuard = await projectsFrom('127.0.31.1', {
+      Authorization: `Bearer ${bad}`,
+      'X-API-Key': bad,
+    });
     assertError(byGuard, 401, 'invalid_token');
     assert.deepEqual(early.body, byGuard.body);
     assert.equal(early.headers['www-authenticate'], byGuard.headers['www-authenticate']);
@@ -111,14 +111,7 @@ describe('the early refusal of malformed tokens', () => {
   });
 
   it('counts each refusal against the client address and blocks it past FAILED_AUTH_LIMIT', async () => {
-    const agent = fromAddress('127.0.31.3');
-    const get = () =>
-      t
-        .http()
-        .get('/api/v1/projects')
-        .agent(agent)
-        .set('Authorization', `Bearer ${bad}`)
-        .set('X-Workspace-Id', ws.id);
+    const get = () => projectsFrom('127.0.31.3', { Authorization: `Bearer ${bad}` });
     for (let i = 0; i < 3; i++) {
       assertError(await get(), 401, 'invalid_token');
     }
@@ -127,32 +120,18 @@ describe('the early refusal of malformed tokens', () => {
     assert.ok(Number(blocked.headers['retry-after']) > 0);
     // The block holds for passwords on the guard's path too, and a valid token still works.
     assertError(
-      await t
-        .http()
-        .get('/api/v1/projects')
-        .agent(agent)
-        .set('Authorization', owner.basic)
-        .set('X-Workspace-Id', ws.id),
+      await projectsFrom('127.0.31.3', { Authorization: owner.basic }),
       429,
       'rate_limited',
     );
-    await t
-      .http()
-      .get('/api/v1/projects')
-      .agent(agent)
-      .set('Authorization', token.bearer)
-      .set('X-Workspace-Id', ws.id)
-      .expect(200);
+    await projectsFrom('127.0.31.3', { Authorization: token.bearer }).expect(200);
   });
 
   it('carries the CORS headers an allowed origin needs to read the refusal', async () => {
-    const res = await t
-      .http()
-      .get('/api/v1/projects')
-      .agent(fromAddress('127.0.31.4'))
-      .set('Origin', ORIGIN)
-      .set('Authorization', `Bearer ${bad}`)
-      .set('X-Workspace-Id', ws.id);
+    const res = await projectsFrom('127.0.31.4', {
+      Origin: ORIGIN,
+      Authorization: `Bearer ${bad}`,
+    });
     assertError(res, 401, 'invalid_token');
     assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
     assert.match(String(res.headers['access-control-expose-headers']), /WWW-Authenticate/i);
@@ -166,16 +145,7 @@ describe('the early refusal of malformed tokens', () => {
       );
     const before = await scrape();
     const labels = { method: 'GET', route: '/api/v1/projects', status: '401' };
-    assertError(
-      await t
-        .http()
-        .get('/api/v1/projects')
-        .agent(fromAddress('127.0.31.5'))
-        .set('X-API-Key', bad)
-        .set('X-Workspace-Id', ws.id),
-      401,
-      'invalid_token',
-    );
+    assertError(await projectsFrom('127.0.31.5', { 'X-API-Key': bad }), 401, 'invalid_token');
     const afterwards = await scrape();
     const outcome = { method: 'api_key', code: 'invalid_token' };
     assert.equal(
@@ -202,12 +172,7 @@ describe('the early refusal of malformed tokens', () => {
       'not_found',
     );
     // A malformed Authorization header is the guard's own refusal.
-    const scheme = await t
-      .http()
-      .get('/api/v1/projects')
-      .agent(agent)
-      .set('Authorization', 'Token abc')
-      .set('X-Workspace-Id', ws.id);
+    const scheme = await projectsFrom('127.0.31.6', { Authorization: 'Token abc' });
     assertError(scheme, 401, 'invalid_token');
     assert.match(scheme.body.message, /Authorization header is malformed/);
     // A page answers a signed-out browser with a redirect to the sign-in form.
@@ -217,41 +182,20 @@ describe('the early refusal of malformed tokens', () => {
   });
 
   it('leaves the answer to the guard while the API is switched off', async () => {
-    const agent = fromAddress('127.0.31.7');
-    await t
-      .http()
-      .patch('/api/v1/admin/settings')
-      .set('Authorization', t.adminBasic)
-      .send({ rest_api_enabled: false })
-      .expect(200);
-    try {
-      assertError(
-        await t
-          .http()
-          .get('/api/v1/projects')
-          .agent(agent)
-          .set('Authorization', `Bearer ${bad}`)
-          .set('X-Workspace-Id', ws.id),
-        403,
-        'api_disabled',
-      );
-    } finally {
-      await t
+    const switchApi = (on: boolean) =>
+      t
         .http()
         .patch('/api/v1/admin/settings')
         .set('Authorization', t.adminBasic)
-        .send({ rest_api_enabled: true })
+        .send({ rest_api_enabled: on })
         .expect(200);
+    const get = () => projectsFrom('127.0.31.7', { Authorization: `Bearer ${bad}` });
+    await switchApi(false);
+    try {
+      assertError(await get(), 403, 'api_disabled');
+    } finally {
+      await switchApi(true);
     }
-    assertError(
-      await t
-        .http()
-        .get('/api/v1/projects')
-        .agent(agent)
-        .set('Authorization', `Bearer ${bad}`)
-        .set('X-Workspace-Id', ws.id),
-      401,
-      'invalid_token',
-    );
+    assertError(await get(), 401, 'invalid_token');
   });
 });
