@@ -17,8 +17,8 @@ import { authRouteOf } from './decorators/auth.decorator';
  * route that authenticates API credentials (its @Auth() route config), with the API on (the
  * settings in memory), and exactly one credential that `Authenticator.isLoneMalformedToken`
  * refuses. Anything else goes on to the guards as before. One difference in order: such a
- * request is refused before its body is read, so a malformed token with a malformed body is
- * a 401 rather than a 400.
+ * request is refused before its body is read, so a malformed token with an unreadable body is
+ * a 401 rather than a 400 or 415.
  */
 export function registerEarlyRefusal(
   fastify: FastifyInstance,

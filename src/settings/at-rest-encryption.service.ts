@@ -16,9 +16,9 @@ export const totpPurpose = (userId: string): string => `users.totp_secret:${user
 /**
  * Encryption at rest of the secrets Tessera keeps in the database (SPEC §12): TOTP secrets, the
  * session key and the passwords in webhook URLs. The key is derived from SECRET_KEY (or the
- * generated DATA_DIR/secret.key). On first use it is checked against a value sealed with it on the first start, so a wrong
- * SECRET_KEY stops the start with a clear message instead of making 2FA unusable; then TOTP
- * secrets still stored in plaintext by an older version are sealed.
+ * generated DATA_DIR/secret.key). On first use it is checked against a value sealed with it on
+ * the first start, so a wrong SECRET_KEY stops the start with a clear message instead of making
+ * 2FA unusable; then TOTP secrets still stored in plaintext by an older version are sealed.
  */
 @Injectable()
 export class AtRestEncryption implements OnModuleInit {

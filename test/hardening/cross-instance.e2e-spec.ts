@@ -25,9 +25,18 @@ async function nextRequest(
   what: string,
 ): Promise<ApiResponse> {
   const res = await call();
-  assert.equal(res.status, status, `${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== status) {
+    assert.fail(
+      `${what}: ${res.status} ${JSON.stringify(res.body)}; what the instances logged: ` +
+        `A ${JSON.stringify(instanceLog.a?.() ?? '')}, B ${JSON.stringify(instanceLog.b?.() ?? '')}`,
+    );
+  }
   return res;
 }
+
+// The instances' output, for the message of a failed nextRequest: whether A warned that Redis
+// did not confirm an invalidation in time, or B lost its subscription, says where it went wrong.
+const instanceLog: { a?: () => string; b?: () => string } = {};
 
 function assertRefusedBody(res: ApiResponse, code: string): void {
   assert.deepEqual(
@@ -83,6 +92,8 @@ describe(
       // One after the other: the first applies the migrations and creates the admin.
       a = await startAppProcess(env);
       b = await startAppProcess(env);
+      instanceLog.a = a.output.bind(a);
+      instanceLog.b = b.output.bind(b);
     });
 
     after(async () => {
