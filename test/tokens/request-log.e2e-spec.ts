@@ -126,6 +126,11 @@ describe('Per-token request log (SPEC §11.2)', { timeout: 120_000 }, () => {
     assert.equal(second.body.total_count, 2);
     assert.equal(second.body.data.length, 1);
     assert.equal(second.body.data[0].method, 'GET');
+    // Past the end: no rows, and still the total (counted on its own then).
+    const past = await log(token, '?offset=5');
+    assert.equal(past.status, 200);
+    assert.deepEqual(past.body.data, []);
+    assert.equal(past.body.total_count, 2);
   });
 
   it('keeps no secret pasted into the path', async () => {

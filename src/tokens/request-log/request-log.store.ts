@@ -146,22 +146,28 @@ export class RequestLogStore implements RequestLogSink {
     tokenId: string,
     window: { offset: number; limit: number },
   ): Promise<[StoredRequest[], number]> {
-    const [rows, count] = await Promise.all([
-      // A deferred join: the page's ids come from the (token_id, at, id) index alone (it covers
-      // them), so a deep offset skips index entries, not table rows; only the page's own rows
-      // are read from the table.
-      this.dataSource.query<RequestRow[]>(
-        'SELECT r.at, r.method, r.path, r.status, r.ip, r.user_agent, r.duration_ms ' +
-          'FROM token_requests r JOIN (SELECT id FROM token_requests WHERE token_id = ? ' +
-          'ORDER BY at DESC, id DESC LIMIT ? OFFSET ?) p ON p.id = r.id ' +
-          'ORDER BY r.at DESC, r.id DESC',
-        [tokenId, window.limit, window.offset],
-      ),
-      this.dataSource.query<{ n: number | string }[]>(
-        'SELECT COUNT(*) AS n FROM token_requests WHERE token_id = ?',
-        [tokenId],
-      ),
-    ]);
+    const count = 'SELECT COUNT(*) AS n FROM token_requests WHERE token_id = ?';
+    // One statement, so the page and its count are read in the same snapshot: as two, a batch
+    // written between them gave a total_count above the rows listed. A deferred join: the
+    // page's ids come from the (token_id, at, id) index alone (it covers them), so a deep offset
+    // skips index entries, not table rows; only the page's own rows are read from the table.
+    const rows = await this.dataSource.query<(RequestRow & { n: number | string })[]>(
+      'SELECT r.at, r.method, r.path, r.status, r.ip, r.user_agent, r.duration_ms, ' +
+        `(${count}) AS n ` +
+        'FROM token_requests r JOIN (SELECT id FROM token_requests WHERE token_id = ? ' +
+        'ORDER BY at DESC, id DESC LIMIT ? OFFSET ?) p ON p.id = r.id ' +
+        'ORDER BY r.at DESC, r.id DESC',
+      [tokenId, tokenId, window.limit, window.offset],
+    );
+    // An empty page carries no count: none at offset 0, else counted on its own.
+    const total =
+      rows.length > 0
+        ? Number(rows[0].n)
+        : window.offset === 0
+          ? 0
+          : Number(
+              (await this.dataSource.query<{ n: number | string }[]>(count, [tokenId]))[0]?.n ?? 0,
+            );
     return [
       rows.map((r) => ({
         at: rawDate(r.at),
@@ -172,7 +178,7 @@ export class RequestLogStore implements RequestLogSink {
         userAgent: r.user_agent,
         durationMs: Number(r.duration_ms),
       })),
-      Number(count[0]?.n ?? 0),
+      total,
     ];
   }
 
