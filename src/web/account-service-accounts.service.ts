@@ -15,6 +15,7 @@ import { Workspace } from '../workspaces/entities/workspace.entity';
 import { ServiceAccountsService, WorkspacePlace } from '../workspaces/service-accounts.service';
 import { WorkspaceAccessService } from '../workspaces/workspace-access.service';
 import {
+  longestLifetimeDays,
   SERVICE_ACCOUNT_ACTIONS,
   SERVICE_ACCOUNT_ROLES,
   ServiceAccountRole,
@@ -101,7 +102,7 @@ export class AccountServiceAccountsService {
       const names = await this.projectNames(place.workspace.id, projectIds);
       // The mint form offers what the workspace's token policy allows (the server checks anyway).
       const policy = tokenPolicyOf(place.workspace);
-      const longest = Math.min(maxDays, policy.maxLifetimeDays ?? maxDays);
+      const longest = longestLifetimeDays(policy, maxDays);
       const presets = EXPIRY_PRESETS.filter((d) => d <= longest);
       const preset = presets.includes(30) ? 30 : presets[presets.length - 1];
       sections.push({

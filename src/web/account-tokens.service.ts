@@ -5,6 +5,7 @@ import { AuthPrincipal, Scope, SCOPES } from '../auth/auth-types';
 import { Plan } from '../workspaces/roles-and-plans';
 import {
   PolicyRefusal,
+  longestLifetimeDays,
   TOKEN_ACTIONS,
   TokenPolicy,
   tokenPolicyClause,
@@ -441,7 +442,7 @@ function violationSentence(workspace: Workspace, violation: TokenPolicyViolation
 function policyWords(name: string, policy: TokenPolicy, maxDays: number): string | undefined {
   const rules: string[] = [];
   if (policy.maxLifetimeDays !== null) {
-    const days = Math.min(policy.maxLifetimeDays, maxDays);
+    const days = longestLifetimeDays(policy, maxDays);
     rules.push(`tokens live at most ${days} ${days === 1 ? 'day' : 'days'}`);
   }
   if (SCOPES.some((s) => !policy.allowedScopes.includes(s))) {
@@ -647,6 +648,6 @@ function formLimits(
   const policy = place?.policy;
   return {
     scopes: policy ? policy.allowedScopes : SCOPES,
-    maxDays: Math.min(instanceMaxDays, policy?.maxLifetimeDays ?? instanceMaxDays),
+    maxDays: longestLifetimeDays(policy ?? null, instanceMaxDays),
   };
 }

@@ -275,7 +275,7 @@ export interface TokenPolicy {
   allowedScopes: readonly Scope[];
   /** Every token must carry an address allow-list (allowed_cidrs non-null). */
   requireAllowedCidrs: boolean;
-  /** Unused tokens are to be revoked after this many days; stored, not yet enforced. */
+  /** Unused tokens are revoked after this many days (the scheduler's idle revocation). */
   idleRevokeDays: number | null;
 }
 
@@ -286,6 +286,15 @@ export const DEFAULT_TOKEN_POLICY: TokenPolicy = {
   requireAllowedCidrs: false,
   idleRevokeDays: null,
 };
+
+/**
+ * The longest lifetime a new token may have, in days: the instance maximum, narrowed by the
+ * workspace's policy when it has one (a policy above a since-lowered instance maximum binds at
+ * the instance maximum).
+ */
+export function longestLifetimeDays(policy: TokenPolicy | null, instanceMaxDays: number): number {
+  return Math.min(instanceMaxDays, policy?.maxLifetimeDays ?? instanceMaxDays);
+}
 
 export function tokenPolicyOf(workspace: Workspace): TokenPolicy {
   return {

@@ -12,7 +12,7 @@ import {
 } from 'class-validator';
 import { Scope, SCOPES } from '../../auth/auth-types';
 import { IsOptionalNotNull } from '../../common/http/validation';
-import { TokenPolicy } from '../workspace-policy';
+import { longestLifetimeDays, TokenPolicy } from '../workspace-policy';
 
 export class UpdateTokenPolicyRequest {
   @ApiPropertyOptional({
@@ -94,7 +94,7 @@ export function toTokenPolicyResponse(
 ): TokenPolicyResponse {
   return {
     max_lifetime_days:
-      policy.maxLifetimeDays === null ? null : Math.min(policy.maxLifetimeDays, instanceMaxDays),
+      policy.maxLifetimeDays === null ? null : longestLifetimeDays(policy, instanceMaxDays),
     allowed_scopes: SCOPES.filter((s) => policy.allowedScopes.includes(s)),
     require_allowed_cidrs: policy.requireAllowedCidrs,
     idle_revoke_days: policy.idleRevokeDays,
